@@ -1,0 +1,185 @@
+#include "common/proto_convert.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+namespace parzen {
+namespace {
+
+google::protobuf::Timestamp MicrosToTimestamp(int64_t us) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(us);
+}
+
+}  // namespace
+
+absl::StatusOr<Distribution> FromProto(const v1::Distribution& d) {
+  switch (d.kind_case()) {
+    case v1::Distribution::kFloatDistribution: {
+      const auto& f = d.float_distribution();
+      FloatDistribution out{f.low(), f.high(), f.log(), std::nullopt};
+      if (f.has_step()) out.step = f.step();
+      return out;
+    }
+    case v1::Distribution::kIntDistribution: {
+      const auto& i = d.int_distribution();
+      return IntDistribution{i.low(), i.high(), i.log(), i.has_step() ? i.step() : 1};
+    }
+    case v1::Distribution::kCategoricalDistribution: {
+      CategoricalDistribution out;
+      for (const v1::Value& c : d.categorical_distribution().choices()) {
+        PARZEN_ASSIGN_OR_RETURN(ParamValue v, FromProto(c));
+        out.choices.push_back(std::move(v));
+      }
+      return out;
+    }
+    case v1::Distribution::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      "distribution is empty: set one of float_distribution, int_distribution, "
+      "categorical_distribution");
+}
+
+v1::Distribution ToProto(const Distribution& d) {
+  v1::Distribution out;
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) {
+    auto* p = out.mutable_float_distribution();
+    p->set_low(f->low);
+    p->set_high(f->high);
+    p->set_log(f->log);
+    if (f->step) p->set_step(*f->step);
+  } else if (const auto* i = std::get_if<IntDistribution>(&d)) {
+    auto* p = out.mutable_int_distribution();
+    p->set_low(i->low);
+    p->set_high(i->high);
+    p->set_log(i->log);
+    p->set_step(i->step);
+  } else {
+    auto* p = out.mutable_categorical_distribution();
+    for (const ParamValue& c : std::get<CategoricalDistribution>(d).choices) {
+      *p->add_choices() = ToProto(c);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ParamValue> FromProto(const v1::Value& v) {
+  switch (v.kind_case()) {
+    case v1::Value::kDoubleValue: return ParamValue(v.double_value());
+    case v1::Value::kIntValue: return ParamValue(v.int_value());
+    case v1::Value::kStringValue: return ParamValue(v.string_value());
+    case v1::Value::kBoolValue: return ParamValue(v.bool_value());
+    case v1::Value::KIND_NOT_SET: break;
+  }
+  return absl::InvalidArgumentError("value is empty: set one of double_value, int_value, "
+                                    "string_value, bool_value");
+}
+
+v1::Value ToProto(const ParamValue& v) {
+  v1::Value out;
+  if (const auto* d = std::get_if<double>(&v)) {
+    out.set_double_value(*d);
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    out.set_int_value(*i);
+  } else if (const auto* s = std::get_if<std::string>(&v)) {
+    out.set_string_value(*s);
+  } else {
+    out.set_bool_value(std::get<bool>(v));
+  }
+  return out;
+}
+
+absl::StatusOr<TrialState> FromProto(v1::TrialState s) {
+  switch (s) {
+    case v1::RUNNING: return TrialState::kRunning;
+    case v1::COMPLETE: return TrialState::kComplete;
+    case v1::PRUNED: return TrialState::kPruned;
+    case v1::FAIL: return TrialState::kFail;
+    case v1::WAITING: return TrialState::kWaiting;
+    default: break;
+  }
+  return absl::InvalidArgumentError("trial state must be one of RUNNING, COMPLETE, PRUNED, FAIL, "
+                                    "WAITING; got " + std::to_string(static_cast<int>(s)));
+}
+
+v1::TrialState ToProto(TrialState s) {
+  switch (s) {
+    case TrialState::kRunning: return v1::RUNNING;
+    case TrialState::kComplete: return v1::COMPLETE;
+    case TrialState::kPruned: return v1::PRUNED;
+    case TrialState::kFail: return v1::FAIL;
+    case TrialState::kWaiting: return v1::WAITING;
+  }
+  return v1::TRIAL_STATE_UNSPECIFIED;
+}
+
+absl::StatusOr<Direction> FromProto(v1::Direction d) {
+  if (d == v1::MINIMIZE) return Direction::kMinimize;
+  if (d == v1::MAXIMIZE) return Direction::kMaximize;
+  return absl::InvalidArgumentError("direction must be MINIMIZE or MAXIMIZE");
+}
+
+v1::Direction ToProto(Direction d) {
+  return d == Direction::kMinimize ? v1::MINIMIZE : v1::MAXIMIZE;
+}
+
+absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& v) {
+  std::string out;
+  auto status = google::protobuf::util::MessageToJsonString(v, &out);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError("user attribute is not representable as JSON: " +
+                                      status.ToString());
+  }
+  return out;
+}
+
+absl::StatusOr<google::protobuf::Value> JsonToValue(const std::string& json) {
+  google::protobuf::Value v;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &v);
+  if (!status.ok()) return absl::DataLossError("stored user attribute is not JSON: " + json);
+  return v;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> UserAttrsFromProto(
+    const google::protobuf::Map<std::string, google::protobuf::Value>& attrs) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : attrs) {
+    PARZEN_ASSIGN_OR_RETURN(out[key], ValueToJson(value));
+  }
+  return out;
+}
+
+void ToProto(const TrialParam& p, v1::Parameter* out) {
+  out->set_name(p.name);
+  *out->mutable_distribution() = ToProto(p.distribution);
+  out->set_internal_value(p.internal_value);
+  *out->mutable_value() = ToProto(ToExternal(p.distribution, p.internal_value));
+}
+
+void ToProto(const FrozenTrial& t, const std::string& study_name, v1::Trial* out) {
+  out->set_trial_id(t.trial_id);
+  out->set_number(t.number);
+  out->set_study(study_name);
+  out->set_state(ToProto(t.state));
+  for (double v : t.values) out->add_values(v);
+  for (const TrialParam& p : t.params) ToProto(p, out->add_params());
+  for (const auto& [step, value] : t.intermediate_values) {
+    auto* iv = out->add_intermediate_values();
+    iv->set_step(step);
+    iv->set_value(value);
+  }
+  for (const auto& [key, json] : t.user_attrs) {
+    auto v = JsonToValue(json);
+    if (v.ok()) (*out->mutable_user_attrs())[key] = *std::move(v);
+  }
+  for (const auto& [name, value] : t.fixed_params) {
+    (*out->mutable_fixed_params())[name] = ToProto(value);
+  }
+  if (t.start_time_us) *out->mutable_start_time() = MicrosToTimestamp(t.start_time_us);
+  if (t.complete_time_us) *out->mutable_complete_time() = MicrosToTimestamp(t.complete_time_us);
+  out->set_fail_reason(t.fail_reason);
+  if (t.retry_of) out->set_retry_of(*t.retry_of);
+  out->set_worker_id(t.worker_id);
+}
+
+}  // namespace parzen

@@ -1,1 +1,121 @@
-int main() { return 0; }
+// parzen-server: owns every study in one SQLite file and serves parzen.v1.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+#include "server/core/reaper.h"
+#include "server/core/study_manager.h"
+#include "server/service/study_service_impl.h"
+#include "server/storage/sqlite_storage.h"
+
+namespace {
+
+struct Flags {
+  std::string db = "parzen.db";
+  std::string listen = "127.0.0.1:50051";
+  std::string log_level = "info";
+  std::string port_file;
+  int max_threads = 64;
+  int reaper_period_ms = 500;
+};
+
+int Run(const Flags& flags, const sigset_t& stop_signals) {
+  parzen::RealClock clock;
+  auto storage = parzen::OpenSqliteStorage(flags.db);
+  if (!storage.ok()) {
+    spdlog::critical("{}", std::string(storage.status().message()));
+    return 2;
+  }
+  auto manager = parzen::StudyManager::Open(*std::move(storage), &clock);
+  if (!manager.ok()) {
+    spdlog::critical("cannot load {}: {}", flags.db, std::string(manager.status().message()));
+    return 2;
+  }
+
+  parzen::StudyServiceImpl service(manager->get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  grpc::ResourceQuota quota("parzen-server");
+  quota.SetMaxThreads(flags.max_threads);
+  builder.SetResourceQuota(quota);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
+    return 2;
+  }
+  spdlog::info("parzen-server listening on {} (port {}), database {}", flags.listen, port,
+               flags.db);
+  if (!flags.port_file.empty()) {
+    // Written whole then renamed, so a reader never sees a partial number.
+    const std::string tmp = flags.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), flags.port_file.c_str());
+  }
+
+  {
+    parzen::Reaper reaper(manager->get(), std::chrono::milliseconds(flags.reaper_period_ms));
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("received signal {}; shutting down", sig);
+    service.BeginShutdown();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    server->Wait();
+  }
+  manager->reset();  // commits what is queued and closes the database
+  spdlog::info("shut down cleanly");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so every thread
+  // inherits the mask and only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Flags flags;
+  CLI::App app{"parzen-server: the Parzen study server"};
+  app.add_option("--db", flags.db, "SQLite database file (created if missing)")
+      ->capture_default_str();
+  app.add_option("--listen", flags.listen, "address to serve on; port 0 picks a free one")
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error, critical")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical",
+                             "off"}));
+  app.add_option("--port-file", flags.port_file, "write the bound port to this file");
+  app.add_option("--max-threads", flags.max_threads, "most threads serving requests")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 4096));
+  app.add_option("--reaper-period-ms", flags.reaper_period_ms,
+                 "how often to look for lost heartbeats")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("parzen");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(flags.log_level == "warning" ? "warn" : flags.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  return Run(flags, stop_signals);
+}

@@ -1,0 +1,212 @@
+#include "server/core/study_manager.h"
+
+#include <mutex>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+namespace parzen {
+
+absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Open(
+    std::unique_ptr<Storage> storage, const Clock* clock) {
+  PARZEN_ASSIGN_OR_RETURN(std::vector<LoadedStudy> loaded, storage->LoadAll());
+  std::unique_ptr<StudyManager> manager(new StudyManager(std::move(storage), clock));
+  int64_t n_trials = 0;
+  for (LoadedStudy& ls : loaded) {
+    n_trials += static_cast<int64_t>(ls.trials.size());
+    const StudyId id = ls.record.study_id;
+    PARZEN_ASSIGN_OR_RETURN(auto state,
+                            manager->MakeState(std::move(ls.record), std::move(ls.trials)));
+    manager->by_name_[state->name()] = state;
+    manager->by_id_[id] = state;
+    manager->next_study_id_ = std::max(manager->next_study_id_, id + 1);
+  }
+  spdlog::info("loaded {} studies with {} trials", loaded.size(), n_trials);
+  return manager;
+}
+
+absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::MakeState(
+    StudyRecord record, std::vector<FrozenTrial> trials) {
+  StudyConfig config;
+  config.name = record.name;
+  config.directions = record.directions;
+  config.user_attrs = record.user_attrs;
+  PARZEN_RETURN_IF_ERROR(DecodeStudySettings(record.config_json, &config));
+  PARZEN_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, MakeSampler(config.sampler));
+  PARZEN_ASSIGN_OR_RETURN(std::unique_ptr<Pruner> pruner, MakePruner(config.pruner));
+  return std::make_shared<StudyState>(std::move(record), std::move(config), std::move(sampler),
+                                      std::move(pruner), storage_.get(), clock_,
+                                      std::move(trials));
+}
+
+template <typename T>
+absl::StatusOr<T> StudyManager::Durable(absl::StatusOr<Written<T>> written) {
+  if (!written.ok()) return written.status();
+  if (written->ticket != 0) PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(written->ticket));
+  return std::move(written->value);
+}
+
+absl::StatusOr<StudySnapshot> StudyManager::CreateStudy(StudyConfig config, bool load_if_exists,
+                                                        bool* created) {
+  *created = false;
+  PARZEN_RETURN_IF_ERROR(ValidateStudyConfig(config));
+  std::shared_ptr<StudyState> state;
+  Storage::Ticket ticket;
+  {
+    std::unique_lock lock(mu_);
+    if (auto it = by_name_.find(config.name); it != by_name_.end()) {
+      if (!load_if_exists) {
+        return absl::AlreadyExistsError("study '" + config.name +
+                                        "' already exists (set load_if_exists to reuse it)");
+      }
+      std::shared_ptr<StudyState> existing = it->second;
+      lock.unlock();
+      return existing->Snapshot();
+    }
+    if (!config.sampler.seed) config.sampler.seed = std::random_device{}();
+    StudyRecord record;
+    record.study_id = next_study_id_;
+    record.name = config.name;
+    record.directions = config.directions;
+    record.config_json = EncodeStudySettings(config);
+    record.user_attrs = config.user_attrs;
+    record.create_time_us = clock_->NowMicros();
+    PARZEN_ASSIGN_OR_RETURN(state, MakeState(record, {}));
+    ++next_study_id_;
+    by_name_[record.name] = state;
+    by_id_[record.study_id] = state;
+    ticket = storage_->Submit(mutation::PutStudy{record});
+  }
+  PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(ticket));
+  *created = true;
+  spdlog::info("study '{}' created (id {})", state->name(), state->id());
+  return state->Snapshot();
+}
+
+absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudy(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return absl::NotFoundError("study '" + name + "' does not exist");
+  return it->second;
+}
+
+absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudyOfTrial(TrialId trial) const {
+  std::shared_lock lock(mu_);
+  auto it = trial >= 0 ? by_id_.find(StudyOfTrial(trial)) : by_id_.end();
+  if (it == by_id_.end()) {
+    return absl::NotFoundError("trial id " + std::to_string(trial) + " does not exist");
+  }
+  return it->second;
+}
+
+absl::StatusOr<StudySnapshot> StudyManager::GetStudy(const std::string& name) const {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(name));
+  return state->Snapshot();
+}
+
+std::vector<StudySnapshot> StudyManager::ListStudies(const std::string& after,
+                                                     int64_t limit) const {
+  std::vector<std::shared_ptr<StudyState>> states;
+  {
+    std::shared_lock lock(mu_);
+    for (auto it = by_name_.upper_bound(after);
+         it != by_name_.end() && static_cast<int64_t>(states.size()) < limit; ++it) {
+      states.push_back(it->second);
+    }
+  }
+  std::vector<StudySnapshot> out;
+  for (const auto& s : states) out.push_back(s->Snapshot());
+  return out;
+}
+
+absl::Status StudyManager::DeleteStudy(const std::string& name) {
+  Storage::Ticket ticket;
+  {
+    std::unique_lock lock(mu_);
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return absl::NotFoundError("study '" + name + "' does not exist");
+    ticket = it->second->MarkDeleted();
+    by_id_.erase(it->second->id());
+    by_name_.erase(it);
+  }
+  PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(ticket));
+  spdlog::info("study '{}' deleted", name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FrozenTrial> StudyManager::Ask(const std::string& study, const SearchSpace& space,
+                                              const std::string& worker_id) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
+  return Durable(state->Ask(space, worker_id));
+}
+
+absl::StatusOr<TrialParam> StudyManager::Suggest(TrialId trial, const std::string& name,
+                                                 const Distribution& distribution) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return Durable(state->Suggest(NumberOfTrial(trial), name, distribution));
+}
+
+absl::StatusOr<ReportOutcome> StudyManager::Report(TrialId trial, int64_t step, double value) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return Durable(state->Report(NumberOfTrial(trial), step, value));
+}
+
+absl::StatusOr<TellOutcome> StudyManager::Tell(TrialId trial, TrialState s,
+                                               const std::vector<double>& values,
+                                               const std::string& fail_reason) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return Durable(state->Tell(NumberOfTrial(trial), s, values, fail_reason));
+}
+
+absl::Status StudyManager::Heartbeat(TrialId trial, const std::string& worker_id) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return state->Heartbeat(NumberOfTrial(trial), worker_id);
+}
+
+absl::StatusOr<FrozenTrial> StudyManager::Enqueue(
+    const std::string& study, const std::map<std::string, ParamValue>& params,
+    const std::map<std::string, std::string>& user_attrs) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
+  return Durable(state->Enqueue(params, user_attrs));
+}
+
+absl::Status StudyManager::SetTrialUserAttr(TrialId trial, const std::string& key,
+                                            const std::string& value_json) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return Durable(state->SetTrialUserAttr(NumberOfTrial(trial), key, value_json)).status();
+}
+
+absl::StatusOr<FrozenTrial> StudyManager::GetTrial(TrialId trial) const {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return state->GetTrial(NumberOfTrial(trial));
+}
+
+absl::StatusOr<std::vector<FrozenTrial>> StudyManager::ListTrials(
+    const std::string& study, const std::vector<TrialState>& states, int64_t from, int64_t limit,
+    int64_t* next) const {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
+  return state->ListTrials(states, from, limit, next);
+}
+
+absl::Status StudyManager::Watch(const std::string& study,
+                                 const std::shared_ptr<WatchQueue>& queue) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
+  state->Watch(queue);
+  return absl::OkStatus();
+}
+
+void StudyManager::ReapExpired() {
+  std::vector<std::shared_ptr<StudyState>> states;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [id, s] : by_id_) states.push_back(s);
+  }
+  for (const auto& s : states) {
+    if (Storage::Ticket t = s->ReapExpired(); t != 0) {
+      absl::Status st = storage_->WaitDurable(t);
+      if (!st.ok()) spdlog::error("reaper: {}", st.ToString());
+    }
+  }
+}
+
+}  // namespace parzen

@@ -1,0 +1,572 @@
+#include "server/core/study_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <variant>
+
+#include <spdlog/spdlog.h>
+
+namespace parzen {
+namespace {
+
+constexpr size_t kMaxUserAttrKeyLength = 512;
+constexpr size_t kMaxUserAttrValueBytes = 64 * 1024;
+constexpr size_t kMaxSearchSpaceSize = 1024;
+constexpr size_t kMaxFailReasonLength = 4096;
+
+std::string TrialLabel(const std::string& study, int64_t number) {
+  return "trial " + std::to_string(number) + " of study '" + study + "'";
+}
+
+// NaN-aware equality, so a retried Tell with the same (even NaN) values
+// counts as identical.
+bool SameValues(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+std::string FormatValues(const std::vector<double>& values) {
+  std::string out;
+  for (double v : values) {
+    if (!out.empty()) out += ", ";
+    out += FormatValue(ParamValue(v));
+  }
+  return out;
+}
+
+std::string DescribeOutcome(const FrozenTrial& t) {
+  std::string s(TrialStateName(t.state));
+  if (!t.values.empty()) s += " with value " + FormatValues(t.values);
+  if (!t.fail_reason.empty()) s += " (" + t.fail_reason + ")";
+  return s;
+}
+
+}  // namespace
+
+StudyState::StudyState(StudyRecord record, StudyConfig config, std::unique_ptr<Sampler> sampler,
+                       std::unique_ptr<Pruner> pruner, Storage* storage, const Clock* clock,
+                       std::vector<FrozenTrial> trials)
+    : record_(std::move(record)),
+      config_(std::move(config)),
+      sampler_(std::move(sampler)),
+      pruner_(std::move(pruner)),
+      storage_(storage),
+      clock_(clock),
+      trials_(std::move(trials)) {
+  const int64_t now = clock_->NowMicros();
+  for (const FrozenTrial& t : trials_) {
+    IndexLoadedTrial(t);
+    // A restart gives every running trial a fresh lease: its worker may
+    // still be alive and beating.
+    if (t.state == TrialState::kRunning) last_beat_us_[t.number] = now;
+  }
+}
+
+void StudyState::IndexLoadedTrial(const FrozenTrial& t) {
+  ++counts_[t.state];
+  if (t.state == TrialState::kWaiting) waiting_.push_back(t.number);
+  for (const TrialParam& p : t.params) known_.try_emplace(p.name, p.distribution);
+  if (t.state == TrialState::kComplete) {
+    for (const auto& [step, value] : t.intermediate_values) {
+      completed_by_step_[step].push_back(value);
+    }
+    if (config_.directions.size() == 1 && !t.values.empty() &&
+        (!best_ || IsBetter(config_.directions[0], t.values[0], trials_[*best_].values[0]))) {
+      best_ = t.number;
+    }
+  }
+}
+
+int64_t StudyState::num_complete() const {
+  auto it = counts_.find(TrialState::kComplete);
+  return it == counts_.end() ? 0 : it->second;
+}
+
+std::vector<double> StudyState::CompletedValuesAt(int64_t step) const {
+  auto it = completed_by_step_.find(step);
+  return it == completed_by_step_.end() ? std::vector<double>{} : it->second;
+}
+
+StudySnapshot StudyState::Snapshot() const {
+  std::lock_guard lock(mu_);
+  StudySnapshot s{record_, config_, {}};
+  s.summary.n_trials = static_cast<int64_t>(trials_.size());
+  s.summary.counts = counts_;
+  if (best_) s.summary.best_trial = trials_[*best_];
+  return s;
+}
+
+absl::StatusOr<FrozenTrial*> StudyState::FindLocked(int64_t number) {
+  if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  if (number < 0 || number >= static_cast<int64_t>(trials_.size())) {
+    return absl::NotFoundError(TrialLabel(record_.name, number) + " does not exist");
+  }
+  return &trials_[number];
+}
+
+absl::StatusOr<FrozenTrial*> StudyState::FindRunningLocked(int64_t number, const char* action) {
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * t, FindLocked(number));
+  if (t->state == TrialState::kRunning) return t;
+  std::string why = t->state == TrialState::kWaiting ? "has not been started by Ask"
+                                                     : "is already " + DescribeOutcome(*t);
+  return absl::FailedPreconditionError("cannot " + std::string(action) + ": " +
+                                       TrialLabel(record_.name, number) + " " + why);
+}
+
+absl::Status StudyState::CheckKnownDistribution(const std::string& name,
+                                                const Distribution& d) const {
+  auto it = known_.find(name);
+  if (it == known_.end()) return absl::OkStatus();
+  absl::Status s = CheckCompatible(it->second, d);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError("parameter '" + name + "' was used in study '" +
+                                    record_.name + "' as " + FormatDistribution(it->second) +
+                                    "; " + std::string(s.message()));
+}
+
+absl::StatusOr<double> StudyState::SampleOne(const FrozenTrial& trial, const std::string& name,
+                                             const Distribution& d,
+                                             const std::map<std::string, double>& relative) {
+  if (auto fixed = trial.fixed_params.find(name); fixed != trial.fixed_params.end()) {
+    absl::StatusOr<double> internal = ToInternal(d, fixed->second);
+    if (internal.ok()) {
+      if (!Contains(d, *internal)) {
+        spdlog::warn("{}: enqueued value {} for '{}' lies outside {}; using it anyway",
+                     TrialLabel(record_.name, trial.number), FormatValue(fixed->second), name,
+                     FormatDistribution(d));
+      }
+      return internal;
+    }
+    spdlog::warn("{}: enqueued value for '{}' does not fit {} ({}); sampling instead",
+                 TrialLabel(record_.name, trial.number), name, FormatDistribution(d),
+                 std::string(internal.status().message()));
+  }
+  if (IsSingle(d)) return ToInternal(d, ToExternal(d, 0));
+  if (auto it = relative.find(name); it != relative.end() && Contains(d, it->second)) {
+    return it->second;
+  }
+  PARZEN_ASSIGN_OR_RETURN(double v, sampler_->SampleIndependent(*this, trial, name, d));
+  if (!Contains(d, v)) {
+    return absl::InternalError("sampler " + std::string(sampler_->Name()) + " returned " +
+                               std::to_string(v) + " outside " + FormatDistribution(d));
+  }
+  return v;
+}
+
+void StudyState::AddParamLocked(FrozenTrial& trial, TrialParam param) {
+  known_.try_emplace(param.name, param.distribution);
+  trial.fixed_params.erase(param.name);
+  trial.params.push_back(std::move(param));
+}
+
+void StudyState::SetStateLocked(FrozenTrial& trial, TrialState state) {
+  --counts_[trial.state];
+  ++counts_[state];
+  trial.state = state;
+}
+
+Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed) {
+  const Storage::Ticket ticket = storage_->Submit(std::move(m));
+  if (!watchers_.empty()) {
+    std::erase_if(watchers_, [](const std::weak_ptr<WatchQueue>& w) { return w.expired(); });
+    for (const auto& w : watchers_) {
+      if (auto q = w.lock()) q->Push(TrialEvent{ticket, changed});
+    }
+  }
+  return ticket;
+}
+
+absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
+                                                     const std::string& worker_id) {
+  std::lock_guard lock(mu_);
+  if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  if (space.size() > kMaxSearchSpaceSize) {
+    return absl::InvalidArgumentError("search space has " + std::to_string(space.size()) +
+                                      " parameters; the limit is " +
+                                      std::to_string(kMaxSearchSpaceSize));
+  }
+  SearchSpace normalized;
+  std::set<std::string> names;
+  for (const auto& [name, d] : space) {
+    PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+    if (!names.insert(name).second) {
+      return absl::InvalidArgumentError("parameter '" + name + "' appears twice in the search space");
+    }
+    absl::StatusOr<Distribution> valid = ValidateDistribution(d);
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError("parameter '" + name + "': " +
+                                        std::string(valid.status().message()));
+    }
+    PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, *valid));
+    normalized.emplace_back(name, *std::move(valid));
+  }
+  if (config_.max_trials > 0) {
+    const int64_t used = counts_[TrialState::kRunning] + counts_[TrialState::kComplete] +
+                         counts_[TrialState::kPruned];
+    if (used >= config_.max_trials) {
+      return absl::OutOfRangeError("study budget reached: study '" + record_.name + "' has " +
+                                   std::to_string(used) + " of its max_trials " +
+                                   std::to_string(config_.max_trials) +
+                                   " trials running or finished");
+    }
+  }
+
+  // Build the trial aside and sample into it; nothing in the study changes
+  // until every step has succeeded.
+  const bool from_queue = !waiting_.empty();
+  FrozenTrial trial;
+  if (from_queue) {
+    trial = trials_[waiting_.front()];
+  } else {
+    trial.number = static_cast<int64_t>(trials_.size());
+    trial.trial_id = MakeTrialId(record_.study_id, trial.number);
+    trial.study_id = record_.study_id;
+    trial.state = TrialState::kWaiting;
+  }
+  trial.start_time_us = clock_->NowMicros();
+  trial.worker_id = worker_id;
+  using Relative = std::map<std::string, double>;
+  PARZEN_ASSIGN_OR_RETURN(Relative relative, sampler_->SampleRelative(*this, trial, normalized));
+  std::vector<TrialParam> sampled;
+  for (const auto& [name, d] : normalized) {
+    PARZEN_ASSIGN_OR_RETURN(double v, SampleOne(trial, name, d, relative));
+    sampled.push_back(TrialParam{name, d, v});
+  }
+
+  if (from_queue) {
+    waiting_.pop_front();
+  } else {
+    ++counts_[TrialState::kWaiting];
+    trials_.push_back(trial);
+  }
+  FrozenTrial& stored = trials_[trial.number];
+  stored.start_time_us = trial.start_time_us;
+  stored.worker_id = trial.worker_id;
+  SetStateLocked(stored, TrialState::kRunning);
+  for (TrialParam& p : sampled) AddParamLocked(stored, std::move(p));
+  last_beat_us_[stored.number] = stored.start_time_us;
+
+  Storage::Ticket ticket;
+  if (from_queue) {
+    std::vector<Mutation> changes{mutation::UpdateTrial{stored}};
+    for (size_t i = stored.params.size() - sampled.size(); i < stored.params.size(); ++i) {
+      changes.push_back(mutation::InsertParam{stored.trial_id, stored.params[i]});
+    }
+    for (size_t i = 0; i + 1 < changes.size(); ++i) storage_->Submit(std::move(changes[i]));
+    ticket = SubmitLocked(std::move(changes.back()), stored);
+  } else {
+    ticket = SubmitLocked(mutation::InsertTrial{stored}, stored);
+  }
+  spdlog::info("study '{}': trial {} RUNNING{}{}", record_.name, stored.number,
+               worker_id.empty() ? "" : " on " + worker_id,
+               from_queue ? " (from the queue)" : "");
+  return Written<FrozenTrial>{stored, ticket};
+}
+
+absl::StatusOr<Written<TrialParam>> StudyState::Suggest(int64_t number, const std::string& name,
+                                                        const Distribution& distribution) {
+  std::lock_guard lock(mu_);
+  PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+  absl::StatusOr<Distribution> valid = ValidateDistribution(distribution);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError("parameter '" + name + "': " +
+                                      std::string(valid.status().message()));
+  }
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "suggest"));
+  if (const TrialParam* existing = trial->FindParam(name)) {
+    if (existing->distribution == *valid) return Written<TrialParam>{*existing, 0};
+    return absl::InvalidArgumentError(
+        "parameter '" + name + "' of " + TrialLabel(record_.name, number) +
+        " was already suggested as " + FormatDistribution(existing->distribution) +
+        "; it cannot be suggested again as " + FormatDistribution(*valid));
+  }
+  PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, *valid));
+  PARZEN_ASSIGN_OR_RETURN(double v, SampleOne(*trial, name, *valid, {}));
+  TrialParam param{name, *valid, v};
+  AddParamLocked(*trial, param);
+  const Storage::Ticket ticket = SubmitLocked(mutation::InsertParam{trial->trial_id, param}, *trial);
+  return Written<TrialParam>{param, ticket};
+}
+
+absl::StatusOr<Written<ReportOutcome>> StudyState::Report(int64_t number, int64_t step,
+                                                          double value) {
+  std::lock_guard lock(mu_);
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "report"));
+  if (config_.directions.size() > 1) {
+    return absl::FailedPreconditionError(
+        "intermediate values and pruning are not supported for multi-objective studies ('" +
+        record_.name + "' has " + std::to_string(config_.directions.size()) + " objectives)");
+  }
+  if (step < 0) {
+    return absl::InvalidArgumentError("step must be >= 0, got " + std::to_string(step));
+  }
+  Written<ReportOutcome> out;
+  last_beat_us_[number] = clock_->NowMicros();
+  if (trial->intermediate_values.contains(step)) {
+    // Optuna keeps the first value reported for a step and warns.
+    out.value.duplicate_step = true;
+    spdlog::warn("study '{}': trial {} reported step {} again; keeping the first value",
+                 record_.name, number, step);
+  } else {
+    trial->intermediate_values.emplace(step, value);
+    out.ticket = SubmitLocked(mutation::InsertIntermediate{trial->trial_id, step, value}, *trial);
+  }
+  out.value.should_prune = pruner_->ShouldPrune(*this, *trial);
+  return out;
+}
+
+void StudyState::FinishLocked(FrozenTrial& trial) {
+  trial.complete_time_us = clock_->NowMicros();
+  last_beat_us_.erase(trial.number);
+  if (trial.state != TrialState::kComplete) return;
+  for (const auto& [step, value] : trial.intermediate_values) {
+    completed_by_step_[step].push_back(value);
+  }
+  if (config_.directions.size() == 1 &&
+      (!best_ || IsBetter(config_.directions[0], trial.values[0], trials_[*best_].values[0]))) {
+    best_ = trial.number;
+  }
+}
+
+absl::StatusOr<Written<TellOutcome>> StudyState::Tell(int64_t number, TrialState state,
+                                                      const std::vector<double>& values,
+                                                      const std::string& fail_reason) {
+  std::lock_guard lock(mu_);
+  const size_t n_objectives = config_.directions.size();
+  if (state == TrialState::kComplete && values.size() != n_objectives) {
+    return absl::InvalidArgumentError(
+        "COMPLETE needs " + std::to_string(n_objectives) + " value(s) for study '" +
+        record_.name + "', got " + std::to_string(values.size()));
+  }
+  if ((state == TrialState::kPruned || state == TrialState::kFail) && !values.empty()) {
+    return absl::InvalidArgumentError(
+        std::string(TrialStateName(state)) +
+        " takes no values (a PRUNED trial's value is its last intermediate value)");
+  }
+  if (state != TrialState::kComplete && state != TrialState::kPruned &&
+      state != TrialState::kFail) {
+    return absl::InvalidArgumentError("Tell takes COMPLETE, PRUNED or FAIL, not " +
+                                      std::string(TrialStateName(state)));
+  }
+  if (fail_reason.size() > kMaxFailReasonLength) {
+    return absl::InvalidArgumentError("fail_reason is longer than " +
+                                      std::to_string(kMaxFailReasonLength) + " bytes");
+  }
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindLocked(number));
+
+  // What would be stored, so a repeat can be recognised as identical.
+  FrozenTrial outcome;
+  outcome.state = state;
+  std::string message;
+  if (state == TrialState::kComplete) {
+    outcome.values = values;
+    if (std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
+      outcome.state = TrialState::kFail;
+      outcome.values.clear();
+      outcome.fail_reason = "objective value is NaN";
+      message = "the objective value is NaN, so the trial was recorded as FAIL";
+    }
+  } else if (state == TrialState::kPruned) {
+    if (auto last = trial->last_step()) {
+      const double v = trial->intermediate_values.at(*last);
+      if (!std::isnan(v)) outcome.values = {v};
+    }
+  } else {
+    outcome.fail_reason = fail_reason;
+  }
+
+  if (IsFinished(trial->state)) {
+    if (trial->state == outcome.state && SameValues(trial->values, outcome.values) &&
+        (state != TrialState::kFail || trial->fail_reason == outcome.fail_reason)) {
+      return Written<TellOutcome>{{*trial, "trial was already told this; nothing changed"}, 0};
+    }
+    return absl::FailedPreconditionError("cannot tell " + std::string(TrialStateName(state)) +
+                                         ": " + TrialLabel(record_.name, number) +
+                                         " is already " + DescribeOutcome(*trial));
+  }
+  if (trial->state == TrialState::kWaiting) {
+    return absl::FailedPreconditionError("cannot tell: " + TrialLabel(record_.name, number) +
+                                         " has not been started by Ask");
+  }
+
+  trial->values = outcome.values;
+  trial->fail_reason = outcome.fail_reason;
+  SetStateLocked(*trial, outcome.state);
+  FinishLocked(*trial);
+  const Storage::Ticket ticket = SubmitLocked(mutation::UpdateTrial{*trial}, *trial);
+  spdlog::info("study '{}': trial {} {}", record_.name, number, DescribeOutcome(*trial));
+  return Written<TellOutcome>{{*trial, message}, ticket};
+}
+
+absl::Status StudyState::Heartbeat(int64_t number, const std::string& worker_id) {
+  std::lock_guard lock(mu_);
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "heartbeat"));
+  if (!worker_id.empty() && !trial->worker_id.empty() && worker_id != trial->worker_id) {
+    return absl::FailedPreconditionError(TrialLabel(record_.name, number) + " belongs to " +
+                                         trial->worker_id + ", not " + worker_id);
+  }
+  last_beat_us_[number] = clock_->NowMicros();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
+    const std::map<std::string, ParamValue>& params,
+    const std::map<std::string, std::string>& user_attrs) {
+  std::lock_guard lock(mu_);
+  if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  for (const auto& [name, value] : params) {
+    PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+    if (auto it = known_.find(name); it != known_.end()) {
+      absl::StatusOr<double> internal = ToInternal(it->second, value);
+      if (!internal.ok()) {
+        return absl::InvalidArgumentError("enqueued parameter '" + name + "' does not fit " +
+                                          FormatDistribution(it->second) + ": " +
+                                          std::string(internal.status().message()));
+      }
+    }
+  }
+  for (const auto& [key, json] : user_attrs) {
+    if (key.empty() || key.size() > kMaxUserAttrKeyLength || json.size() > kMaxUserAttrValueBytes) {
+      return absl::InvalidArgumentError("user attribute keys must be 1-512 bytes and values at "
+                                        "most 64 KiB");
+    }
+  }
+  FrozenTrial t;
+  t.number = static_cast<int64_t>(trials_.size());
+  t.trial_id = MakeTrialId(record_.study_id, t.number);
+  t.study_id = record_.study_id;
+  t.state = TrialState::kWaiting;
+  t.fixed_params = params;
+  t.user_attrs = user_attrs;
+  trials_.push_back(t);
+  ++counts_[TrialState::kWaiting];
+  waiting_.push_back(t.number);
+  const Storage::Ticket ticket = SubmitLocked(mutation::InsertTrial{t}, t);
+  spdlog::info("study '{}': trial {} WAITING (enqueued)", record_.name, t.number);
+  return Written<FrozenTrial>{t, ticket};
+}
+
+absl::StatusOr<Written<bool>> StudyState::SetTrialUserAttr(int64_t number, const std::string& key,
+                                                           const std::string& value_json) {
+  std::lock_guard lock(mu_);
+  if (key.empty() || key.size() > kMaxUserAttrKeyLength) {
+    return absl::InvalidArgumentError("user attribute key must be 1-512 bytes");
+  }
+  if (value_json.size() > kMaxUserAttrValueBytes) {
+    return absl::InvalidArgumentError("user attribute '" + key + "' is " +
+                                      std::to_string(value_json.size()) +
+                                      " bytes as JSON; the limit is 65536");
+  }
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindLocked(number));
+  if (IsFinished(trial->state)) {
+    return absl::FailedPreconditionError("cannot set user attribute: " +
+                                         TrialLabel(record_.name, number) + " is already " +
+                                         DescribeOutcome(*trial));
+  }
+  trial->user_attrs[key] = value_json;
+  const Storage::Ticket ticket =
+      SubmitLocked(mutation::SetTrialUserAttr{trial->trial_id, key, value_json}, *trial);
+  return Written<bool>{true, ticket};
+}
+
+absl::StatusOr<FrozenTrial> StudyState::GetTrial(int64_t number) const {
+  std::lock_guard lock(mu_);
+  if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  if (number < 0 || number >= static_cast<int64_t>(trials_.size())) {
+    return absl::NotFoundError(TrialLabel(record_.name, number) + " does not exist");
+  }
+  return trials_[number];
+}
+
+std::vector<FrozenTrial> StudyState::ListTrials(const std::vector<TrialState>& states,
+                                                int64_t from, int64_t limit, int64_t* next) const {
+  std::lock_guard lock(mu_);
+  std::vector<FrozenTrial> out;
+  *next = -1;
+  const int64_t n = static_cast<int64_t>(trials_.size());
+  for (int64_t i = std::max<int64_t>(from, 0); i < n; ++i) {
+    const FrozenTrial& t = trials_[i];
+    if (!states.empty() && std::find(states.begin(), states.end(), t.state) == states.end()) {
+      continue;
+    }
+    if (static_cast<int64_t>(out.size()) == limit) {
+      *next = i;
+      break;
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+void StudyState::Watch(const std::shared_ptr<WatchQueue>& queue) {
+  std::lock_guard lock(mu_);
+  if (deleted_) {
+    queue->Close();
+    return;
+  }
+  // The snapshot needs no durability wait beyond the last ticket anyone
+  // was given; ticket 0 means "already durable or about to be".
+  for (const FrozenTrial& t : trials_) queue->Push(TrialEvent{0, t});
+  watchers_.push_back(queue);
+}
+
+Storage::Ticket StudyState::ReapExpired() {
+  std::lock_guard lock(mu_);
+  if (deleted_ || config_.heartbeat_grace_seconds <= 0) return 0;
+  const int64_t now = clock_->NowMicros();
+  const auto grace_us = static_cast<int64_t>(config_.heartbeat_grace_seconds * 1e6);
+  std::vector<int64_t> expired;
+  for (const auto& [number, beat] : last_beat_us_) {
+    if (now - beat > grace_us) expired.push_back(number);
+  }
+  std::sort(expired.begin(), expired.end());
+  Storage::Ticket ticket = 0;
+  for (int64_t number : expired) {
+    FrozenTrial& t = trials_[number];
+    t.fail_reason = "heartbeat lost";
+    SetStateLocked(t, TrialState::kFail);
+    FinishLocked(t);
+    ticket = SubmitLocked(mutation::UpdateTrial{t}, t);
+    spdlog::warn("study '{}': trial {} FAIL: heartbeat lost (no beat for {:.1f} s)", record_.name,
+                 number, config_.heartbeat_grace_seconds);
+    if (t.retry_count >= config_.max_retries) continue;
+    // Optuna's RetryFailedTrialCallback: same parameters, same user
+    // attributes, and a record of which trial it repeats.
+    FrozenTrial retry;
+    retry.number = static_cast<int64_t>(trials_.size());
+    retry.trial_id = MakeTrialId(record_.study_id, retry.number);
+    retry.study_id = record_.study_id;
+    retry.state = TrialState::kWaiting;
+    for (const TrialParam& p : t.params) {
+      retry.fixed_params[p.name] = ToExternal(p.distribution, p.internal_value);
+    }
+    for (const auto& [name, value] : t.fixed_params) retry.fixed_params.emplace(name, value);
+    retry.user_attrs = t.user_attrs;
+    retry.retry_of = t.number;
+    retry.retry_count = t.retry_count + 1;
+    trials_.push_back(retry);
+    ++counts_[TrialState::kWaiting];
+    waiting_.push_back(retry.number);
+    ticket = SubmitLocked(mutation::InsertTrial{retry}, retry);
+    spdlog::info("study '{}': trial {} WAITING (retry {} of trial {})", record_.name,
+                 retry.number, retry.retry_count, number);
+  }
+  return ticket;
+}
+
+Storage::Ticket StudyState::MarkDeleted() {
+  std::lock_guard lock(mu_);
+  deleted_ = true;
+  for (const auto& w : watchers_) {
+    if (auto q = w.lock()) q->Close();
+  }
+  watchers_.clear();
+  return storage_->Submit(mutation::DeleteStudy{record_.study_id});
+}
+
+}  // namespace parzen

@@ -1,0 +1,594 @@
+#include "server/storage/sqlite_storage.h"
+
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace parzen {
+namespace {
+
+// 'Pzrn': marks the file as ours, so we never adopt someone else's database.
+constexpr int kApplicationId = 0x507a726e;
+constexpr size_t kMaxBatch = 4096;
+
+// Forward migrations: kMigrations[i] takes a database from version i to i+1.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE studies (
+  study_id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  directions TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL
+);
+CREATE TABLE study_user_attrs (
+  study_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (study_id, key)
+);
+CREATE TABLE trials (
+  trial_id INTEGER PRIMARY KEY,
+  study_id INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  trial_values TEXT NOT NULL,
+  start_time_us INTEGER NOT NULL,
+  complete_time_us INTEGER NOT NULL,
+  fail_reason TEXT NOT NULL,
+  retry_of INTEGER,
+  retry_count INTEGER NOT NULL,
+  worker_id TEXT NOT NULL,
+  fixed_params_json TEXT NOT NULL,
+  UNIQUE (study_id, number)
+);
+CREATE TABLE trial_params (
+  trial_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  distribution_json TEXT NOT NULL,
+  internal_value REAL NOT NULL,
+  PRIMARY KEY (trial_id, name)
+);
+CREATE TABLE trial_intermediate_values (
+  trial_id INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,  -- NULL stands for NaN, which SQLite cannot store
+  PRIMARY KEY (trial_id, step)
+);
+CREATE TABLE trial_user_attrs (
+  trial_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (trial_id, key)
+);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Objective values as text: JSON has no inf, and we want exact round trips.
+std::string EncodeValues(const std::vector<double>& values) {
+  std::string out;
+  for (double v : values) {
+    if (!out.empty()) out += ' ';
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, res.ptr);
+  }
+  return out;
+}
+
+std::vector<double> DecodeValues(const std::string& text) {
+  std::vector<double> out;
+  std::istringstream in(text);
+  std::string token;
+  while (in >> token) out.push_back(std::strtod(token.c_str(), nullptr));
+  return out;
+}
+
+std::string EncodeDirections(const std::vector<Direction>& directions) {
+  std::string out;
+  for (Direction d : directions) {
+    if (!out.empty()) out += ',';
+    out += DirectionName(d);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Direction>> DecodeDirections(const std::string& text) {
+  std::vector<Direction> out;
+  std::istringstream in(text);
+  std::string token;
+  while (std::getline(in, token, ',')) {
+    if (token == "MINIMIZE") {
+      out.push_back(Direction::kMinimize);
+    } else if (token == "MAXIMIZE") {
+      out.push_back(Direction::kMaximize);
+    } else {
+      return absl::DataLossError("unknown direction '" + token + "' in studies table");
+    }
+  }
+  return out;
+}
+
+nlohmann::json ValueToJson(const ParamValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+std::string EncodeFixedParams(const std::map<std::string, ParamValue>& params) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : params) j[name] = ValueToJson(value);
+  return j.dump();
+}
+
+absl::StatusOr<std::map<std::string, ParamValue>> DecodeFixedParams(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return absl::DataLossError("bad fixed_params_json: " + text);
+  std::map<std::string, ParamValue> out;
+  for (const auto& [name, value] : j.items()) {
+    if (value.is_boolean()) {
+      out[name] = value.get<bool>();
+    } else if (value.is_number_integer()) {
+      out[name] = value.get<int64_t>();
+    } else if (value.is_number()) {
+      out[name] = value.get<double>();
+    } else if (value.is_string()) {
+      out[name] = value.get<std::string>();
+    } else {
+      return absl::DataLossError("bad fixed parameter '" + name + "': " + value.dump());
+    }
+  }
+  return out;
+}
+
+std::optional<TrialState> StateFromText(const std::string& text) { return TrialStateFromName(text); }
+
+class SqliteStorage final : public Storage {
+ public:
+  SqliteStorage(std::unique_ptr<SQLite::Database> db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
+
+  ~SqliteStorage() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();
+  }
+
+  absl::Status Prepare();
+  absl::StatusOr<std::vector<LoadedStudy>> LoadAll() override;
+  Ticket Submit(Mutation m) override;
+  absl::Status WaitDurable(Ticket ticket) override;
+
+ private:
+  void CommitLoop();
+  absl::Status CommitBatch(const std::vector<Mutation>& batch);
+  void Apply(const mutation::PutStudy& m);
+  void Apply(const mutation::DeleteStudy& m);
+  void Apply(const mutation::InsertTrial& m);
+  void Apply(const mutation::UpdateTrial& m);
+  void Apply(const mutation::InsertParam& m);
+  void Apply(const mutation::InsertIntermediate& m);
+  void Apply(const mutation::SetTrialUserAttr& m);
+  void InsertParamRow(TrialId trial_id, int64_t position, const TrialParam& p);
+  void InsertUserAttrRow(TrialId trial_id, const std::string& key, const std::string& json);
+  SQLite::Statement& Stmt(const char* sql);
+
+  // Only the committer thread touches db_ after LoadAll.
+  std::unique_ptr<SQLite::Database> db_;
+  const std::string path_;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
+  std::unordered_map<TrialId, int64_t> param_count_;  // next param position per trial
+
+  std::mutex mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable done_cv_;
+  std::vector<Mutation> queue_;  // guarded by mu_
+  Ticket submitted_ = 0;         // guarded by mu_: last ticket handed out
+  Ticket finished_ = 0;          // guarded by mu_: last ticket whose commit ended
+  Ticket last_good_ = 0;         // guarded by mu_: last ticket committed successfully
+  absl::Status failure_;         // guarded by mu_: first commit error
+  bool stopping_ = false;        // guarded by mu_
+  std::thread committer_;
+};
+
+absl::Status Translate(const SQLite::Exception& e, const std::string& what) {
+  const int code = e.getErrorCode();
+  std::string msg = what + ": " + e.what();
+  if (code == SQLITE_NOTADB) return absl::FailedPreconditionError(msg);
+  if (code == SQLITE_CORRUPT) return absl::DataLossError(msg);
+  if (code == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_CANTOPEN ||
+      code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_READONLY ||
+      code == SQLITE_PERM) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+absl::Status SqliteStorage::Prepare() {
+  try {
+    // The first read fails with SQLITE_NOTADB on a file that is not SQLite,
+    // before we have written anything to it.
+    const int64_t n_tables = db_->execAndGet("SELECT count(*) FROM sqlite_master").getInt64();
+    const int app_id = db_->execAndGet("PRAGMA application_id").getInt();
+    if (n_tables > 0 && app_id != kApplicationId) {
+      return absl::FailedPreconditionError(
+          path_ + " is a SQLite database but not a Parzen one (application_id " +
+          std::to_string(app_id) + "); refusing to modify it. Choose another --db path.");
+    }
+    int version = 0;
+    if (n_tables > 0) version = db_->execAndGet("PRAGMA user_version").getInt();
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          path_ + " has schema version " + std::to_string(version) +
+          ", newer than this parzen-server understands (" + std::to_string(kSchemaVersion) +
+          "); use a newer parzen-server.");
+    }
+    if (path_ != ":memory:") {
+      const std::string mode = db_->execAndGet("PRAGMA journal_mode=WAL").getString();
+      if (mode != "wal") {
+        return absl::UnavailableError(path_ + ": cannot switch to WAL mode (got " + mode + ")");
+      }
+    }
+    // FULL: every commit reaches the disk before the RPC is answered.
+    db_->exec("PRAGMA synchronous=FULL");
+    db_->exec("PRAGMA busy_timeout=5000");
+    for (int v = version; v < kSchemaVersion; ++v) {
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+      db_->exec(kMigrations[v]);
+      db_->exec("PRAGMA user_version=" + std::to_string(v + 1));
+      db_->exec("PRAGMA application_id=" + std::to_string(kApplicationId));
+      tx.commit();
+      spdlog::info("database {} migrated to schema version {}", path_, v + 1);
+    }
+  } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_NOTADB) {
+      return absl::FailedPreconditionError(path_ +
+                                           " is not a SQLite database; refusing to modify it. "
+                                           "Choose another --db path.");
+    }
+    return Translate(e, "opening " + path_);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LoadedStudy>> SqliteStorage::LoadAll() {
+  std::vector<LoadedStudy> studies;
+  try {
+    std::unordered_map<StudyId, size_t> study_index;
+    SQLite::Statement s(*db_,
+                        "SELECT study_id, name, directions, config_json, create_time_us "
+                        "FROM studies ORDER BY study_id");
+    while (s.executeStep()) {
+      LoadedStudy ls;
+      ls.record.study_id = s.getColumn(0).getInt64();
+      ls.record.name = s.getColumn(1).getString();
+      PARZEN_ASSIGN_OR_RETURN(ls.record.directions, DecodeDirections(s.getColumn(2).getString()));
+      ls.record.config_json = s.getColumn(3).getString();
+      ls.record.create_time_us = s.getColumn(4).getInt64();
+      study_index[ls.record.study_id] = studies.size();
+      studies.push_back(std::move(ls));
+    }
+    SQLite::Statement a(*db_, "SELECT study_id, key, value_json FROM study_user_attrs");
+    while (a.executeStep()) {
+      auto it = study_index.find(a.getColumn(0).getInt64());
+      if (it != study_index.end()) {
+        studies[it->second].record.user_attrs[a.getColumn(1).getString()] =
+            a.getColumn(2).getString();
+      }
+    }
+
+    struct Where {
+      size_t study;
+      size_t trial;
+    };
+    std::unordered_map<TrialId, Where> where;
+    SQLite::Statement t(*db_,
+                        "SELECT trial_id, study_id, number, state, trial_values, start_time_us, "
+                        "complete_time_us, fail_reason, retry_of, retry_count, worker_id, "
+                        "fixed_params_json FROM trials ORDER BY study_id, number");
+    while (t.executeStep()) {
+      auto it = study_index.find(t.getColumn(1).getInt64());
+      if (it == study_index.end()) continue;
+      LoadedStudy& ls = studies[it->second];
+      FrozenTrial ft;
+      ft.trial_id = t.getColumn(0).getInt64();
+      ft.study_id = ls.record.study_id;
+      ft.number = t.getColumn(2).getInt64();
+      if (ft.number != static_cast<int64_t>(ls.trials.size())) {
+        return absl::DataLossError("study '" + ls.record.name + "' lacks trial number " +
+                                   std::to_string(ls.trials.size()));
+      }
+      auto state = StateFromText(t.getColumn(3).getString());
+      if (!state) return absl::DataLossError("bad trial state " + t.getColumn(3).getString());
+      ft.state = *state;
+      ft.values = DecodeValues(t.getColumn(4).getString());
+      ft.start_time_us = t.getColumn(5).getInt64();
+      ft.complete_time_us = t.getColumn(6).getInt64();
+      ft.fail_reason = t.getColumn(7).getString();
+      if (!t.getColumn(8).isNull()) ft.retry_of = t.getColumn(8).getInt64();
+      ft.retry_count = t.getColumn(9).getInt64();
+      ft.worker_id = t.getColumn(10).getString();
+      PARZEN_ASSIGN_OR_RETURN(ft.fixed_params, DecodeFixedParams(t.getColumn(11).getString()));
+      where[ft.trial_id] = Where{it->second, ls.trials.size()};
+      ls.trials.push_back(std::move(ft));
+    }
+
+    SQLite::Statement p(*db_,
+                        "SELECT trial_id, name, distribution_json, internal_value "
+                        "FROM trial_params ORDER BY trial_id, position");
+    while (p.executeStep()) {
+      auto it = where.find(p.getColumn(0).getInt64());
+      if (it == where.end()) continue;
+      FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
+      TrialParam param;
+      param.name = p.getColumn(1).getString();
+      auto dist = DistributionFromJson(p.getColumn(2).getString());
+      if (!dist.ok()) {
+        return absl::DataLossError("trial " + std::to_string(ft.trial_id) + " parameter '" +
+                                   param.name + "': " + std::string(dist.status().message()));
+      }
+      param.distribution = *std::move(dist);
+      param.internal_value = p.getColumn(3).getDouble();
+      ft.fixed_params.erase(param.name);
+      ft.params.push_back(std::move(param));
+      param_count_[ft.trial_id] = static_cast<int64_t>(ft.params.size());
+    }
+
+    SQLite::Statement iv(*db_, "SELECT trial_id, step, value FROM trial_intermediate_values");
+    while (iv.executeStep()) {
+      auto it = where.find(iv.getColumn(0).getInt64());
+      if (it == where.end()) continue;
+      FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
+      ft.intermediate_values[iv.getColumn(1).getInt64()] =
+          iv.getColumn(2).isNull() ? std::nan("") : iv.getColumn(2).getDouble();
+    }
+
+    SQLite::Statement ua(*db_, "SELECT trial_id, key, value_json FROM trial_user_attrs");
+    while (ua.executeStep()) {
+      auto it = where.find(ua.getColumn(0).getInt64());
+      if (it == where.end()) continue;
+      studies[it->second.study].trials[it->second.trial].user_attrs[ua.getColumn(1).getString()] =
+          ua.getColumn(2).getString();
+    }
+  } catch (const SQLite::Exception& e) {
+    return Translate(e, "loading " + path_);
+  }
+  committer_ = std::thread([this] { CommitLoop(); });
+  return studies;
+}
+
+Storage::Ticket SqliteStorage::Submit(Mutation m) {
+  Ticket ticket;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(m));
+    ticket = ++submitted_;
+  }
+  queue_cv_.notify_one();
+  return ticket;
+}
+
+absl::Status SqliteStorage::WaitDurable(Ticket ticket) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return finished_ >= ticket; });
+  return ticket <= last_good_ ? absl::OkStatus() : failure_;
+}
+
+void SqliteStorage::CommitLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;  // stopping, and everything is committed
+    std::vector<Mutation> batch;
+    Ticket last;
+    if (queue_.size() <= kMaxBatch) {
+      batch.swap(queue_);
+      last = submitted_;
+    } else {
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + kMaxBatch));
+      queue_.erase(queue_.begin(), queue_.begin() + kMaxBatch);
+      last = finished_ + kMaxBatch;
+    }
+    const bool healthy = failure_.ok();
+    lock.unlock();
+    absl::Status s = healthy ? CommitBatch(batch) : absl::OkStatus();
+    lock.lock();
+    if (!s.ok()) {
+      spdlog::critical("commit of {} changes to {} failed: {}; the server must be restarted",
+                       batch.size(), path_, s.ToString());
+      failure_ = absl::UnavailableError(
+          "the study database could not be written (" + std::string(s.message()) +
+          "); restart parzen-server");
+    }
+    finished_ = last;
+    if (failure_.ok()) last_good_ = last;
+    done_cv_.notify_all();
+  }
+}
+
+absl::Status SqliteStorage::CommitBatch(const std::vector<Mutation>& batch) {
+  try {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const Mutation& m : batch) {
+      std::visit([this](const auto& x) { Apply(x); }, m);
+    }
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    return Translate(e, "commit");
+  }
+  return absl::OkStatus();
+}
+
+SQLite::Statement& SqliteStorage::Stmt(const char* sql) {
+  auto& slot = statements_[sql];
+  if (!slot) slot = std::make_unique<SQLite::Statement>(*db_, sql);
+  slot->reset();
+  slot->clearBindings();
+  return *slot;
+}
+
+void SqliteStorage::Apply(const mutation::PutStudy& m) {
+  auto& s = Stmt(
+      "INSERT OR REPLACE INTO studies (study_id, name, directions, config_json, create_time_us) "
+      "VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, m.study.study_id);
+  s.bind(2, m.study.name);
+  s.bind(3, EncodeDirections(m.study.directions));
+  s.bind(4, m.study.config_json);
+  s.bind(5, m.study.create_time_us);
+  s.exec();
+  auto& d = Stmt("DELETE FROM study_user_attrs WHERE study_id = ?");
+  d.bind(1, m.study.study_id);
+  d.exec();
+  for (const auto& [key, json] : m.study.user_attrs) {
+    auto& a = Stmt("INSERT INTO study_user_attrs (study_id, key, value_json) VALUES (?, ?, ?)");
+    a.bind(1, m.study.study_id);
+    a.bind(2, key);
+    a.bind(3, json);
+    a.exec();
+  }
+}
+
+void SqliteStorage::Apply(const mutation::DeleteStudy& m) {
+  static constexpr const char* kDeletes[] = {
+      "DELETE FROM trial_params WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
+      "DELETE FROM trial_intermediate_values WHERE trial_id IN "
+      "(SELECT trial_id FROM trials WHERE study_id = ?)",
+      "DELETE FROM trial_user_attrs WHERE trial_id IN "
+      "(SELECT trial_id FROM trials WHERE study_id = ?)",
+      "DELETE FROM trials WHERE study_id = ?",
+      "DELETE FROM study_user_attrs WHERE study_id = ?",
+      "DELETE FROM studies WHERE study_id = ?",
+  };
+  for (const char* sql : kDeletes) {
+    auto& s = Stmt(sql);
+    s.bind(1, m.study_id);
+    s.exec();
+  }
+}
+
+void SqliteStorage::InsertParamRow(TrialId trial_id, int64_t position, const TrialParam& p) {
+  auto& s = Stmt(
+      "INSERT INTO trial_params (trial_id, position, name, distribution_json, internal_value) "
+      "VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, trial_id);
+  s.bind(2, position);
+  s.bind(3, p.name);
+  s.bind(4, DistributionToJson(p.distribution));
+  s.bind(5, p.internal_value);
+  s.exec();
+}
+
+void SqliteStorage::InsertUserAttrRow(TrialId trial_id, const std::string& key,
+                                      const std::string& json) {
+  auto& s = Stmt(
+      "INSERT OR REPLACE INTO trial_user_attrs (trial_id, key, value_json) VALUES (?, ?, ?)");
+  s.bind(1, trial_id);
+  s.bind(2, key);
+  s.bind(3, json);
+  s.exec();
+}
+
+void SqliteStorage::Apply(const mutation::InsertTrial& m) {
+  const FrozenTrial& t = m.trial;
+  auto& s = Stmt(
+      "INSERT INTO trials (trial_id, study_id, number, state, trial_values, start_time_us, "
+      "complete_time_us, fail_reason, retry_of, retry_count, worker_id, fixed_params_json) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, t.trial_id);
+  s.bind(2, t.study_id);
+  s.bind(3, t.number);
+  s.bind(4, std::string(TrialStateName(t.state)));
+  s.bind(5, EncodeValues(t.values));
+  s.bind(6, t.start_time_us);
+  s.bind(7, t.complete_time_us);
+  s.bind(8, t.fail_reason);
+  if (t.retry_of) {
+    s.bind(9, *t.retry_of);
+  } else {
+    s.bind(9);
+  }
+  s.bind(10, t.retry_count);
+  s.bind(11, t.worker_id);
+  s.bind(12, EncodeFixedParams(t.fixed_params));
+  s.exec();
+  int64_t position = 0;
+  for (const TrialParam& p : t.params) InsertParamRow(t.trial_id, position++, p);
+  if (position > 0) param_count_[t.trial_id] = position;
+  for (const auto& [key, json] : t.user_attrs) InsertUserAttrRow(t.trial_id, key, json);
+  for (const auto& [step, value] : t.intermediate_values) {
+    Apply(mutation::InsertIntermediate{t.trial_id, step, value});
+  }
+}
+
+void SqliteStorage::Apply(const mutation::UpdateTrial& m) {
+  const FrozenTrial& t = m.trial;
+  auto& s = Stmt(
+      "UPDATE trials SET state = ?, trial_values = ?, start_time_us = ?, complete_time_us = ?, "
+      "fail_reason = ?, worker_id = ? WHERE trial_id = ?");
+  s.bind(1, std::string(TrialStateName(t.state)));
+  s.bind(2, EncodeValues(t.values));
+  s.bind(3, t.start_time_us);
+  s.bind(4, t.complete_time_us);
+  s.bind(5, t.fail_reason);
+  s.bind(6, t.worker_id);
+  s.bind(7, t.trial_id);
+  s.exec();
+  // Finished trials never receive parameters again.
+  if (IsFinished(t.state)) param_count_.erase(t.trial_id);
+}
+
+void SqliteStorage::Apply(const mutation::InsertParam& m) {
+  int64_t& position = param_count_[m.trial_id];
+  InsertParamRow(m.trial_id, position++, m.param);
+}
+
+void SqliteStorage::Apply(const mutation::InsertIntermediate& m) {
+  auto& s = Stmt(
+      "INSERT OR IGNORE INTO trial_intermediate_values (trial_id, step, value) VALUES (?, ?, ?)");
+  s.bind(1, m.trial_id);
+  s.bind(2, m.step);
+  if (std::isnan(m.value)) {
+    s.bind(3);
+  } else {
+    s.bind(3, m.value);
+  }
+  s.exec();
+}
+
+void SqliteStorage::Apply(const mutation::SetTrialUserAttr& m) {
+  InsertUserAttrRow(m.trial_id, m.key, m.value_json);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  } catch (const SQLite::Exception& e) {
+    return absl::UnavailableError("cannot open database " + path + ": " + e.what());
+  }
+  auto storage = std::make_unique<SqliteStorage>(std::move(db), path);
+  PARZEN_RETURN_IF_ERROR(storage->Prepare());
+  return storage;
+}
+
+}  // namespace parzen

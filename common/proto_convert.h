@@ -1,0 +1,41 @@
+// Domain values <-> parzen.v1 messages: the only file that knows both.
+// Conversions from the wire validate shape (InvalidArgument on a missing
+// oneof, an unknown enum); semantic validation stays in the domain code.
+#ifndef PARZEN_COMMON_PROTO_CONVERT_H_
+#define PARZEN_COMMON_PROTO_CONVERT_H_
+
+#include <map>
+#include <string>
+
+#include "common/distribution.h"
+#include "common/status.h"
+#include "common/trial.h"
+#include "common/types.h"
+#include "parzen/v1/study_service.pb.h"
+
+namespace parzen {
+
+absl::StatusOr<Distribution> FromProto(const v1::Distribution& d);
+v1::Distribution ToProto(const Distribution& d);
+
+absl::StatusOr<ParamValue> FromProto(const v1::Value& v);
+v1::Value ToProto(const ParamValue& v);
+
+absl::StatusOr<TrialState> FromProto(v1::TrialState s);
+v1::TrialState ToProto(TrialState s);
+
+absl::StatusOr<Direction> FromProto(v1::Direction d);
+v1::Direction ToProto(Direction d);
+
+// User attributes travel as google.protobuf.Value and are stored as JSON.
+absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& v);
+absl::StatusOr<google::protobuf::Value> JsonToValue(const std::string& json);
+absl::StatusOr<std::map<std::string, std::string>> UserAttrsFromProto(
+    const google::protobuf::Map<std::string, google::protobuf::Value>& attrs);
+
+void ToProto(const FrozenTrial& t, const std::string& study_name, v1::Trial* out);
+void ToProto(const TrialParam& p, v1::Parameter* out);
+
+}  // namespace parzen
+
+#endif  // PARZEN_COMMON_PROTO_CONVERT_H_

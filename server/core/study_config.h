@@ -1,0 +1,43 @@
+// StudyConfig: everything fixed when a study is created, with its
+// validation and its stored (JSON) form.
+#ifndef PARZEN_SERVER_CORE_STUDY_CONFIG_H_
+#define PARZEN_SERVER_CORE_STUDY_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/types.h"
+#include "server/pruners/registry.h"
+#include "server/samplers/registry.h"
+
+namespace parzen {
+
+inline constexpr size_t kMaxStudyNameLength = 512;
+
+struct StudyConfig {
+  std::string name;
+  std::vector<Direction> directions{Direction::kMinimize};
+  SamplerSpec sampler;
+  PrunerSpec pruner;
+  int64_t max_trials = 0;                // 0: unlimited
+  double heartbeat_grace_seconds = 0;    // 0: never reap
+  int64_t max_retries = 0;               // re-enqueues of a reaped trial
+  std::map<std::string, std::string> user_attrs;  // key -> JSON text
+};
+
+// InvalidArgument naming the field for: empty, too long or control-character
+// names; no or too many directions; negative max_trials / max_retries;
+// negative or non-finite grace; bad pruner arguments; retries without a
+// heartbeat grace period.
+absl::Status ValidateStudyConfig(const StudyConfig& config);
+
+// The sampler, pruner and lifecycle settings as stored in the database.
+std::string EncodeStudySettings(const StudyConfig& config);
+absl::Status DecodeStudySettings(const std::string& json, StudyConfig* config);
+
+}  // namespace parzen
+
+#endif  // PARZEN_SERVER_CORE_STUDY_CONFIG_H_

@@ -1,0 +1,38 @@
+// RandomSampler: independent uniform (log-uniform) sampling, as Optuna's.
+#ifndef PARZEN_SERVER_SAMPLERS_RANDOM_SAMPLER_H_
+#define PARZEN_SERVER_SAMPLERS_RANDOM_SAMPLER_H_
+
+#include <cstdint>
+
+#include "server/samplers/sampler.h"
+
+namespace parzen {
+
+// Draws every value from an RNG seeded by (study seed, trial number,
+// parameter name), so concurrent Asks never share state and a replay with
+// the same seed gives the same values. Thread-safe.
+class RandomSampler final : public Sampler {
+ public:
+  explicit RandomSampler(uint64_t seed) : seed_(seed) {}
+  std::string_view Name() const override { return "random"; }
+  absl::StatusOr<std::map<std::string, double>> SampleRelative(
+      const StudyHistory& study, const FrozenTrial& trial, const SearchSpace& space) const override;
+  absl::StatusOr<double> SampleIndependent(const StudyHistory& study, const FrozenTrial& trial,
+                                           const std::string& name,
+                                           const Distribution& distribution) const override;
+
+ private:
+  const uint64_t seed_;
+};
+
+// A value drawn uniformly from `distribution` (log-uniformly when log),
+// using `bits` (two independent uniform 64-bit words) as the randomness.
+// Shared with samplers that fall back to random sampling.
+double SampleUniform(const Distribution& distribution, uint64_t bits_a, uint64_t bits_b);
+
+// A 64-bit hash of (seed, trial number, name): a per-draw seed.
+uint64_t DrawSeed(uint64_t seed, int64_t trial_number, std::string_view name);
+
+}  // namespace parzen
+
+#endif  // PARZEN_SERVER_SAMPLERS_RANDOM_SAMPLER_H_

@@ -1,0 +1,89 @@
+// Storage: the durable log behind the in-memory study state. The core
+// decides every change in memory and hands storage a Mutation to make
+// durable; storage never decides anything and is read only at start-up.
+#ifndef PARZEN_SERVER_STORAGE_STORAGE_H_
+#define PARZEN_SERVER_STORAGE_STORAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "common/trial.h"
+#include "common/types.h"
+
+namespace parzen {
+
+// A study's configuration as stored. `config_json` is the sampler, pruner
+// and lifecycle settings, encoded and decoded by the core.
+struct StudyRecord {
+  StudyId study_id = 0;
+  std::string name;
+  std::vector<Direction> directions;
+  std::string config_json;
+  std::map<std::string, std::string> user_attrs;  // key -> JSON text
+  int64_t create_time_us = 0;
+};
+
+namespace mutation {
+struct PutStudy {
+  StudyRecord study;
+};
+struct DeleteStudy {
+  StudyId study_id;
+};
+// A new trial with everything it has so far (params, attrs, fixed params).
+struct InsertTrial {
+  FrozenTrial trial;
+};
+// State, values, times, reason and worker of an existing trial.
+struct UpdateTrial {
+  FrozenTrial trial;
+};
+struct InsertParam {
+  TrialId trial_id;
+  TrialParam param;
+};
+struct InsertIntermediate {
+  TrialId trial_id;
+  int64_t step;
+  double value;
+};
+struct SetTrialUserAttr {
+  TrialId trial_id;
+  std::string key;
+  std::string value_json;
+};
+}  // namespace mutation
+
+using Mutation = std::variant<mutation::PutStudy, mutation::DeleteStudy, mutation::InsertTrial,
+                              mutation::UpdateTrial, mutation::InsertParam,
+                              mutation::InsertIntermediate, mutation::SetTrialUserAttr>;
+
+struct LoadedStudy {
+  StudyRecord record;
+  std::vector<FrozenTrial> trials;  // in number order
+};
+
+// Contract: Submit is cheap and never blocks on I/O; mutations become
+// durable in submission order (if ticket t is durable, so is every earlier
+// ticket), typically many per transaction. WaitDurable(t) returns OK once
+// t is committed, or the error that stopped the commit; after a failed
+// commit every later ticket fails too (memory and disk may disagree, so
+// the server must restart and reload). Thread-safe.
+class Storage {
+ public:
+  using Ticket = uint64_t;
+  virtual ~Storage() = default;
+
+  // Every study with all its trials. Called once, before any Submit.
+  virtual absl::StatusOr<std::vector<LoadedStudy>> LoadAll() = 0;
+  virtual Ticket Submit(Mutation m) = 0;
+  virtual absl::Status WaitDurable(Ticket ticket) = 0;
+};
+
+}  // namespace parzen
+
+#endif  // PARZEN_SERVER_STORAGE_STORAGE_H_
