@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Exact decimal arithmetic on 17-digit mantissas needs more than 64 bits.
+// Emulating Python's 28-digit decimal context needs more than 64 bits.
 __extension__ typedef __int128 Int128;
 
 // 2^63 is exactly representable as a double; int64 covers [-2^63, 2^63).
@@ -169,14 +170,29 @@ std::string PyJsonString(std::string_view s) {
     int32_t cp = DecodeUtf8(s, &i);
     if (cp < 0) cp = 0xFFFD;
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
     }
     if (cp >= 0x20 && cp <= 0x7E) {
       out.push_back(static_cast<char>(cp));
@@ -419,9 +435,12 @@ std::string FormatChoices(const std::vector<ParamValue>& choices) {
 
 std::string_view KindName(const Distribution& d) {
   switch (d.index()) {
-    case 0: return "FloatDistribution";
-    case 1: return "IntDistribution";
-    default: return "CategoricalDistribution";
+    case 0:
+      return "FloatDistribution";
+    case 1:
+      return "IntDistribution";
+    default:
+      return "CategoricalDistribution";
   }
 }
 
@@ -456,10 +475,9 @@ absl::Status ValidateFloat(FloatDistribution& d) {
     }
     std::optional<GridFit> fit = FitToGrid(d.low, d.high, *d.step);
     if (!fit.has_value()) {
-      return absl::InvalidArgumentError("step (" + PyFloatRepr(*d.step) +
-                                        ") is too small for the range [" + PyFloatRepr(d.low) +
-                                        ", " + PyFloatRepr(d.high) +
-                                        "]: (high - low) / step must be below 1e+28");
+      return absl::InvalidArgumentError(
+          "step (" + PyFloatRepr(*d.step) + ") is too small for the range [" + PyFloatRepr(d.low) +
+          ", " + PyFloatRepr(d.high) + "]: (high - low) / step must be below 1e+28");
     }
     d.high = fit->snapped_high;
   }
@@ -501,16 +519,15 @@ absl::Status ValidateCategorical(const CategoricalDistribution& d) {
       // neither NaN nor infinity has a JSON representation.
       return absl::InvalidArgumentError(where + " (" + PyFloatRepr(*v) + ") must be finite");
     }
-    if (const std::string* s = std::get_if<std::string>(&c);
-        s != nullptr && !IsValidUtf8(*s)) {
+    if (const std::string* s = std::get_if<std::string>(&c); s != nullptr && !IsValidUtf8(*s)) {
       return absl::InvalidArgumentError(where + " is not valid UTF-8");
     }
     auto [it, inserted] = seen.emplace(KeyOf(c), i);
     if (!inserted) {
       const ParamValue& first = d.choices[it->second];
-      return absl::InvalidArgumentError(
-          "choices must be distinct, but choices[" + std::to_string(it->second) + "] (" +
-          FormatValue(first) + ") and " + where + " (" + FormatValue(c) + ") are equal");
+      return absl::InvalidArgumentError("choices must be distinct, but choices[" +
+                                        std::to_string(it->second) + "] (" + FormatValue(first) +
+                                        ") and " + where + " (" + FormatValue(c) + ") are equal");
     }
   }
   return absl::OkStatus();
@@ -523,7 +540,9 @@ absl::Status FieldError(std::string_view field, std::string_view what) {
 }
 
 absl::StatusOr<double> ReadDouble(const Json& j, std::string_view field) {
-  if (!j.is_number()) return FieldError(field, "must be a number, got " + std::string(j.type_name()));
+  if (!j.is_number()) {
+    return FieldError(field, "must be a number, got " + std::string(j.type_name()));
+  }
   return j.get<double>();
 }
 
@@ -546,7 +565,9 @@ absl::StatusOr<int64_t> ReadInt(const Json& j, std::string_view field) {
 }
 
 absl::StatusOr<bool> ReadBool(const Json& j, std::string_view field) {
-  if (!j.is_boolean()) return FieldError(field, "must be true or false, got " + std::string(j.type_name()));
+  if (!j.is_boolean()) {
+    return FieldError(field, "must be true or false, got " + std::string(j.type_name()));
+  }
   return j.get<bool>();
 }
 
@@ -559,12 +580,14 @@ absl::StatusOr<ParamValue> ReadChoice(const Json& j, size_t index) {
     return ParamValue(v);
   }
   if (j.is_number_float()) return ParamValue(j.get<double>());
-  return FieldError(field, "must be a string, number or boolean, got " +
-                               std::string(j.type_name()));
+  return FieldError(field,
+                    "must be a string, number or boolean, got " + std::string(j.type_name()));
 }
 
 absl::StatusOr<std::vector<ParamValue>> ReadChoices(const Json& j) {
-  if (!j.is_array()) return FieldError("choices", "must be an array, got " + std::string(j.type_name()));
+  if (!j.is_array()) {
+    return FieldError("choices", "must be an array, got " + std::string(j.type_name()));
+  }
   std::vector<ParamValue> out;
   out.reserve(j.size());
   for (size_t i = 0; i < j.size(); ++i) {
@@ -707,14 +730,13 @@ absl::StatusOr<Distribution> ParseAbbreviated(const Json& root) {
 absl::StatusOr<Distribution> ParseJson(std::string_view json) {
   Json root = Json::parse(json.begin(), json.end());
   if (!root.is_object()) {
-    return absl::InvalidArgumentError("distribution JSON must be an object, got " +
-                                      std::string(root.type_name()));
+    return absl::InvalidArgumentError("expected an object, got " + std::string(root.type_name()));
   }
   // Like Optuna, "name" wins when both forms' keys are present.
   if (root.contains("name")) return ParseNamed(root);
   if (root.contains("type")) return ParseAbbreviated(root);
   return absl::InvalidArgumentError(
-      "distribution JSON needs \"name\" and \"attributes\", or the abbreviated \"type\" form");
+      "expected \"name\" and \"attributes\", or the abbreviated form with \"type\"");
 }
 
 }  // namespace
@@ -834,8 +856,8 @@ ParamValue ToExternal(const Distribution& d, double internal) {
   const auto& choices = std::get<CategoricalDistribution>(d).choices;
   if (choices.empty()) return internal;
   // Out-of-contract indexes are clamped instead of reading out of bounds.
-  double clamped = std::isnan(internal) ? 0 : std::clamp(internal, 0.0,
-                                                         static_cast<double>(choices.size() - 1));
+  double clamped =
+      std::isnan(internal) ? 0 : std::clamp(internal, 0.0, static_cast<double>(choices.size() - 1));
   return choices[static_cast<size_t>(clamped)];
 }
 
@@ -862,10 +884,9 @@ absl::Status CheckCompatible(const Distribution& stored, const Distribution& req
   bool requested_log = requested.index() == 0 ? std::get<FloatDistribution>(requested).log
                                               : std::get<IntDistribution>(requested).log;
   if (stored_log != requested_log) {
-    return absl::InvalidArgumentError(std::string("log cannot change from ") +
-                                      (stored_log ? "true" : "false") + " to " +
-                                      (requested_log ? "true" : "false") + " within a study" +
-                                      both);
+    return absl::InvalidArgumentError(
+        std::string("log cannot change from ") + (stored_log ? "true" : "false") + " to " +
+        (requested_log ? "true" : "false") + " within a study" + both);
   }
   return absl::OkStatus();
 }
@@ -881,8 +902,7 @@ std::string DistributionToJson(const Distribution& d) {
   if (const auto* i = std::get_if<IntDistribution>(&d)) {
     return std::string("{\"name\": \"IntDistribution\", \"attributes\": {\"log\": ") +
            (i->log ? "true" : "false") + ", \"step\": " + std::to_string(i->step) +
-           ", \"low\": " + std::to_string(i->low) + ", \"high\": " + std::to_string(i->high) +
-           "}}";
+           ", \"low\": " + std::to_string(i->low) + ", \"high\": " + std::to_string(i->high) + "}}";
   }
   std::string out = "{\"name\": \"CategoricalDistribution\", \"attributes\": {\"choices\": [";
   const auto& choices = std::get<CategoricalDistribution>(d).choices;
@@ -901,8 +921,10 @@ absl::StatusOr<Distribution> DistributionFromJson(std::string_view json) {
     parsed = ParseJson(json);
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(std::string("invalid distribution JSON: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("distribution JSON too large to parse");
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(std::string("invalid distribution JSON: ") + e.what());
+    return absl::InternalError(std::string("parsing distribution JSON: ") + e.what());
   }
   if (!parsed.ok()) {
     return absl::InvalidArgumentError("invalid distribution JSON: " +

@@ -90,8 +90,22 @@ TEST(ValidateFloatTest, SnapsHighLikeOptunaDecimalMath) {
   EXPECT_EQ(SnappedHigh(Float(0.5, 0.7, false, 1.0)), 0.5);
   // Magnitudes far apart: the tiny low rounds away as in Python's 28-digit context.
   EXPECT_EQ(SnappedHigh(Float(1e-300, 1.0, false, 0.3)), 0.9);
-  // A step far below the range's precision leaves high alone.
-  EXPECT_EQ(SnappedHigh(Float(0, 1e30, false, 1e-20)), 1e30);
+  // A step far above the range leaves only low.
+  EXPECT_EQ(SnappedHigh(Float(20, 72, false, 2.399867126003761e+58)), 20.0);
+  EXPECT_EQ(SnappedHigh(Float(-2.9138649815953417e-124, 87.83, false, 451.7052028930304)),
+            -2.9138649815953417e-124);
+}
+
+TEST(ValidateFloatTest, RejectsGridsTooFineForOptunaDecimalMath) {
+  // Optuna raises decimal.InvalidOperation once (high - low) / step needs
+  // more than 28 integer digits.
+  EXPECT_EQ(SnappedHigh(Float(0, 1e27, false, 1.0)), 1e27);
+  EXPECT_EQ(ValidationError(Float(0, 1e28, false, 1.0)),
+            "step (1.0) is too small for the range [0.0, 1e+28]: (high - low) / step must be "
+            "below 1e+28");
+  EXPECT_THAT(ValidationError(Float(-77.16, -15.8, false, 3.510813445781888e-296)),
+              HasSubstr("too small for the range"));
+  EXPECT_FALSE(IsSingle(Float(0, 1e28, false, 1.0)));
 }
 
 TEST(ValidateIntTest, AcceptsOrdinaryRanges) {
@@ -281,7 +295,8 @@ TEST(CheckCompatibleTest, KindLogAndChoicesMustMatch) {
   EXPECT_EQ(kind.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(kind.message()),
               HasSubstr("cannot change from FloatDistribution to IntDistribution"));
-  EXPECT_THAT(std::string(kind.message()), HasSubstr("stored float[0.0, 1.0], requested int[0, 1]"));
+  EXPECT_THAT(std::string(kind.message()),
+              HasSubstr("stored float[0.0, 1.0], requested int[0, 1]"));
   absl::Status log = CheckCompatible(Int(1, 10), Int(1, 10, true));
   EXPECT_EQ(log.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(log.message()), HasSubstr("log cannot change from false to true"));
@@ -434,8 +449,8 @@ TEST(DistributionJsonTest, RejectsMalformedInputWithoutThrowing) {
   const std::vector<Case> cases = {
       {"", "invalid distribution JSON"},
       {"{", "invalid distribution JSON"},
-      {"[1, 2]", "must be an object"},
-      {R"({"low": 1})", "needs \"name\""},
+      {"[1, 2]", "expected an object, got array"},
+      {R"({"low": 1})", "expected \"name\" and \"attributes\""},
       {R"({"name": "NormalDistribution", "attributes": {}})", "unknown distribution class"},
       {R"({"name": 3, "attributes": {}})", "\"name\" must be a string"},
       {R"({"name": "FloatDistribution"})", "missing \"attributes\""},
@@ -459,8 +474,7 @@ TEST(DistributionJsonTest, RejectsMalformedInputWithoutThrowing) {
        "\"choices\" must be an array"},
       {R"({"name": "CategoricalDistribution", "attributes": {"choices": [null]}})",
        "\"choices[0]\" must be a string, number or boolean, got null"},
-      {R"({"name": "CategoricalDistribution", "attributes": {"choices": [[1]]}})",
-       "got array"},
+      {R"({"name": "CategoricalDistribution", "attributes": {"choices": [[1]]}})", "got array"},
       {R"({"type": "normal", "low": 0, "high": 1})", "unknown distribution type \"normal\""},
       {R"({"type": "float", "low": 0})", "missing \"high\""},
       {R"({"type": "int", "low": 0, "high": 4, "setp": 2})", "unknown key \"setp\""},

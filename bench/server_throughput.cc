@@ -1,0 +1,502 @@
+// server_throughput: a load generator for parzen-server. C clients, each on
+// its own gRPC channel, loop Ask (3-parameter search space) + Tell against a
+// server with a file database for a fixed time; then the same workload is
+// measured through Optuna's own path (bench/optuna_throughput.py) on this
+// machine, and the last line printed compares the two.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "parzen/v1/study_service.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace v1 = parzen::v1;
+
+// Deadline of each RPC; generous, since a timeout here is a failed run anyway.
+constexpr auto kRpcDeadline = std::chrono::seconds(30);
+
+struct Flags {
+  std::string server;
+  std::string server_binary = PARZEN_SERVER_BINARY;
+  int clients = 8;
+  double seconds = 10;
+  double warmup_seconds = 1;
+  bool optuna = true;
+  int optuna_processes = 4;
+  double optuna_seconds = 10;
+  std::string python = "/usr/bin/python3";
+  std::string optuna_script = PARZEN_OPTUNA_SCRIPT;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string RpcError(const char* rpc, const grpc::Status& s) {
+  return std::string(rpc) + " failed: code " + std::to_string(static_cast<int>(s.error_code())) +
+         ": " + s.error_message();
+}
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + kRpcDeadline;
+}
+
+// A parzen-server started by the benchmark on a file database in a temporary
+// directory; stopped with SIGTERM by Stop() or the destructor. Not thread-safe.
+class LocalServer {
+ public:
+  LocalServer() = default;
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+  ~LocalServer() {
+    Stop();
+    // The directory (database and log) is kept when something went wrong.
+    if (!keep_dir_ && !dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  // Starts `binary` and waits until it has written its port. Returns an empty
+  // string on success, else what went wrong.
+  std::string Start(const std::string& binary) {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/parzen-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return "cannot create a temporary directory";
+    dir_ = tmpl;
+    db_path_ = dir_ + "/bench.db";
+    log_path_ = dir_ + "/server.log";
+    const std::string port_file = dir_ + "/port";
+    std::vector<std::string> args = {binary,       "--db",         db_path_,  "--listen",
+                                     "127.0.0.1:0", "--port-file", port_file, "--log-level",
+                                     "warning"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ < 0) return "fork failed";
+    if (pid_ == 0) {
+      if (freopen(log_path_.c_str(), "w", stderr) == nullptr) _exit(126);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    std::string port;
+    while (port.empty()) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        keep_dir_ = true;
+        return "parzen-server (" + binary + ") exited during start-up with status " +
+               std::to_string(status) + "; log:\n" + ReadFile(log_path_);
+      }
+      if (Clock::now() > deadline) {
+        keep_dir_ = true;
+        return "parzen-server did not write its port file within 30 s";
+      }
+      std::ifstream in(port_file);
+      std::getline(in, port);
+      if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    address_ = "127.0.0.1:" + port;
+    return "";
+  }
+
+  // SIGTERM, then waits. Returns the exit code (-1 if not running or killed
+  // by a signal).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code != 0) keep_dir_ = true;
+    return code;
+  }
+
+  void KeepDir() { keep_dir_ = true; }
+  const std::string& address() const { return address_; }
+  const std::string& db_path() const { return db_path_; }
+  const std::string& log_path() const { return log_path_; }
+  std::string Log() const { return ReadFile(log_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  bool keep_dir_ = false;
+  std::string dir_;
+  std::string db_path_;
+  std::string log_path_;
+  std::string address_;
+};
+
+v1::AskRequest MakeAskRequest(const std::string& study, int client) {
+  v1::AskRequest req;
+  req.set_study(study);
+  req.set_worker_id("bench-" + std::to_string(client));
+  v1::ParameterSpec* lr = req.add_search_space();
+  lr->set_name("lr");
+  v1::FloatDistribution* f = lr->mutable_distribution()->mutable_float_distribution();
+  f->set_low(1e-5);
+  f->set_high(1e-1);
+  f->set_log(true);
+  v1::ParameterSpec* units = req.add_search_space();
+  units->set_name("units");
+  v1::IntDistribution* i = units->mutable_distribution()->mutable_int_distribution();
+  i->set_low(16);
+  i->set_high(256);
+  v1::ParameterSpec* opt = req.add_search_space();
+  opt->set_name("optimizer");
+  v1::CategoricalDistribution* c = opt->mutable_distribution()->mutable_categorical_distribution();
+  for (const char* choice : {"sgd", "adam", "rmsprop"}) c->add_choices()->set_string_value(choice);
+  return req;
+}
+
+// A cheap deterministic objective of the sampled parameters, so Tell carries
+// a real value.
+double Objective(const v1::Trial& trial) {
+  double value = 0;
+  for (const v1::Parameter& p : trial.params()) {
+    if (p.name() == "lr" && p.value().has_double_value()) {
+      const double x = std::log10(p.value().double_value()) + 3;
+      value += x * x;
+    } else if (p.name() == "units" && p.value().has_int_value()) {
+      const double x = (static_cast<double>(p.value().int_value()) - 128) / 128;
+      value += x * x;
+    } else if (p.name() == "optimizer") {
+      value += 0.1 * p.internal_value();
+    }
+  }
+  return value;
+}
+
+// What one client thread measured. Latencies are in microseconds.
+struct ClientResult {
+  int64_t trials_total = 0;     // every Tell that succeeded, warmup included
+  int64_t trials_measured = 0;  // Tells that finished inside the measured window
+  std::vector<double> ask_us;
+  std::vector<double> tell_us;
+};
+
+struct Shared {
+  Clock::time_point measure_begin;
+  Clock::time_point measure_end;
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::string first_error;  // guarded by mu
+
+  void Fail(const std::string& error) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (first_error.empty()) first_error = error;
+    failed = true;
+  }
+};
+
+void RunClient(v1::StudyService::Stub* stub, const v1::AskRequest& ask_req, Shared* shared,
+               ClientResult* out) {
+  out->ask_us.reserve(1 << 16);
+  out->tell_us.reserve(1 << 16);
+  v1::AskResponse ask_resp;
+  v1::TellRequest tell_req;
+  v1::TellResponse tell_resp;
+  tell_req.set_state(v1::COMPLETE);
+  while (!shared->failed.load(std::memory_order_relaxed)) {
+    const Clock::time_point t0 = Clock::now();
+    if (t0 >= shared->measure_end) break;
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      grpc::Status s = stub->Ask(&ctx, ask_req, &ask_resp);
+      if (!s.ok()) return shared->Fail(RpcError("Ask", s));
+    }
+    const Clock::time_point t1 = Clock::now();
+    if (ask_resp.trial().params_size() != 3) {
+      return shared->Fail("Ask returned " + std::to_string(ask_resp.trial().params_size()) +
+                          " parameters, want 3");
+    }
+    tell_req.set_trial_id(ask_resp.trial().trial_id());
+    tell_req.clear_values();
+    tell_req.add_values(Objective(ask_resp.trial()));
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      grpc::Status s = stub->Tell(&ctx, tell_req, &tell_resp);
+      if (!s.ok()) return shared->Fail(RpcError("Tell", s));
+    }
+    const Clock::time_point t2 = Clock::now();
+    if (tell_resp.trial().state() != v1::COMPLETE) {
+      return shared->Fail("Tell stored state " + v1::TrialState_Name(tell_resp.trial().state()) +
+                          " (" + tell_resp.message() + "), want COMPLETE");
+    }
+    ++out->trials_total;
+    auto in_window = [&](Clock::time_point t) {
+      return t >= shared->measure_begin && t < shared->measure_end;
+    };
+    if (in_window(t1)) {
+      out->ask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    if (in_window(t2)) {
+      out->tell_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+      ++out->trials_measured;
+    }
+  }
+}
+
+// Nearest-rank percentile in milliseconds; `v` is reordered.
+double PercentileMs(std::vector<double>& v, double p) {
+  if (v.empty()) return std::nan("");
+  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size()) - 1;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rank), v.end());
+  return v[rank] / 1000.0;
+}
+
+// Runs bench/optuna_throughput.py and returns its trials/s, or NaN with
+// `error` set.
+double RunOptuna(const Flags& flags, std::string* error) {
+  std::ostringstream cmd;
+  cmd << "'" << flags.python << "' '" << flags.optuna_script << "' --processes "
+      << flags.optuna_processes << " --seconds " << flags.optuna_seconds;
+  FILE* pipe = popen(cmd.str().c_str(), "r");
+  if (pipe == nullptr) {
+    *error = "cannot run " + cmd.str();
+    return std::nan("");
+  }
+  std::string output;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
+  const int status = pclose(pipe);
+  double result = std::nan("");
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::printf("  %s\n", line.c_str());
+    if (line.rfind("optuna_throughput ", 0) != 0) continue;
+    const size_t pos = line.find("trials_per_s=");
+    if (pos != std::string::npos) result = std::strtod(line.c_str() + pos + 13, nullptr);
+  }
+  std::fflush(stdout);
+  if (status != 0) {
+    *error = cmd.str() + " exited with status " + std::to_string(status);
+    return std::nan("");
+  }
+  if (std::isnan(result)) *error = "no optuna_throughput line in the output of " + cmd.str();
+  return result;
+}
+
+void PrintResult(double parzen, double optuna) {
+  const double ratio = (std::isnan(optuna) || optuna <= 0) ? std::nan("") : parzen / optuna;
+  std::printf("server_throughput parzen_trials_per_s=%.1f optuna_trials_per_s=%.1f ratio=%.1f\n",
+              parzen, optuna, ratio);
+  std::fflush(stdout);
+}
+
+int Run(const Flags& flags) {
+  LocalServer local;
+  std::string address = flags.server;
+  if (address.empty()) {
+    const std::string err = local.Start(flags.server_binary);
+    if (!err.empty()) {
+      std::fprintf(stderr, "server_throughput: %s\n", err.c_str());
+      return 1;
+    }
+    address = local.address();
+    std::printf("parzen-server started at %s, database %s\n", address.c_str(),
+                local.db_path().c_str());
+  } else {
+    std::printf("parzen-server at %s (not started by the benchmark)\n", address.c_str());
+  }
+
+  // One channel per client, each with a distinct argument and a local
+  // subchannel pool, so every client has its own HTTP/2 connection.
+  std::vector<std::unique_ptr<v1::StudyService::Stub>> stubs;
+  for (int i = 0; i < flags.clients; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("parzen.client", i);
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      std::fprintf(stderr, "server_throughput: client %d cannot connect to %s\n", i,
+                   address.c_str());
+      local.KeepDir();
+      return 1;
+    }
+    stubs.push_back(v1::StudyService::NewStub(channel));
+  }
+
+  // Random sampler and no pruner, so the measurement is the server's own path.
+  const std::string study = "server-throughput-" + std::to_string(getpid()) + "-" +
+                            std::to_string(Clock::now().time_since_epoch().count());
+  {
+    v1::CreateStudyRequest req;
+    req.set_name(study);
+    req.add_directions(v1::MINIMIZE);
+    req.mutable_sampler()->mutable_random();
+    req.mutable_pruner()->mutable_nop();
+    v1::CreateStudyResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    grpc::Status s = stubs[0]->CreateStudy(&ctx, req, &resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "server_throughput: %s\n", RpcError("CreateStudy", s).c_str());
+      local.KeepDir();
+      return 1;
+    }
+  }
+
+  Shared shared;
+  const Clock::time_point start = Clock::now();
+  shared.measure_begin =
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(flags.warmup_seconds));
+  shared.measure_end = shared.measure_begin + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(flags.seconds));
+  std::vector<ClientResult> results(static_cast<size_t>(flags.clients));
+  std::vector<v1::AskRequest> ask_reqs;
+  for (int i = 0; i < flags.clients; ++i) ask_reqs.push_back(MakeAskRequest(study, i));
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < flags.clients; ++i) {
+      threads.emplace_back(RunClient, stubs[static_cast<size_t>(i)].get(),
+                           std::cref(ask_reqs[static_cast<size_t>(i)]), &shared,
+                           &results[static_cast<size_t>(i)]);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  if (shared.failed) {
+    std::fprintf(stderr, "server_throughput: RPC error, the measurement is void: %s\n",
+                 shared.first_error.c_str());
+    if (!flags.server.empty()) return 1;
+    local.KeepDir();
+    std::fprintf(stderr, "server log (%s):\n%s", local.log_path().c_str(), local.Log().c_str());
+    return 1;
+  }
+
+  int64_t trials_total = 0;
+  int64_t trials_measured = 0;
+  std::vector<double> ask_us;
+  std::vector<double> tell_us;
+  for (const ClientResult& r : results) {
+    trials_total += r.trials_total;
+    trials_measured += r.trials_measured;
+    ask_us.insert(ask_us.end(), r.ask_us.begin(), r.ask_us.end());
+    tell_us.insert(tell_us.end(), r.tell_us.begin(), r.tell_us.end());
+  }
+  const double parzen_tps = static_cast<double>(trials_measured) / flags.seconds;
+
+  // Sanity: every Tell the clients saw succeed is a COMPLETE trial.
+  {
+    v1::GetStudyRequest req;
+    req.set_name(study);
+    v1::GetStudyResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    grpc::Status s = stubs[0]->GetStudy(&ctx, req, &resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "server_throughput: %s\n", RpcError("GetStudy", s).c_str());
+      local.KeepDir();
+      return 1;
+    }
+    const v1::StudySummary& sum = resp.summary();
+    std::printf("server check: n_trials=%lld n_complete=%lld n_running=%lld (clients told %lld)\n",
+                static_cast<long long>(sum.n_trials()), static_cast<long long>(sum.n_complete()),
+                static_cast<long long>(sum.n_running()), static_cast<long long>(trials_total));
+    if (sum.n_complete() < trials_total) {
+      std::fprintf(stderr, "server_throughput: server has %lld COMPLETE trials, clients told %lld\n",
+                   static_cast<long long>(sum.n_complete()), static_cast<long long>(trials_total));
+      local.KeepDir();
+      return 1;
+    }
+  }
+  stubs.clear();
+  if (flags.server.empty()) {
+    const int code = local.Stop();
+    if (code != 0) {
+      std::fprintf(stderr, "server_throughput: parzen-server exited with %d; log (%s):\n%s", code,
+                   local.log_path().c_str(), local.Log().c_str());
+      return 1;
+    }
+  }
+
+  std::printf("\n%8s %8s %9s %10s %11s %11s %12s %12s\n", "clients", "seconds", "trials",
+              "trials/s", "ask_p50_ms", "ask_p99_ms", "tell_p50_ms", "tell_p99_ms");
+  std::printf("%8d %8.1f %9lld %10.1f %11.3f %11.3f %12.3f %12.3f\n\n", flags.clients,
+              flags.seconds, static_cast<long long>(trials_measured), parzen_tps,
+              PercentileMs(ask_us, 0.50), PercentileMs(ask_us, 0.99),
+              PercentileMs(tell_us, 0.50), PercentileMs(tell_us, 0.99));
+  std::fflush(stdout);
+
+  if (!flags.optuna) {
+    PrintResult(parzen_tps, std::nan(""));
+    return 0;
+  }
+  std::printf("optuna (%s, %d processes, %.1f s):\n", flags.python.c_str(),
+              flags.optuna_processes, flags.optuna_seconds);
+  std::fflush(stdout);
+  std::string error;
+  const double optuna_tps = RunOptuna(flags, &error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "server_throughput: %s\n", error.c_str());
+    PrintResult(parzen_tps, std::nan(""));
+    return 1;
+  }
+  PrintResult(parzen_tps, optuna_tps);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"server_throughput: Ask+Tell load on parzen-server, compared with Optuna"};
+  app.add_option("--server", flags.server, "address of a running server; empty: start one");
+  app.add_option("--server-binary", flags.server_binary, "parzen-server to start")
+      ->capture_default_str();
+  app.add_option("--clients", flags.clients, "concurrent clients, one channel each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--seconds", flags.seconds, "measured time")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--warmup-seconds", flags.warmup_seconds, "unmeasured time before")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--optuna,!--no-optuna", flags.optuna, "also measure Optuna on this machine")
+      ->capture_default_str();
+  app.add_option("--optuna-processes", flags.optuna_processes, "Optuna worker processes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--optuna-seconds", flags.optuna_seconds, "Optuna measured time")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--python", flags.python, "python with optuna installed")->capture_default_str();
+  app.add_option("--optuna-script", flags.optuna_script, "the Optuna side of the benchmark")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  // A server that went away must show up as a failed RPC, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  return Run(flags);
+}

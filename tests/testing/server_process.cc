@@ -1,0 +1,137 @@
+#include "tests/testing/server_process.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace parzen::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child must not keep the test's blocked-signal mask.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    FILE* log = freopen(log_path.c_str(), "w", stderr);
+    (void)log;
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+}  // namespace
+
+std::string BinaryPath(const std::string& name) {
+  return std::string(PARZEN_BINARY_DIR) + "/" + name;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = std::filesystem::temp_directory_path().string() + "/parzen-test-XXXXXX";
+  path_ = mkdtemp(tmpl.data());
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::string& db_path, const std::vector<std::string>& extra_args) {
+  std::unique_ptr<ServerProcess> p(new ServerProcess());
+  const std::string port_file = db_path + ".port";
+  std::filesystem::remove(port_file);
+  // One log per start, so a restarted server keeps the earlier log.
+  p->log_path_ = db_path + ".log." +
+                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::vector<std::string> args = {BinaryPath("parzen-server"), "--db", db_path, "--listen",
+                                   "127.0.0.1:0", "--port-file", port_file};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  p->pid_ = Spawn(args, p->log_path_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string port;
+  while (port.empty()) {
+    int status = 0;
+    if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
+      p->pid_ = -1;
+      return absl::InternalError("parzen-server exited with code " +
+                                 std::to_string(ExitCode(status)));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError("parzen-server did not write its port file");
+    }
+    std::ifstream in(port_file);
+    std::getline(in, port);
+    if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  p->address_ = "127.0.0.1:" + port;
+  p->channel_ = grpc::CreateChannel(p->address_, grpc::InsecureChannelCredentials());
+  if (!p->channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    return absl::UnavailableError("cannot connect to parzen-server at " + p->address_);
+  }
+  return p;
+}
+
+int ServerProcess::RunToExit(const std::vector<std::string>& args, std::string* output) {
+  std::vector<std::string> full = {BinaryPath("parzen-server")};
+  full.insert(full.end(), args.begin(), args.end());
+  TempDir dir;
+  const std::string log = dir.File("stderr");
+  const pid_t pid = Spawn(full, log);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  *output = ReadFile(log);
+  return ExitCode(status);
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Terminate();
+}
+
+std::unique_ptr<v1::StudyService::Stub> ServerProcess::NewStub() const {
+  return v1::StudyService::NewStub(channel_);
+}
+
+std::string ServerProcess::Log() const { return ReadFile(log_path_); }
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int ServerProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return ExitCode(status);
+}
+
+}  // namespace parzen::testing

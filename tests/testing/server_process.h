@@ -1,0 +1,65 @@
+// ServerProcess: a real parzen-server binary started for a test, on a free
+// loopback port, with its log in a file. Not thread-safe.
+#ifndef PARZEN_TESTS_TESTING_SERVER_PROCESS_H_
+#define PARZEN_TESTS_TESTING_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/status.h"
+#include "parzen/v1/study_service.grpc.pb.h"
+
+namespace parzen::testing {
+
+// A fresh directory under the test temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+class ServerProcess {
+ public:
+  // Starts the server on `db_path` and waits until it accepts RPCs.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& db_path, const std::vector<std::string>& extra_args = {});
+  // Runs the server to completion (for start-up failures): its exit code
+  // and everything it wrote to stderr.
+  static int RunToExit(const std::vector<std::string>& args, std::string* output);
+
+  ~ServerProcess();
+
+  const std::string& address() const { return address_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  std::unique_ptr<v1::StudyService::Stub> NewStub() const;
+  std::string Log() const;
+
+  // SIGKILL: the crash case. The process is reaped before returning.
+  void Kill();
+  // SIGTERM and wait; returns the exit code (-1 if killed by a signal).
+  int Terminate();
+
+ private:
+  ServerProcess() = default;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The path of a binary built next to the tests (CMake passes the dir).
+std::string BinaryPath(const std::string& name);
+
+}  // namespace parzen::testing
+
+#endif  // PARZEN_TESTS_TESTING_SERVER_PROCESS_H_
