@@ -54,6 +54,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   grpc::ResourceQuota quota("parzen-server");
   quota.SetMaxThreads(flags.max_threads);
   builder.SetResourceQuota(quota);
+  // Idle request threads poll with this timeout; short, so Shutdown is prompt.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);

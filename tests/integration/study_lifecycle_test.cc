@@ -29,7 +29,8 @@ class StudyLifecycleTest : public ::testing::Test {
     stub_ = server_->NewStub();
   }
   void TearDown() override {
-    if (!server_) return;
+    if (!server_ || !server_->running()) return;
+    stub_.reset();
     const int code = server_->Terminate();
     EXPECT_EQ(code, 0) << "parzen-server did not shut down cleanly";
     if (HasFailure() || getenv("PARZEN_TEST_SHOW_LOG")) std::cerr << server_->Log();
@@ -339,6 +340,7 @@ TEST_F(StudyLifecycleTest, StudiesSurviveRestart) {
   ASSERT_TRUE(Report(*stub_, a.trial().trial_id(), 0, std::nan(""), &rep).ok());
   ASSERT_TRUE(Report(*stub_, a.trial().trial_id(), 1, 0.5, &rep).ok());
   ASSERT_TRUE(Tell(*stub_, a.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
+  stub_.reset();
   EXPECT_EQ(server_->Terminate(), 0);
 
   auto restarted = ServerProcess::Start(dir_.File("studies.db"));

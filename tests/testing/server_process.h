@@ -40,6 +40,7 @@ class ServerProcess {
   ~ServerProcess();
 
   const std::string& address() const { return address_; }
+  bool running() const { return pid_ > 0; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   std::unique_ptr<v1::StudyService::Stub> NewStub() const;
   std::string Log() const;
