@@ -109,8 +109,10 @@ class LocalServer {
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         keep_dir_ = true;
-        return "parzen-server (" + binary + ") exited during start-up with status " +
-               std::to_string(status) + "; log:\n" + ReadFile(log_path_);
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return "parzen-server (" + binary + ") exited during start-up with code " +
+               std::to_string(code) + (code == 127 ? " (cannot execute it)" : "") +
+               "; log in " + log_path_ + ":\n" + ReadFile(log_path_);
       }
       if (Clock::now() > deadline) {
         keep_dir_ = true;

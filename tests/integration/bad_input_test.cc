@@ -1,0 +1,358 @@
+// Malformed requests against the real server: each gets the right code and
+// a message a person can act on, and the study is unchanged afterwards.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "tests/testing/requests.h"
+#include "tests/testing/server_process.h"
+
+namespace parzen::testing {
+namespace {
+
+using Code = grpc::StatusCode;
+
+struct BadCase {
+  const char* what;
+  std::function<grpc::Status(v1::StudyService::Stub&)> call;
+  Code code;
+  const char* message_part;  // the message must contain this
+};
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(dir_.File("bad.db"));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub();
+    v1::CreateStudyRequest req;
+    req.set_name("s");
+    ASSERT_TRUE(CreateStudy(*stub_, req).ok());
+    // One finished and one running trial, with known parameter kinds.
+    v1::AskResponse done;
+    ASSERT_TRUE(Ask(*stub_, "s",
+                    {FloatSpec("lr", 1e-4, 1e-1, true), CategoricalSpec("opt", {"sgd", "adam"})},
+                    &done)
+                    .ok());
+    finished_id_ = done.trial().trial_id();
+    v1::ReportIntermediateResponse rep;
+    ASSERT_TRUE(Report(*stub_, finished_id_, 0, 0.7, &rep).ok());
+    ASSERT_TRUE(Tell(*stub_, finished_id_, v1::COMPLETE, {0.5}).ok());
+    v1::AskResponse running;
+    ASSERT_TRUE(Ask(*stub_, "s", {FloatSpec("lr", 1e-4, 1e-1, true)}, &running).ok());
+    running_id_ = running.trial().trial_id();
+  }
+  void TearDown() override { stub_.reset(); }
+
+  // Everything a client can observe about the server's studies.
+  std::string Observe() {
+    std::string out;
+    grpc::ClientContext ctx;
+    v1::ListStudiesRequest req;
+    v1::ListStudiesResponse studies;
+    EXPECT_TRUE(stub_->ListStudies(&ctx, req, &studies).ok());
+    studies.SerializeToString(&out);
+    std::vector<v1::Trial> trials;
+    EXPECT_TRUE(ListAllTrials(*stub_, "s", &trials).ok());
+    for (const auto& t : trials) out += t.SerializeAsString();
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::StudyService::Stub> stub_;
+  int64_t finished_id_ = 0;
+  int64_t running_id_ = 0;
+};
+
+grpc::Status AskWith(v1::StudyService::Stub& stub, const std::string& study,
+                     std::vector<v1::ParameterSpec> space, const std::string& worker = "") {
+  grpc::ClientContext ctx;
+  v1::AskRequest req;
+  req.set_study(study);
+  req.set_worker_id(worker);
+  for (auto& p : space) *req.add_search_space() = p;
+  v1::AskResponse resp;
+  return stub.Ask(&ctx, req, &resp);
+}
+
+grpc::Status SuggestWith(v1::StudyService::Stub& stub, int64_t trial, const v1::ParameterSpec& p) {
+  grpc::ClientContext ctx;
+  v1::SuggestRequest req;
+  req.set_trial_id(trial);
+  req.set_name(p.name());
+  *req.mutable_distribution() = p.distribution();
+  v1::SuggestResponse resp;
+  return stub.Suggest(&ctx, req, &resp);
+}
+
+grpc::Status CreateWith(v1::StudyService::Stub& stub,
+                        const std::function<void(v1::CreateStudyRequest&)>& edit) {
+  v1::CreateStudyRequest req;
+  req.set_name("new-study");
+  edit(req);
+  return CreateStudy(stub, req);
+}
+
+v1::ParameterSpec WithoutDistribution(const std::string& name) {
+  v1::ParameterSpec p;
+  p.set_name(name);
+  return p;
+}
+
+TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
+  const double nan = std::nan("");
+  const double inf = std::numeric_limits<double>::infinity();
+  const int64_t fin = finished_id_;
+  const int64_t run = running_id_;
+  const std::vector<BadCase> cases = {
+      {"unknown study", [](auto& s) { return AskWith(s, "nope", {}); }, Code::NOT_FOUND,
+       "study 'nope' does not exist"},
+      {"low > high", [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 2, 1)}); },
+       Code::INVALID_ARGUMENT, "low (2"},
+      {"log with low 0", [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 0, 1, true)}); },
+       Code::INVALID_ARGUMENT, "log"},
+      {"int log with low 0", [](auto& s) { return AskWith(s, "s", {IntSpec("n", 0, 8, true)}); },
+       Code::INVALID_ARGUMENT, "log"},
+      {"empty choices", [](auto& s) { return AskWith(s, "s", {CategoricalSpec("c", {})}); },
+       Code::INVALID_ARGUMENT, "choices"},
+      {"duplicate choices",
+       [](auto& s) { return AskWith(s, "s", {CategoricalSpec("c", {"a", "a"})}); },
+       Code::INVALID_ARGUMENT, "distinct"},
+      {"float step 0", [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 0, 1, false, 0.0)}); },
+       Code::INVALID_ARGUMENT, "step"},
+      {"negative float step",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 0, 1, false, -0.1)}); },
+       Code::INVALID_ARGUMENT, "step"},
+      {"negative int step", [](auto& s) { return AskWith(s, "s", {IntSpec("n", 0, 8, false, -1)}); },
+       Code::INVALID_ARGUMENT, "step"},
+      {"log with step",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 1, 2, true, 0.5)}); },
+       Code::INVALID_ARGUMENT, "step"},
+      {"NaN bound", [nan](auto& s) { return AskWith(s, "s", {FloatSpec("x", nan, 1)}); },
+       Code::INVALID_ARGUMENT, "low"},
+      {"infinite bound", [inf](auto& s) { return AskWith(s, "s", {FloatSpec("x", 0, inf)}); },
+       Code::INVALID_ARGUMENT, "high"},
+      {"name too long",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec(std::string(600, 'n'), 0, 1)}); },
+       Code::INVALID_ARGUMENT, "name"},
+      {"empty name", [](auto& s) { return AskWith(s, "s", {FloatSpec("", 0, 1)}); },
+       Code::INVALID_ARGUMENT, "name"},
+      {"no distribution", [](auto& s) { return AskWith(s, "s", {WithoutDistribution("x")}); },
+       Code::INVALID_ARGUMENT, "distribution is empty"},
+      {"same name twice",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec("x", 0, 1), FloatSpec("x", 0, 2)}); },
+       Code::INVALID_ARGUMENT, "twice"},
+      {"wrong distribution for a known name",
+       [](auto& s) { return AskWith(s, "s", {IntSpec("lr", 1, 10)}); }, Code::INVALID_ARGUMENT,
+       "parameter 'lr' was used"},
+      {"log flag changed for a known name",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec("lr", 1e-4, 1e-1, false)}); },
+       Code::INVALID_ARGUMENT, "log"},
+      {"worker id too long",
+       [](auto& s) { return AskWith(s, "s", {}, std::string(300, 'w')); },
+       Code::INVALID_ARGUMENT, "worker_id"},
+      {"suggest on unknown trial",
+       [](auto& s) { return SuggestWith(s, 987654321, FloatSpec("x", 0, 1)); }, Code::NOT_FOUND,
+       "does not exist"},
+      {"suggest on finished trial",
+       [fin](auto& s) { return SuggestWith(s, fin, FloatSpec("x", 0, 1)); },
+       Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"suggest known name with another range in the same trial",
+       [run](auto& s) { return SuggestWith(s, run, FloatSpec("lr", 1e-3, 1e-1, true)); },
+       Code::INVALID_ARGUMENT, "already suggested"},
+      {"categorical choices changed",
+       [run](auto& s) { return SuggestWith(s, run, CategoricalSpec("opt", {"sgd", "rmsprop"})); },
+       Code::INVALID_ARGUMENT, "opt"},
+      {"report after finish",
+       [fin](auto& s) {
+         v1::ReportIntermediateResponse r;
+         return Report(s, fin, 1, 0.1, &r);
+       },
+       Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"report negative step",
+       [run](auto& s) {
+         v1::ReportIntermediateResponse r;
+         return Report(s, run, -1, 0.1, &r);
+       },
+       Code::INVALID_ARGUMENT, "step must be >= 0"},
+      {"tell twice with another value",
+       [fin](auto& s) { return Tell(s, fin, v1::COMPLETE, {0.6}); }, Code::FAILED_PRECONDITION,
+       "already COMPLETE with value 0.5"},
+      {"tell another state after finish", [fin](auto& s) { return Tell(s, fin, v1::PRUNED, {}); },
+       Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"tell with two values for one objective",
+       [run](auto& s) { return Tell(s, run, v1::COMPLETE, {1, 2}); }, Code::INVALID_ARGUMENT,
+       "needs 1 value"},
+      {"tell without a state",
+       [run](auto& s) { return Tell(s, run, v1::TRIAL_STATE_UNSPECIFIED, {1}); },
+       Code::INVALID_ARGUMENT, "trial state"},
+      {"tell RUNNING", [run](auto& s) { return Tell(s, run, v1::RUNNING, {}); },
+       Code::INVALID_ARGUMENT, "COMPLETE, PRUNED or FAIL"},
+      {"tell PRUNED with a value", [run](auto& s) { return Tell(s, run, v1::PRUNED, {1}); },
+       Code::INVALID_ARGUMENT, "takes no values"},
+      {"tell unknown trial", [](auto& s) { return Tell(s, -5, v1::COMPLETE, {1}); },
+       Code::NOT_FOUND, "does not exist"},
+      {"heartbeat on finished trial",
+       [fin](auto& s) {
+         grpc::ClientContext ctx;
+         v1::HeartbeatRequest req;
+         req.set_trial_id(fin);
+         v1::HeartbeatResponse resp;
+         return s.Heartbeat(&ctx, req, &resp);
+       },
+       Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"duplicate study",
+       [](auto& s) { return CreateWith(s, [](auto& r) { r.set_name("s"); }); },
+       Code::ALREADY_EXISTS, "load_if_exists"},
+      {"empty study name", [](auto& s) { return CreateWith(s, [](auto& r) { r.set_name(""); }); },
+       Code::INVALID_ARGUMENT, "study name"},
+      {"study name too long",
+       [](auto& s) { return CreateWith(s, [](auto& r) { r.set_name(std::string(600, 's')); }); },
+       Code::INVALID_ARGUMENT, "study name"},
+      {"unspecified direction",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { r.add_directions(v1::DIRECTION_UNSPECIFIED); });
+       },
+       Code::INVALID_ARGUMENT, "MINIMIZE or MAXIMIZE"},
+      {"pruner interval_steps 0",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { r.mutable_pruner()->mutable_median()->set_interval_steps(0); });
+       },
+       Code::INVALID_ARGUMENT, "interval_steps"},
+      {"percentile 150",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { r.mutable_pruner()->mutable_percentile()->set_percentile(150); });
+       },
+       Code::INVALID_ARGUMENT, "percentile"},
+      {"negative max_trials",
+       [](auto& s) { return CreateWith(s, [](auto& r) { r.set_max_trials(-1); }); },
+       Code::INVALID_ARGUMENT, "max_trials"},
+      {"retries without heartbeats",
+       [](auto& s) { return CreateWith(s, [](auto& r) { r.set_max_retries(2); }); },
+       Code::INVALID_ARGUMENT, "heartbeat_grace_seconds"},
+      {"get unknown trial",
+       [](auto& s) {
+         v1::Trial t;
+         return GetTrial(s, 123456789012, &t);
+       },
+       Code::NOT_FOUND, "does not exist"},
+      {"list with a forged page token",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::ListTrialsRequest req;
+         req.set_study("s");
+         req.set_page_token("abc");
+         v1::ListTrialsResponse resp;
+         return s.ListTrials(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "page_token"},
+      {"enqueue a value that is not a choice",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::EnqueueTrialRequest req;
+         req.set_study("s");
+         (*req.mutable_params())["opt"] = StringValue("lbfgs");
+         v1::EnqueueTrialResponse resp;
+         return s.EnqueueTrial(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "lbfgs"},
+      {"user attribute on finished trial",
+       [fin](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetTrialUserAttrRequest req;
+         req.set_trial_id(fin);
+         req.set_key("k");
+         req.mutable_value()->set_number_value(1);
+         v1::SetTrialUserAttrResponse resp;
+         return s.SetTrialUserAttr(&ctx, req, &resp);
+       },
+       Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"delete unknown study",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::DeleteStudyRequest req;
+         req.set_name("ghost");
+         v1::DeleteStudyResponse resp;
+         return s.DeleteStudy(&ctx, req, &resp);
+       },
+       Code::NOT_FOUND, "ghost"},
+  };
+  ASSERT_GE(cases.size(), 25u);
+
+  const std::string before = Observe();
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.what);
+    grpc::Status s = c.call(*stub_);
+    EXPECT_EQ(s.error_code(), c.code) << s.error_message();
+    EXPECT_NE(s.error_message().find(c.message_part), std::string::npos)
+        << "message: " << s.error_message();
+  }
+  EXPECT_EQ(Observe(), before) << "a rejected request changed a study";
+
+  // And the server still serves the study normally.
+  v1::AskResponse ok;
+  ASSERT_TRUE(Ask(*stub_, "s", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ok).ok());
+  EXPECT_EQ(ok.trial().number(), 2);
+}
+
+// Start-up refuses files it does not own, with one clear line, and never
+// writes to them.
+TEST(DatabaseFileTest, ForeignCorruptOrNewerFilesAreRefusedAndLeftUntouched) {
+  TempDir dir;
+  struct FileCase {
+    const char* what;
+    std::function<void(const std::string&)> make;
+    const char* message_part;
+  };
+  const std::vector<FileCase> cases = {
+      {"not SQLite",
+       [](const std::string& p) { std::ofstream(p) << "hello, this is not a database\n"; },
+       "is not a SQLite database"},
+      {"someone else's SQLite",
+       [](const std::string& p) {
+         SQLite::Database db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+         db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+       },
+       "not a Parzen one"},
+      // 1350201966 is Parzen's application_id ('Pzrn').
+      {"a newer schema",
+       [](const std::string& p) {
+         SQLite::Database db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+         db.exec("CREATE TABLE t(x); PRAGMA application_id=1350201966; PRAGMA user_version=99;");
+       },
+       "newer than this parzen-server"},
+  };
+  for (const FileCase& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string path = dir.File(std::to_string(&c - cases.data()) + ".db");
+    c.make(path);
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty());
+    std::string output;
+    const int code = ServerProcess::RunToExit({"--db", path, "--listen", "127.0.0.1:0"}, &output);
+    EXPECT_NE(code, 0);
+    EXPECT_NE(output.find(c.message_part), std::string::npos) << output;
+    EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+    std::ifstream after(path, std::ios::binary);
+    const std::string after_bytes((std::istreambuf_iterator<char>(after)),
+                                  std::istreambuf_iterator<char>());
+    EXPECT_EQ(after_bytes, bytes) << "the file was modified";
+  }
+  // A path that cannot be opened as a file at all.
+  std::string output;
+  EXPECT_NE(ServerProcess::RunToExit({"--db", dir.path(), "--listen", "127.0.0.1:0"}, &output), 0);
+  EXPECT_NE(output.find(dir.path()), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace parzen::testing
