@@ -12,6 +12,7 @@ Exits non-zero if any case disagrees.
 """
 
 import json
+from pathlib import Path
 import math
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import warnings
 import numpy as np
 import optuna
 
-DEFAULT_BINARY = "/work/main/build/tests/pruner_tests"
+DEFAULT_BINARY = str(Path(__file__).resolve().parents[3] / "build" / "tests" / "pruner_tests")
 
 STATES = {
     "COMPLETE": optuna.trial.TrialState.COMPLETE,

@@ -1,0 +1,146 @@
+#include "server/core/study_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "server/storage/sqlite_storage.h"
+#include "tests/testing/status_matchers.h"
+
+namespace parzen {
+namespace {
+
+class StudyManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(":memory:"));
+    ASSERT_OK_AND_ASSIGN(manager_, StudyManager::Open(std::move(storage), &clock_));
+  }
+  StudyConfig Config(const std::string& name) {
+    StudyConfig c;
+    c.name = name;
+    c.sampler.seed = 1;
+    return c;
+  }
+  void Create(StudyConfig c) {
+    bool created = false;
+    ASSERT_OK(manager_->CreateStudy(std::move(c), false, &created).status());
+    ASSERT_TRUE(created);
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<StudyManager> manager_;
+};
+
+TEST_F(StudyManagerTest, ConcurrentAsksGetGapFreeUniqueNumbers) {
+  Create(Config("c"));
+  constexpr int kThreads = 16, kPerThread = 100;
+  std::vector<std::vector<int64_t>> numbers(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kPerThread; ++j) {
+        auto t = manager_->Ask("c", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "");
+        if (t.ok()) numbers[i].push_back(t->number);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> all;
+  for (const auto& v : numbers) all.insert(v.begin(), v.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*all.begin(), 0);
+  EXPECT_EQ(*all.rbegin(), kThreads * kPerThread - 1);
+}
+
+TEST_F(StudyManagerTest, ReaperFailsSilentTrialsAndRetriesUpToTheLimit) {
+  StudyConfig c = Config("r");
+  c.heartbeat_grace_seconds = 10;
+  c.max_retries = 1;
+  Create(c);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w"));
+  clock_.Advance(8'000'000);
+  manager_->ReapExpired();
+  ASSERT_OK(manager_->Heartbeat(t.trial_id, "w"));  // still alive at 8 s
+  clock_.Advance(8'000'000);
+  manager_->ReapExpired();
+  ASSERT_OK_AND_ASSIGN(FrozenTrial still, manager_->GetTrial(t.trial_id));
+  EXPECT_EQ(still.state, TrialState::kRunning);  // the beat at 8 s renewed the lease
+  clock_.Advance(11'000'000);
+  manager_->ReapExpired();
+  ASSERT_OK_AND_ASSIGN(FrozenTrial reaped, manager_->GetTrial(t.trial_id));
+  EXPECT_EQ(reaped.state, TrialState::kFail);
+  EXPECT_EQ(reaped.fail_reason, "heartbeat lost");
+  // The worker learns it lost the trial.
+  absl::Status late = manager_->Heartbeat(t.trial_id, "w");
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<TellOutcome> tell = manager_->Tell(t.trial_id, TrialState::kComplete, {1.0}, "");
+  EXPECT_EQ(tell.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(tell.status().message().find("heartbeat lost"), std::string::npos);
+
+  // One retry with the same value; once that is lost too, no more.
+  ASSERT_OK_AND_ASSIGN(FrozenTrial retry, manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w2"));
+  EXPECT_EQ(retry.retry_of, t.number);
+  EXPECT_EQ(retry.params[0].internal_value, t.params[0].internal_value);
+  clock_.Advance(11'000'000);
+  manager_->ReapExpired();
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("r"));
+  EXPECT_EQ(snapshot.summary.counts[TrialState::kFail], 2);
+  EXPECT_EQ(snapshot.summary.counts[TrialState::kWaiting], 0);
+  EXPECT_EQ(snapshot.summary.n_trials, 2);
+}
+
+TEST_F(StudyManagerTest, SameSeedReplaysTheSameParameters) {
+  Create(Config("a"));
+  Create(Config("b"));
+  SearchSpace space = {{"lr", FloatDistribution{1e-5, 1e-1, true, std::nullopt}},
+                       {"units", IntDistribution{16, 256, false, 16}},
+                       {"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}}};
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(FrozenTrial a, manager_->Ask("a", space, ""));
+    ASSERT_OK_AND_ASSIGN(FrozenTrial b, manager_->Ask("b", space, ""));
+    for (size_t p = 0; p < space.size(); ++p) {
+      EXPECT_EQ(a.params[p].internal_value, b.params[p].internal_value);
+    }
+  }
+}
+
+TEST_F(StudyManagerTest, ReportAtTheSameStepKeepsTheFirstValue) {
+  Create(Config("rep"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("rep", {}, ""));
+  ASSERT_OK_AND_ASSIGN(ReportOutcome first, manager_->Report(t.trial_id, 3, 0.5));
+  EXPECT_FALSE(first.duplicate_step);
+  ASSERT_OK_AND_ASSIGN(ReportOutcome second, manager_->Report(t.trial_id, 3, 0.9));
+  EXPECT_TRUE(second.duplicate_step);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial after, manager_->GetTrial(t.trial_id));
+  EXPECT_EQ(after.intermediate_values.at(3), 0.5);
+}
+
+TEST_F(StudyManagerTest, MultiObjectiveStudiesTakeSeveralValuesAndNoReports) {
+  StudyConfig c = Config("mo");
+  c.directions = {Direction::kMinimize, Direction::kMaximize};
+  Create(c);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("mo", {}, ""));
+  EXPECT_EQ(manager_->Report(t.trial_id, 0, 1.0).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(TellOutcome told, manager_->Tell(t.trial_id, TrialState::kComplete, {1, 2}, ""));
+  EXPECT_EQ(told.trial.values, (std::vector<double>{1, 2}));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("mo"));
+  EXPECT_FALSE(snapshot.summary.best_trial.has_value());  // no single best for several objectives
+}
+
+TEST_F(StudyManagerTest, DeletedStudyIsGoneAndItsNameReusable) {
+  Create(Config("d"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("d", {}, ""));
+  ASSERT_OK(manager_->DeleteStudy("d"));
+  EXPECT_EQ(manager_->GetTrial(t.trial_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->GetStudy("d").status().code(), absl::StatusCode::kNotFound);
+  Create(Config("d"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, manager_->Ask("d", {}, ""));
+  EXPECT_EQ(fresh.number, 0);
+  EXPECT_NE(fresh.trial_id, t.trial_id);
+}
+
+}  // namespace
+}  // namespace parzen

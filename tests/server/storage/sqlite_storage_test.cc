@@ -1,0 +1,145 @@
+#include "server/storage/sqlite_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "tests/testing/server_process.h"
+#include "tests/testing/status_matchers.h"
+
+namespace parzen {
+namespace {
+
+FrozenTrial SampleTrial() {
+  FrozenTrial t;
+  t.trial_id = 42;
+  t.study_id = 1;
+  t.number = 0;
+  t.state = TrialState::kRunning;
+  t.params.push_back({"lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt}, 0.003});
+  t.params.push_back({"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}, 1});
+  t.user_attrs["note"] = "\"hello\"";
+  t.fixed_params["units"] = int64_t{64};
+  t.fixed_params["wd"] = 0.5;
+  t.fixed_params["flag"] = true;
+  t.fixed_params["name"] = std::string("x");
+  t.start_time_us = 1234;
+  t.retry_of = 7;
+  t.retry_count = 2;
+  t.worker_id = "w1";
+  return t;
+}
+
+TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
+  testing::TempDir dir;
+  const std::string path = dir.File("s.db");
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
+    EXPECT_TRUE(loaded.empty());
+    StudyRecord study{1, "study", {Direction::kMaximize, Direction::kMinimize}, "{\"k\":1}",
+                      {{"team", "\"ml\""}}, 99};
+    storage->Submit(mutation::PutStudy{study});
+    FrozenTrial t = SampleTrial();
+    storage->Submit(mutation::InsertTrial{t});
+    storage->Submit(mutation::InsertParam{42, {"units", IntDistribution{16, 128, false, 16}, 64}});
+    storage->Submit(mutation::InsertIntermediate{42, 0, std::nan("")});
+    storage->Submit(mutation::InsertIntermediate{42, 3, -0.25});
+    storage->Submit(mutation::SetTrialUserAttr{42, "acc", "0.97"});
+    t.state = TrialState::kComplete;
+    t.values = {std::numeric_limits<double>::infinity(), 0.1};
+    t.complete_time_us = 5678;
+    const Storage::Ticket last = storage->Submit(mutation::UpdateTrial{t});
+    ASSERT_OK(storage->WaitDurable(last));
+  }
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+  ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].record.name, "study");
+  EXPECT_EQ(loaded[0].record.directions,
+            (std::vector<Direction>{Direction::kMaximize, Direction::kMinimize}));
+  EXPECT_EQ(loaded[0].record.config_json, "{\"k\":1}");
+  EXPECT_EQ(loaded[0].record.user_attrs.at("team"), "\"ml\"");
+  EXPECT_EQ(loaded[0].record.create_time_us, 99);
+  ASSERT_EQ(loaded[0].trials.size(), 1u);
+  const FrozenTrial& t = loaded[0].trials[0];
+  EXPECT_EQ(t.trial_id, 42);
+  EXPECT_EQ(t.state, TrialState::kComplete);
+  ASSERT_EQ(t.values.size(), 2u);
+  EXPECT_TRUE(std::isinf(t.values[0]));
+  EXPECT_EQ(t.values[1], 0.1);
+  ASSERT_EQ(t.params.size(), 3u);
+  EXPECT_EQ(t.params[0].name, "lr");
+  EXPECT_EQ(t.params[0].internal_value, 0.003);
+  EXPECT_EQ(t.params[0].distribution, Distribution(FloatDistribution{1e-4, 1e-1, true, std::nullopt}));
+  EXPECT_EQ(t.params[2].name, "units");
+  EXPECT_EQ(t.params[2].distribution, Distribution(IntDistribution{16, 128, false, 16}));
+  // "units" was suggested, so it is no longer a pending fixed parameter.
+  EXPECT_EQ(t.fixed_params.count("units"), 0u);
+  EXPECT_EQ(std::get<double>(t.fixed_params.at("wd")), 0.5);
+  EXPECT_EQ(std::get<bool>(t.fixed_params.at("flag")), true);
+  EXPECT_EQ(std::get<std::string>(t.fixed_params.at("name")), "x");
+  ASSERT_EQ(t.intermediate_values.size(), 2u);
+  EXPECT_TRUE(std::isnan(t.intermediate_values.at(0)));
+  EXPECT_EQ(t.intermediate_values.at(3), -0.25);
+  EXPECT_EQ(t.user_attrs.at("acc"), "0.97");
+  EXPECT_EQ(t.user_attrs.at("note"), "\"hello\"");
+  EXPECT_EQ(t.retry_of, 7);
+  EXPECT_EQ(t.retry_count, 2);
+  EXPECT_EQ(t.worker_id, "w1");
+  EXPECT_EQ(t.start_time_us, 1234);
+  EXPECT_EQ(t.complete_time_us, 5678);
+}
+
+TEST(SqliteStorageTest, DeleteStudyRemovesItsTrials) {
+  testing::TempDir dir;
+  const std::string path = dir.File("d.db");
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK(storage->LoadAll().status());
+    storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+    storage->Submit(mutation::PutStudy{StudyRecord{2, "b", {Direction::kMinimize}, "{}", {}, 0}});
+    FrozenTrial t = SampleTrial();
+    storage->Submit(mutation::InsertTrial{t});
+    ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::DeleteStudy{1})));
+  }
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+  ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].record.name, "b");
+  EXPECT_TRUE(loaded[0].trials.empty());
+}
+
+TEST(SqliteStorageTest, ConcurrentSubmittersAllBecomeDurableInOrder) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(dir.File("c.db")));
+  ASSERT_OK(storage->LoadAll().status());
+  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 8; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < 100; ++i) {
+        FrozenTrial t;
+        t.study_id = 1;
+        t.number = w * 100 + i;
+        t.trial_id = 1000 + t.number;
+        if (!storage->WaitDurable(storage->Submit(mutation::InsertTrial{t})).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(SqliteStorageTest, MemoryDatabaseWorksForThrowAwayStudies) {
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(":memory:"));
+  ASSERT_OK(storage->LoadAll().status());
+  EXPECT_OK(storage->WaitDurable(
+      storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}})));
+}
+
+}  // namespace
+}  // namespace parzen
