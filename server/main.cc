@@ -27,7 +27,6 @@ struct Flags {
   std::string listen = "127.0.0.1:50051";
   std::string log_level = "info";
   std::string port_file;
-  int max_threads = 64;
   int reaper_period_ms = 500;
 };
 
@@ -51,11 +50,6 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   int port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
-  grpc::ResourceQuota quota("parzen-server");
-  quota.SetMaxThreads(flags.max_threads);
-  builder.SetResourceQuota(quota);
-  // Idle request threads poll with this timeout; short, so Shutdown is prompt.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 200);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
@@ -106,9 +100,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical",
                              "off"}));
   app.add_option("--port-file", flags.port_file, "write the bound port to this file");
-  app.add_option("--max-threads", flags.max_threads, "most threads serving requests")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 4096));
   app.add_option("--reaper-period-ms", flags.reaper_period_ms,
                  "how often to look for lost heartbeats")
       ->capture_default_str()

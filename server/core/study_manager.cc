@@ -39,15 +39,17 @@ absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::MakeState(
                                       std::move(trials));
 }
 
-template <typename T>
-absl::StatusOr<T> StudyManager::Durable(absl::StatusOr<Written<T>> written) {
-  if (!written.ok()) return written.status();
-  if (written->ticket != 0) PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(written->ticket));
-  return std::move(written->value);
+void StudyManager::OnDurable(Storage::Ticket ticket, std::function<void(absl::Status)> done) {
+  if (ticket == 0) {
+    done(absl::OkStatus());
+    return;
+  }
+  storage_->OnDurable(ticket, std::move(done));
 }
 
-absl::StatusOr<StudySnapshot> StudyManager::CreateStudy(StudyConfig config, bool load_if_exists,
-                                                        bool* created) {
+absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig config,
+                                                                 bool load_if_exists,
+                                                                 bool* created) {
   *created = false;
   PARZEN_RETURN_IF_ERROR(ValidateStudyConfig(config));
   std::shared_ptr<StudyState> state;
@@ -61,7 +63,7 @@ absl::StatusOr<StudySnapshot> StudyManager::CreateStudy(StudyConfig config, bool
       }
       std::shared_ptr<StudyState> existing = it->second;
       lock.unlock();
-      return existing->Snapshot();
+      return Written<StudySnapshot>{existing->Snapshot(), 0};
     }
     if (!config.sampler.seed) config.sampler.seed = std::random_device{}();
     StudyRecord record;
@@ -77,10 +79,9 @@ absl::StatusOr<StudySnapshot> StudyManager::CreateStudy(StudyConfig config, bool
     by_id_[record.study_id] = state;
     ticket = storage_->Submit(mutation::PutStudy{record});
   }
-  PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(ticket));
   *created = true;
   spdlog::info("study '{}' created (id {})", state->name(), state->id());
-  return state->Snapshot();
+  return Written<StudySnapshot>{state->Snapshot(), ticket};
 }
 
 absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudy(const std::string& name) const {
@@ -119,7 +120,7 @@ std::vector<StudySnapshot> StudyManager::ListStudies(const std::string& after,
   return out;
 }
 
-absl::Status StudyManager::DeleteStudy(const std::string& name) {
+absl::StatusOr<Written<bool>> StudyManager::DeleteStudy(const std::string& name) {
   Storage::Ticket ticket;
   {
     std::unique_lock lock(mu_);
@@ -129,33 +130,32 @@ absl::Status StudyManager::DeleteStudy(const std::string& name) {
     by_id_.erase(it->second->id());
     by_name_.erase(it);
   }
-  PARZEN_RETURN_IF_ERROR(storage_->WaitDurable(ticket));
   spdlog::info("study '{}' deleted", name);
-  return absl::OkStatus();
+  return Written<bool>{true, ticket};
 }
 
-absl::StatusOr<FrozenTrial> StudyManager::Ask(const std::string& study, const SearchSpace& space,
+absl::StatusOr<Written<FrozenTrial>> StudyManager::Ask(const std::string& study, const SearchSpace& space,
                                               const std::string& worker_id) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
-  return Durable(state->Ask(space, worker_id));
+  return state->Ask(space, worker_id);
 }
 
-absl::StatusOr<TrialParam> StudyManager::Suggest(TrialId trial, const std::string& name,
+absl::StatusOr<Written<TrialParam>> StudyManager::Suggest(TrialId trial, const std::string& name,
                                                  const Distribution& distribution) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
-  return Durable(state->Suggest(NumberOfTrial(trial), name, distribution));
+  return state->Suggest(NumberOfTrial(trial), name, distribution);
 }
 
-absl::StatusOr<ReportOutcome> StudyManager::Report(TrialId trial, int64_t step, double value) {
+absl::StatusOr<Written<ReportOutcome>> StudyManager::Report(TrialId trial, int64_t step, double value) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
-  return Durable(state->Report(NumberOfTrial(trial), step, value));
+  return state->Report(NumberOfTrial(trial), step, value);
 }
 
-absl::StatusOr<TellOutcome> StudyManager::Tell(TrialId trial, TrialState s,
+absl::StatusOr<Written<TellOutcome>> StudyManager::Tell(TrialId trial, TrialState s,
                                                const std::vector<double>& values,
                                                const std::string& fail_reason) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
-  return Durable(state->Tell(NumberOfTrial(trial), s, values, fail_reason));
+  return state->Tell(NumberOfTrial(trial), s, values, fail_reason);
 }
 
 absl::Status StudyManager::Heartbeat(TrialId trial, const std::string& worker_id) {
@@ -163,17 +163,17 @@ absl::Status StudyManager::Heartbeat(TrialId trial, const std::string& worker_id
   return state->Heartbeat(NumberOfTrial(trial), worker_id);
 }
 
-absl::StatusOr<FrozenTrial> StudyManager::Enqueue(
+absl::StatusOr<Written<FrozenTrial>> StudyManager::Enqueue(
     const std::string& study, const std::map<std::string, ParamValue>& params,
     const std::map<std::string, std::string>& user_attrs) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
-  return Durable(state->Enqueue(params, user_attrs));
+  return state->Enqueue(params, user_attrs);
 }
 
-absl::Status StudyManager::SetTrialUserAttr(TrialId trial, const std::string& key,
+absl::StatusOr<Written<bool>> StudyManager::SetTrialUserAttr(TrialId trial, const std::string& key,
                                             const std::string& value_json) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
-  return Durable(state->SetTrialUserAttr(NumberOfTrial(trial), key, value_json)).status();
+  return state->SetTrialUserAttr(NumberOfTrial(trial), key, value_json);
 }
 
 absl::StatusOr<FrozenTrial> StudyManager::GetTrial(TrialId trial) const {

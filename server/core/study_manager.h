@@ -3,6 +3,7 @@
 #ifndef PARZEN_SERVER_CORE_STUDY_MANAGER_H_
 #define PARZEN_SERVER_CORE_STUDY_MANAGER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -27,29 +28,33 @@ class StudyManager {
   static absl::StatusOr<std::unique_ptr<StudyManager>> Open(std::unique_ptr<Storage> storage,
                                                             const Clock* clock);
 
+  // Writes do not wait: each returns its result with the storage ticket to
+  // await (OnDurable / WaitDurable) before answering the client. The result
+  // is final — the in-memory change is made — but not yet durable.
+
   // AlreadyExists for a taken name unless `load_if_exists`; `*created`
   // tells which happened.
-  absl::StatusOr<StudySnapshot> CreateStudy(StudyConfig config, bool load_if_exists,
-                                            bool* created);
+  absl::StatusOr<Written<StudySnapshot>> CreateStudy(StudyConfig config, bool load_if_exists,
+                                                     bool* created);
   absl::StatusOr<StudySnapshot> GetStudy(const std::string& name) const;
   // Studies in name order, starting after `after`; at most `limit`.
   std::vector<StudySnapshot> ListStudies(const std::string& after, int64_t limit) const;
-  absl::Status DeleteStudy(const std::string& name);
+  absl::StatusOr<Written<bool>> DeleteStudy(const std::string& name);
 
-  absl::StatusOr<FrozenTrial> Ask(const std::string& study, const SearchSpace& space,
-                                  const std::string& worker_id);
-  absl::StatusOr<TrialParam> Suggest(TrialId trial, const std::string& name,
-                                     const Distribution& distribution);
-  absl::StatusOr<ReportOutcome> Report(TrialId trial, int64_t step, double value);
-  absl::StatusOr<TellOutcome> Tell(TrialId trial, TrialState state,
-                                   const std::vector<double>& values,
-                                   const std::string& fail_reason);
+  absl::StatusOr<Written<FrozenTrial>> Ask(const std::string& study, const SearchSpace& space,
+                                           const std::string& worker_id);
+  absl::StatusOr<Written<TrialParam>> Suggest(TrialId trial, const std::string& name,
+                                              const Distribution& distribution);
+  absl::StatusOr<Written<ReportOutcome>> Report(TrialId trial, int64_t step, double value);
+  absl::StatusOr<Written<TellOutcome>> Tell(TrialId trial, TrialState state,
+                                            const std::vector<double>& values,
+                                            const std::string& fail_reason);
   absl::Status Heartbeat(TrialId trial, const std::string& worker_id);
-  absl::StatusOr<FrozenTrial> Enqueue(const std::string& study,
-                                      const std::map<std::string, ParamValue>& params,
-                                      const std::map<std::string, std::string>& user_attrs);
-  absl::Status SetTrialUserAttr(TrialId trial, const std::string& key,
-                                const std::string& value_json);
+  absl::StatusOr<Written<FrozenTrial>> Enqueue(const std::string& study,
+                                               const std::map<std::string, ParamValue>& params,
+                                               const std::map<std::string, std::string>& user_attrs);
+  absl::StatusOr<Written<bool>> SetTrialUserAttr(TrialId trial, const std::string& key,
+                                                 const std::string& value_json);
   absl::StatusOr<FrozenTrial> GetTrial(TrialId trial) const;
   absl::StatusOr<std::vector<FrozenTrial>> ListTrials(const std::string& study,
                                                       const std::vector<TrialState>& states,
@@ -57,8 +62,11 @@ class StudyManager {
                                                       int64_t* next) const;
   absl::Status Watch(const std::string& study, const std::shared_ptr<WatchQueue>& queue);
 
-  // Blocks until `ticket` is durable (for watch streams).
-  absl::Status WaitDurable(Storage::Ticket ticket) { return storage_->WaitDurable(ticket); }
+  // See Storage::OnDurable and Storage::WaitDurable. Ticket 0 is durable.
+  void OnDurable(Storage::Ticket ticket, std::function<void(absl::Status)> done);
+  absl::Status WaitDurable(Storage::Ticket ticket) {
+    return ticket == 0 ? absl::OkStatus() : storage_->WaitDurable(ticket);
+  }
 
   // One pass of the heartbeat reaper over every study.
   void ReapExpired();
@@ -70,8 +78,6 @@ class StudyManager {
                                                         std::vector<FrozenTrial> trials);
   absl::StatusOr<std::shared_ptr<StudyState>> FindStudy(const std::string& name) const;
   absl::StatusOr<std::shared_ptr<StudyState>> FindStudyOfTrial(TrialId trial) const;
-  template <typename T>
-  absl::StatusOr<T> Durable(absl::StatusOr<Written<T>> written);
 
   const std::unique_ptr<Storage> storage_;
   const Clock* const clock_;
@@ -81,6 +87,15 @@ class StudyManager {
   std::unordered_map<StudyId, std::shared_ptr<StudyState>> by_id_;  // guarded by mu_
   StudyId next_study_id_ = 1;                                       // guarded by mu_
 };
+
+// Blocks until `written` is durable and returns its value: for tests and
+// tools, never for RPC handlers.
+template <typename T>
+absl::StatusOr<T> AwaitDurable(StudyManager& manager, absl::StatusOr<Written<T>> written) {
+  if (!written.ok()) return written.status();
+  PARZEN_RETURN_IF_ERROR(manager.WaitDurable(written->ticket));
+  return std::move(written->value);
+}
 
 }  // namespace parzen
 

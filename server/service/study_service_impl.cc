@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
@@ -169,33 +172,168 @@ absl::StatusOr<SearchSpace> SpaceFromProto(
   return space;
 }
 
+absl::StatusOr<int64_t> ParsePageToken(const std::string& token) {
+  int64_t from = 0;
+  if (token.empty()) return from;
+  auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), from);
+  if (ec != std::errc() || ptr != token.data() + token.size() || from < 0) {
+    return absl::InvalidArgumentError("page_token '" + token + "' was not issued by ListTrials");
+  }
+  return from;
+}
+
+absl::StatusOr<std::vector<TrialState>> StatesFromProto(
+    const google::protobuf::RepeatedField<int>& states) {
+  std::vector<TrialState> out;
+  for (int s : states) {
+    PARZEN_ASSIGN_OR_RETURN(TrialState st, FromProto(static_cast<v1::TrialState>(s)));
+    out.push_back(st);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, ParamValue>> ParamsFromProto(
+    const google::protobuf::Map<std::string, v1::Value>& params) {
+  std::map<std::string, ParamValue> out;
+  for (const auto& [name, value] : params) {
+    absl::StatusOr<ParamValue> v = FromProto(value);
+    if (!v.ok()) {
+      return absl::InvalidArgumentError("parameter '" + name + "': " +
+                                        std::string(v.status().message()));
+    }
+    out.emplace(name, *std::move(v));
+  }
+  return out;
+}
+
+// One WatchStudy stream. Waiting for events may take hours, so it happens
+// on a thread of the stream's own, never on a gRPC thread. The thread is
+// the only caller of StartWrite and Finish; it touches the reactor no more
+// after Finish, so OnDone may delete it.
+class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyResponse> {
+ public:
+  WatchReactor(StudyManager* manager, std::string study, std::shared_ptr<WatchQueue> queue,
+               const std::atomic<bool>* stopping, std::function<void()> on_exit)
+      : manager_(manager),
+        study_(std::move(study)),
+        queue_(std::move(queue)),
+        stopping_(stopping) {
+    std::thread([this, on_exit = std::move(on_exit)] {
+      Run();
+      on_exit();
+    }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    write_pending_ = false;
+    write_ok_ = ok;
+    cv_.notify_all();
+  }
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Run() {
+    absl::Status status;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (cancelled_) break;
+      }
+      if (stopping_->load()) break;
+      std::optional<TrialEvent> event = queue_->Pop(std::chrono::milliseconds(200));
+      if (!event) {
+        if (queue_->closed()) break;
+        continue;
+      }
+      // Show only what is durable, in commit order.
+      status = manager_->WaitDurable(event->ticket);
+      if (!status.ok()) break;
+      response_.Clear();
+      ToProto(event->trial, study_, response_.mutable_trial());
+      response_.set_snapshot(event->ticket == 0);
+      std::unique_lock lock(mu_);
+      write_pending_ = true;
+      StartWrite(&response_);
+      // gRPC always calls OnWriteDone, with ok=false after a cancel.
+      cv_.wait(lock, [&] { return !write_pending_; });
+      if (!write_ok_) break;
+    }
+    if (status.ok() && queue_->overflowed()) {
+      status = absl::ResourceExhaustedError("watcher fell more than 10000 events behind; watch again");
+    }
+    Finish(Reply("WatchStudy", status));
+  }
+
+  StudyManager* const manager_;
+  const std::string study_;
+  const std::shared_ptr<WatchQueue> queue_;
+  const std::atomic<bool>* const stopping_;
+  v1::WatchStudyResponse response_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool write_pending_ = false;  // guarded by mu_
+  bool write_ok_ = true;        // guarded by mu_
+  bool cancelled_ = false;      // guarded by mu_
+};
+
+// A stream that ends at once with an error.
+class FailedWatch final : public grpc::ServerWriteReactor<v1::WatchStudyResponse> {
+ public:
+  explicit FailedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
-grpc::Status StudyServiceImpl::CreateStudy(grpc::ServerContext*, const v1::CreateStudyRequest* req,
-                                           v1::CreateStudyResponse* resp) {
+StudyServiceImpl::~StudyServiceImpl() {
+  std::unique_lock lock(watch_mu_);
+  watch_cv_.wait(lock, [&] { return open_watches_ == 0; });
+}
+
+StudyServiceImpl::Unary* StudyServiceImpl::FinishNow(Ctx* ctx, const char* method,
+                                                     const absl::Status& status) {
+  Unary* reactor = ctx->DefaultReactor();
+  reactor->Finish(Reply(method, status));
+  return reactor;
+}
+
+StudyServiceImpl::Unary* StudyServiceImpl::FinishWhenDurable(Ctx* ctx, const char* method,
+                                                             Storage::Ticket ticket) {
+  Unary* reactor = ctx->DefaultReactor();
+  manager_->OnDurable(ticket,
+                      [reactor, method](absl::Status s) { reactor->Finish(Reply(method, s)); });
+  return reactor;
+}
+
+StudyServiceImpl::Unary* StudyServiceImpl::CreateStudy(Ctx* ctx, const v1::CreateStudyRequest* req,
+                                                       v1::CreateStudyResponse* resp) {
   absl::StatusOr<StudyConfig> config = ConfigFromRequest(*req);
-  if (!config.ok()) return Reply("CreateStudy", config.status());
+  if (!config.ok()) return FinishNow(ctx, "CreateStudy", config.status());
   bool created = false;
   auto snapshot = manager_->CreateStudy(*std::move(config), req->load_if_exists(), &created);
-  if (!snapshot.ok()) return Reply("CreateStudy", snapshot.status());
-  StudyToProto(*snapshot, resp->mutable_study());
+  if (!snapshot.ok()) return FinishNow(ctx, "CreateStudy", snapshot.status());
+  StudyToProto(snapshot->value, resp->mutable_study());
   resp->set_created(created);
-  return grpc::Status::OK;
+  return FinishWhenDurable(ctx, "CreateStudy", snapshot->ticket);
 }
 
-grpc::Status StudyServiceImpl::GetStudy(grpc::ServerContext*, const v1::GetStudyRequest* req,
-                                        v1::GetStudyResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudyRequest* req,
+                                                    v1::GetStudyResponse* resp) {
   auto snapshot = manager_->GetStudy(req->name());
-  if (!snapshot.ok()) return Reply("GetStudy", snapshot.status());
-  SnapshotToProto(*snapshot, resp);
-  return grpc::Status::OK;
+  if (snapshot.ok()) SnapshotToProto(*snapshot, resp);
+  return FinishNow(ctx, "GetStudy", snapshot.status());
 }
 
-grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
-                                           const v1::ListStudiesRequest* req,
-                                           v1::ListStudiesResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListStudiesRequest* req,
+                                                       v1::ListStudiesResponse* resp) {
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
-  if (!limit.ok()) return Reply("ListStudies", limit.status());
+  if (!limit.ok()) return FinishNow(ctx, "ListStudies", limit.status());
   // The token is the last name returned: stable under concurrent creation.
   std::vector<StudySnapshot> studies = manager_->ListStudies(req->page_token(), *limit + 1);
   for (size_t i = 0; i < studies.size() && static_cast<int64_t>(i) < *limit; ++i) {
@@ -204,149 +342,125 @@ grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
   if (static_cast<int64_t>(studies.size()) > *limit) {
     resp->set_next_page_token(studies[*limit - 1].record.name);
   }
-  return grpc::Status::OK;
+  return FinishNow(ctx, "ListStudies", absl::OkStatus());
 }
 
-grpc::Status StudyServiceImpl::DeleteStudy(grpc::ServerContext*, const v1::DeleteStudyRequest* req,
-                                           v1::DeleteStudyResponse*) {
-  return Reply("DeleteStudy", manager_->DeleteStudy(req->name()));
+StudyServiceImpl::Unary* StudyServiceImpl::DeleteStudy(Ctx* ctx, const v1::DeleteStudyRequest* req,
+                                                       v1::DeleteStudyResponse*) {
+  auto deleted = manager_->DeleteStudy(req->name());
+  if (!deleted.ok()) return FinishNow(ctx, "DeleteStudy", deleted.status());
+  return FinishWhenDurable(ctx, "DeleteStudy", deleted->ticket);
 }
 
-grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* req,
-                                   v1::AskResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::Ask(Ctx* ctx, const v1::AskRequest* req,
+                                               v1::AskResponse* resp) {
   absl::StatusOr<SearchSpace> space = SpaceFromProto(req->search_space());
-  if (!space.ok()) return Reply("Ask", space.status());
-  if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return Reply("Ask", s);
+  if (!space.ok()) return FinishNow(ctx, "Ask", space.status());
+  if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return FinishNow(ctx, "Ask", s);
   auto trial = manager_->Ask(req->study(), *space, req->worker_id());
-  if (!trial.ok()) return Reply("Ask", trial.status());
-  ToProto(*trial, req->study(), resp->mutable_trial());
-  return grpc::Status::OK;
+  if (!trial.ok()) return FinishNow(ctx, "Ask", trial.status());
+  ToProto(trial->value, req->study(), resp->mutable_trial());
+  return FinishWhenDurable(ctx, "Ask", trial->ticket);
 }
 
-grpc::Status StudyServiceImpl::Suggest(grpc::ServerContext*, const v1::SuggestRequest* req,
-                                       v1::SuggestResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRequest* req,
+                                                   v1::SuggestResponse* resp) {
   absl::StatusOr<Distribution> d = FromProto(req->distribution());
-  if (!d.ok()) return Reply("Suggest", d.status());
+  if (!d.ok()) return FinishNow(ctx, "Suggest", d.status());
   auto param = manager_->Suggest(req->trial_id(), req->name(), *d);
-  if (!param.ok()) return Reply("Suggest", param.status());
-  ToProto(*param, resp->mutable_parameter());
-  return grpc::Status::OK;
+  if (!param.ok()) return FinishNow(ctx, "Suggest", param.status());
+  ToProto(param->value, resp->mutable_parameter());
+  return FinishWhenDurable(ctx, "Suggest", param->ticket);
 }
 
-grpc::Status StudyServiceImpl::ReportIntermediate(grpc::ServerContext*,
-                                                  const v1::ReportIntermediateRequest* req,
-                                                  v1::ReportIntermediateResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::ReportIntermediate(
+    Ctx* ctx, const v1::ReportIntermediateRequest* req, v1::ReportIntermediateResponse* resp) {
   auto outcome = manager_->Report(req->trial_id(), req->step(), req->value());
-  if (!outcome.ok()) return Reply("ReportIntermediate", outcome.status());
-  resp->set_should_prune(outcome->should_prune);
-  resp->set_duplicate_step(outcome->duplicate_step);
-  return grpc::Status::OK;
+  if (!outcome.ok()) return FinishNow(ctx, "ReportIntermediate", outcome.status());
+  resp->set_should_prune(outcome->value.should_prune);
+  resp->set_duplicate_step(outcome->value.duplicate_step);
+  return FinishWhenDurable(ctx, "ReportIntermediate", outcome->ticket);
 }
 
-grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest* req,
-                                    v1::TellResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::Tell(Ctx* ctx, const v1::TellRequest* req,
+                                                v1::TellResponse* resp) {
   absl::StatusOr<TrialState> state = FromProto(req->state());
-  if (!state.ok()) return Reply("Tell", state.status());
+  if (!state.ok()) return FinishNow(ctx, "Tell", state.status());
   std::vector<double> values(req->values().begin(), req->values().end());
   auto outcome = manager_->Tell(req->trial_id(), *state, values, req->fail_reason());
-  if (!outcome.ok()) return Reply("Tell", outcome.status());
+  if (!outcome.ok()) return FinishNow(ctx, "Tell", outcome.status());
   // The study name is not needed by a worker that just told its own trial.
-  ToProto(outcome->trial, "", resp->mutable_trial());
-  resp->set_message(outcome->message);
-  return grpc::Status::OK;
+  ToProto(outcome->value.trial, "", resp->mutable_trial());
+  resp->set_message(outcome->value.message);
+  return FinishWhenDurable(ctx, "Tell", outcome->ticket);
 }
 
-grpc::Status StudyServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
-                                         v1::HeartbeatResponse*) {
-  return Reply("Heartbeat", manager_->Heartbeat(req->trial_id(), req->worker_id()));
+StudyServiceImpl::Unary* StudyServiceImpl::Heartbeat(Ctx* ctx, const v1::HeartbeatRequest* req,
+                                                     v1::HeartbeatResponse*) {
+  return FinishNow(ctx, "Heartbeat", manager_->Heartbeat(req->trial_id(), req->worker_id()));
 }
 
-grpc::Status StudyServiceImpl::EnqueueTrial(grpc::ServerContext*,
-                                            const v1::EnqueueTrialRequest* req,
-                                            v1::EnqueueTrialResponse* resp) {
-  std::map<std::string, ParamValue> params;
-  for (const auto& [name, value] : req->params()) {
-    absl::StatusOr<ParamValue> v = FromProto(value);
-    if (!v.ok()) {
-      return Reply("EnqueueTrial", absl::InvalidArgumentError("parameter '" + name + "': " +
-                                                              std::string(v.status().message())));
-    }
-    params.emplace(name, *std::move(v));
-  }
+StudyServiceImpl::Unary* StudyServiceImpl::EnqueueTrial(Ctx* ctx,
+                                                        const v1::EnqueueTrialRequest* req,
+                                                        v1::EnqueueTrialResponse* resp) {
+  auto params = ParamsFromProto(req->params());
+  if (!params.ok()) return FinishNow(ctx, "EnqueueTrial", params.status());
   auto attrs = UserAttrsFromProto(req->user_attrs());
-  if (!attrs.ok()) return Reply("EnqueueTrial", attrs.status());
-  auto trial = manager_->Enqueue(req->study(), params, *attrs);
-  if (!trial.ok()) return Reply("EnqueueTrial", trial.status());
-  ToProto(*trial, req->study(), resp->mutable_trial());
-  return grpc::Status::OK;
+  if (!attrs.ok()) return FinishNow(ctx, "EnqueueTrial", attrs.status());
+  auto trial = manager_->Enqueue(req->study(), *params, *attrs);
+  if (!trial.ok()) return FinishNow(ctx, "EnqueueTrial", trial.status());
+  ToProto(trial->value, req->study(), resp->mutable_trial());
+  return FinishWhenDurable(ctx, "EnqueueTrial", trial->ticket);
 }
 
-grpc::Status StudyServiceImpl::SetTrialUserAttr(grpc::ServerContext*,
-                                                const v1::SetTrialUserAttrRequest* req,
-                                                v1::SetTrialUserAttrResponse*) {
+StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
+                                                            const v1::SetTrialUserAttrRequest* req,
+                                                            v1::SetTrialUserAttrResponse*) {
   absl::StatusOr<std::string> json = ValueToJson(req->value());
-  if (!json.ok()) return Reply("SetTrialUserAttr", json.status());
-  return Reply("SetTrialUserAttr", manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json));
+  if (!json.ok()) return FinishNow(ctx, "SetTrialUserAttr", json.status());
+  auto written = manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json);
+  if (!written.ok()) return FinishNow(ctx, "SetTrialUserAttr", written.status());
+  return FinishWhenDurable(ctx, "SetTrialUserAttr", written->ticket);
 }
 
-grpc::Status StudyServiceImpl::GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* req,
-                                        v1::GetTrialResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrialRequest* req,
+                                                    v1::GetTrialResponse* resp) {
   auto trial = manager_->GetTrial(req->trial_id());
-  if (!trial.ok()) return Reply("GetTrial", trial.status());
-  ToProto(*trial, "", resp->mutable_trial());
-  return grpc::Status::OK;
+  if (trial.ok()) ToProto(*trial, "", resp->mutable_trial());
+  return FinishNow(ctx, "GetTrial", trial.status());
 }
 
-grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest* req,
-                                          v1::ListTrialsResponse* resp) {
+StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTrialsRequest* req,
+                                                      v1::ListTrialsResponse* resp) {
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
-  if (!limit.ok()) return Reply("ListTrials", limit.status());
-  int64_t from = 0;
-  const std::string& token = req->page_token();
-  if (!token.empty()) {
-    auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), from);
-    if (ec != std::errc() || ptr != token.data() + token.size() || from < 0) {
-      return Reply("ListTrials", absl::InvalidArgumentError("page_token '" + token +
-                                                            "' was not issued by ListTrials"));
-    }
-  }
-  std::vector<TrialState> states;
-  for (int s : req->states()) {
-    absl::StatusOr<TrialState> st = FromProto(static_cast<v1::TrialState>(s));
-    if (!st.ok()) return Reply("ListTrials", st.status());
-    states.push_back(*st);
-  }
+  if (!limit.ok()) return FinishNow(ctx, "ListTrials", limit.status());
+  absl::StatusOr<int64_t> from = ParsePageToken(req->page_token());
+  if (!from.ok()) return FinishNow(ctx, "ListTrials", from.status());
+  auto states = StatesFromProto(req->states());
+  if (!states.ok()) return FinishNow(ctx, "ListTrials", states.status());
   int64_t next = -1;
-  auto trials = manager_->ListTrials(req->study(), states, from, *limit, &next);
-  if (!trials.ok()) return Reply("ListTrials", trials.status());
+  auto trials = manager_->ListTrials(req->study(), *states, *from, *limit, &next);
+  if (!trials.ok()) return FinishNow(ctx, "ListTrials", trials.status());
   for (const FrozenTrial& t : *trials) ToProto(t, req->study(), resp->add_trials());
   if (next >= 0) resp->set_next_page_token(std::to_string(next));
-  return grpc::Status::OK;
+  return FinishNow(ctx, "ListTrials", absl::OkStatus());
 }
 
-grpc::Status StudyServiceImpl::WatchStudy(grpc::ServerContext* ctx,
-                                          const v1::WatchStudyRequest* req,
-                                          grpc::ServerWriter<v1::WatchStudyResponse>* writer) {
+grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
+    Ctx*, const v1::WatchStudyRequest* req) {
   auto queue = std::make_shared<WatchQueue>(kWatchQueueCapacity);
-  if (auto s = manager_->Watch(req->study(), queue); !s.ok()) return Reply("WatchStudy", s);
-  while (!ctx->IsCancelled() && !stopping_) {
-    std::optional<TrialEvent> event = queue->Pop(std::chrono::milliseconds(200));
-    if (!event) {
-      if (queue->closed()) break;
-      continue;
-    }
-    // Show only what is durable, in commit order.
-    if (auto s = manager_->WaitDurable(event->ticket); !s.ok()) return Reply("WatchStudy", s);
-    v1::WatchStudyResponse resp;
-    ToProto(event->trial, req->study(), resp.mutable_trial());
-    resp.set_snapshot(event->ticket == 0);
-    if (!writer->Write(resp)) break;
+  if (absl::Status s = manager_->Watch(req->study(), queue); !s.ok()) {
+    return new FailedWatch(Reply("WatchStudy", s));
   }
-  if (queue->overflowed()) {
-    return Reply("WatchStudy", absl::ResourceExhaustedError(
-                                   "watcher fell more than 10000 events behind; watch again"));
+  {
+    std::lock_guard lock(watch_mu_);
+    ++open_watches_;
   }
-  return grpc::Status::OK;
+  return new WatchReactor(manager_, req->study(), std::move(queue), &stopping_, [this] {
+    std::lock_guard lock(watch_mu_);
+    --open_watches_;
+    watch_cv_.notify_all();
+  });
 }
 
 }  // namespace parzen

@@ -4,51 +4,57 @@
 #define PARZEN_SERVER_SERVICE_STUDY_SERVICE_IMPL_H_
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "parzen/v1/study_service.grpc.pb.h"
 #include "server/core/study_manager.h"
 
 namespace parzen {
 
-// Thread-safe; `manager` must outlive it. Uses gRPC's synchronous API: a
-// handler may block on a group commit, which only parks its own thread.
-class StudyServiceImpl final : public v1::StudyService::Service {
+// Thread-safe; `manager` must outlive it. Uses gRPC's callback API and
+// never blocks a gRPC thread: a write's reply is filled at once and the RPC
+// finishes from the storage committer when the change is durable; a
+// WatchStudy stream waits for events on a thread of its own.
+class StudyServiceImpl final : public v1::StudyService::CallbackService {
  public:
   explicit StudyServiceImpl(StudyManager* manager) : manager_(manager) {}
+  ~StudyServiceImpl() override;
 
   // Ends open WatchStudy streams so the server can shut down.
   void BeginShutdown() { stopping_ = true; }
 
-  grpc::Status CreateStudy(grpc::ServerContext*, const v1::CreateStudyRequest*,
-                           v1::CreateStudyResponse*) override;
-  grpc::Status GetStudy(grpc::ServerContext*, const v1::GetStudyRequest*,
-                        v1::GetStudyResponse*) override;
-  grpc::Status ListStudies(grpc::ServerContext*, const v1::ListStudiesRequest*,
-                           v1::ListStudiesResponse*) override;
-  grpc::Status DeleteStudy(grpc::ServerContext*, const v1::DeleteStudyRequest*,
-                           v1::DeleteStudyResponse*) override;
-  grpc::Status Ask(grpc::ServerContext*, const v1::AskRequest*, v1::AskResponse*) override;
-  grpc::Status Suggest(grpc::ServerContext*, const v1::SuggestRequest*,
-                       v1::SuggestResponse*) override;
-  grpc::Status ReportIntermediate(grpc::ServerContext*, const v1::ReportIntermediateRequest*,
-                                  v1::ReportIntermediateResponse*) override;
-  grpc::Status Tell(grpc::ServerContext*, const v1::TellRequest*, v1::TellResponse*) override;
-  grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest*,
-                         v1::HeartbeatResponse*) override;
-  grpc::Status EnqueueTrial(grpc::ServerContext*, const v1::EnqueueTrialRequest*,
-                            v1::EnqueueTrialResponse*) override;
-  grpc::Status SetTrialUserAttr(grpc::ServerContext*, const v1::SetTrialUserAttrRequest*,
-                                v1::SetTrialUserAttrResponse*) override;
-  grpc::Status GetTrial(grpc::ServerContext*, const v1::GetTrialRequest*,
-                        v1::GetTrialResponse*) override;
-  grpc::Status ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest*,
-                          v1::ListTrialsResponse*) override;
-  grpc::Status WatchStudy(grpc::ServerContext*, const v1::WatchStudyRequest*,
-                          grpc::ServerWriter<v1::WatchStudyResponse>*) override;
+  using Ctx = grpc::CallbackServerContext;
+  using Unary = grpc::ServerUnaryReactor;
+
+  Unary* CreateStudy(Ctx*, const v1::CreateStudyRequest*, v1::CreateStudyResponse*) override;
+  Unary* GetStudy(Ctx*, const v1::GetStudyRequest*, v1::GetStudyResponse*) override;
+  Unary* ListStudies(Ctx*, const v1::ListStudiesRequest*, v1::ListStudiesResponse*) override;
+  Unary* DeleteStudy(Ctx*, const v1::DeleteStudyRequest*, v1::DeleteStudyResponse*) override;
+  Unary* Ask(Ctx*, const v1::AskRequest*, v1::AskResponse*) override;
+  Unary* Suggest(Ctx*, const v1::SuggestRequest*, v1::SuggestResponse*) override;
+  Unary* ReportIntermediate(Ctx*, const v1::ReportIntermediateRequest*,
+                            v1::ReportIntermediateResponse*) override;
+  Unary* Tell(Ctx*, const v1::TellRequest*, v1::TellResponse*) override;
+  Unary* Heartbeat(Ctx*, const v1::HeartbeatRequest*, v1::HeartbeatResponse*) override;
+  Unary* EnqueueTrial(Ctx*, const v1::EnqueueTrialRequest*, v1::EnqueueTrialResponse*) override;
+  Unary* SetTrialUserAttr(Ctx*, const v1::SetTrialUserAttrRequest*,
+                          v1::SetTrialUserAttrResponse*) override;
+  Unary* GetTrial(Ctx*, const v1::GetTrialRequest*, v1::GetTrialResponse*) override;
+  Unary* ListTrials(Ctx*, const v1::ListTrialsRequest*, v1::ListTrialsResponse*) override;
+  grpc::ServerWriteReactor<v1::WatchStudyResponse>* WatchStudy(
+      Ctx*, const v1::WatchStudyRequest*) override;
 
  private:
+  // Finishes `reactor` with `status` now, or once `ticket` is durable.
+  Unary* FinishWhenDurable(Ctx* ctx, const char* method, Storage::Ticket ticket);
+  Unary* FinishNow(Ctx* ctx, const char* method, const absl::Status& status);
+
   StudyManager* const manager_;
   std::atomic<bool> stopping_{false};
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  int open_watches_ = 0;  // guarded by watch_mu_: stream threads still running
 };
 
 }  // namespace parzen

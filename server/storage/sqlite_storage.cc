@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -173,6 +174,7 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<std::vector<LoadedStudy>> LoadAll() override;
   Ticket Submit(Mutation m) override;
   absl::Status WaitDurable(Ticket ticket) override;
+  void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) override;
 
  private:
   void CommitLoop();
@@ -202,6 +204,8 @@ class SqliteStorage final : public Storage {
   Ticket finished_ = 0;          // guarded by mu_: last ticket whose commit ended
   Ticket last_good_ = 0;         // guarded by mu_: last ticket committed successfully
   absl::Status failure_;         // guarded by mu_: first commit error
+  // guarded by mu_: callbacks waiting for their ticket's commit
+  std::multimap<Ticket, std::function<void(absl::Status)>> callbacks_;
   bool stopping_ = false;        // guarded by mu_
   std::thread committer_;
 };
@@ -390,6 +394,19 @@ absl::Status SqliteStorage::WaitDurable(Ticket ticket) {
   return ticket <= last_good_ ? absl::OkStatus() : failure_;
 }
 
+void SqliteStorage::OnDurable(Ticket ticket, std::function<void(absl::Status)> done) {
+  absl::Status status;
+  {
+    std::lock_guard lock(mu_);
+    if (finished_ < ticket) {
+      callbacks_.emplace(ticket, std::move(done));
+      return;
+    }
+    status = ticket <= last_good_ ? absl::OkStatus() : failure_;
+  }
+  done(status);
+}
+
 void SqliteStorage::CommitLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -419,7 +436,17 @@ void SqliteStorage::CommitLoop() {
     }
     finished_ = last;
     if (failure_.ok()) last_good_ = last;
+    const absl::Status outcome = failure_;
+    auto ready_end = callbacks_.upper_bound(last);
+    std::vector<std::function<void(absl::Status)>> ready;
+    for (auto it = callbacks_.begin(); it != ready_end; ++it) ready.push_back(std::move(it->second));
+    callbacks_.erase(callbacks_.begin(), ready_end);
     done_cv_.notify_all();
+    // Callbacks answer RPCs; run them without holding the queue lock so
+    // new submissions keep flowing into the next batch meanwhile.
+    lock.unlock();
+    for (auto& done : ready) done(outcome);
+    lock.lock();
   }
 }
 

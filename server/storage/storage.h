@@ -5,6 +5,7 @@
 #define PARZEN_SERVER_STORAGE_STORAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <variant>
@@ -82,6 +83,10 @@ class Storage {
   virtual absl::StatusOr<std::vector<LoadedStudy>> LoadAll() = 0;
   virtual Ticket Submit(Mutation m) = 0;
   virtual absl::Status WaitDurable(Ticket ticket) = 0;
+  // Runs `done` once `ticket` is durable (or failed): at once on the
+  // calling thread if it already is, else on the committing thread right
+  // after the commit, so `done` must be quick and must not block.
+  virtual void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) = 0;
 };
 
 }  // namespace parzen

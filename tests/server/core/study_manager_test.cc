@@ -25,8 +25,13 @@ class StudyManagerTest : public ::testing::Test {
   }
   void Create(StudyConfig c) {
     bool created = false;
-    ASSERT_OK(manager_->CreateStudy(std::move(c), false, &created).status());
+    ASSERT_OK(Await(manager_->CreateStudy(std::move(c), false, &created)).status());
     ASSERT_TRUE(created);
+  }
+
+  template <typename T>
+  absl::StatusOr<T> Await(absl::StatusOr<Written<T>> written) {
+    return AwaitDurable(*manager_, std::move(written));
   }
 
   FakeClock clock_;
@@ -41,7 +46,7 @@ TEST_F(StudyManagerTest, ConcurrentAsksGetGapFreeUniqueNumbers) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       for (int j = 0; j < kPerThread; ++j) {
-        auto t = manager_->Ask("c", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "");
+        auto t = Await(manager_->Ask("c", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, ""));
         if (t.ok()) numbers[i].push_back(t->number);
       }
     });
@@ -59,7 +64,7 @@ TEST_F(StudyManagerTest, ReaperFailsSilentTrialsAndRetriesUpToTheLimit) {
   c.heartbeat_grace_seconds = 10;
   c.max_retries = 1;
   Create(c);
-  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w")));
   clock_.Advance(8'000'000);
   manager_->ReapExpired();
   ASSERT_OK(manager_->Heartbeat(t.trial_id, "w"));  // still alive at 8 s
@@ -75,12 +80,12 @@ TEST_F(StudyManagerTest, ReaperFailsSilentTrialsAndRetriesUpToTheLimit) {
   // The worker learns it lost the trial.
   absl::Status late = manager_->Heartbeat(t.trial_id, "w");
   EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition);
-  absl::StatusOr<TellOutcome> tell = manager_->Tell(t.trial_id, TrialState::kComplete, {1.0}, "");
+  absl::StatusOr<TellOutcome> tell = Await(manager_->Tell(t.trial_id, TrialState::kComplete, {1.0}, ""));
   EXPECT_EQ(tell.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(tell.status().message().find("heartbeat lost"), std::string::npos);
 
   // One retry with the same value; once that is lost too, no more.
-  ASSERT_OK_AND_ASSIGN(FrozenTrial retry, manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w2"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial retry, Await(manager_->Ask("r", {{"x", FloatDistribution{0, 1, false, std::nullopt}}}, "w2")));
   EXPECT_EQ(retry.retry_of, t.number);
   EXPECT_EQ(retry.params[0].internal_value, t.params[0].internal_value);
   clock_.Advance(11'000'000);
@@ -98,8 +103,8 @@ TEST_F(StudyManagerTest, SameSeedReplaysTheSameParameters) {
                        {"units", IntDistribution{16, 256, false, 16}},
                        {"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}}};
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK_AND_ASSIGN(FrozenTrial a, manager_->Ask("a", space, ""));
-    ASSERT_OK_AND_ASSIGN(FrozenTrial b, manager_->Ask("b", space, ""));
+    ASSERT_OK_AND_ASSIGN(FrozenTrial a, Await(manager_->Ask("a", space, "")));
+    ASSERT_OK_AND_ASSIGN(FrozenTrial b, Await(manager_->Ask("b", space, "")));
     for (size_t p = 0; p < space.size(); ++p) {
       EXPECT_EQ(a.params[p].internal_value, b.params[p].internal_value);
     }
@@ -108,10 +113,10 @@ TEST_F(StudyManagerTest, SameSeedReplaysTheSameParameters) {
 
 TEST_F(StudyManagerTest, ReportAtTheSameStepKeepsTheFirstValue) {
   Create(Config("rep"));
-  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("rep", {}, ""));
-  ASSERT_OK_AND_ASSIGN(ReportOutcome first, manager_->Report(t.trial_id, 3, 0.5));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("rep", {}, "")));
+  ASSERT_OK_AND_ASSIGN(ReportOutcome first, Await(manager_->Report(t.trial_id, 3, 0.5)));
   EXPECT_FALSE(first.duplicate_step);
-  ASSERT_OK_AND_ASSIGN(ReportOutcome second, manager_->Report(t.trial_id, 3, 0.9));
+  ASSERT_OK_AND_ASSIGN(ReportOutcome second, Await(manager_->Report(t.trial_id, 3, 0.9)));
   EXPECT_TRUE(second.duplicate_step);
   ASSERT_OK_AND_ASSIGN(FrozenTrial after, manager_->GetTrial(t.trial_id));
   EXPECT_EQ(after.intermediate_values.at(3), 0.5);
@@ -121,10 +126,10 @@ TEST_F(StudyManagerTest, MultiObjectiveStudiesTakeSeveralValuesAndNoReports) {
   StudyConfig c = Config("mo");
   c.directions = {Direction::kMinimize, Direction::kMaximize};
   Create(c);
-  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("mo", {}, ""));
-  EXPECT_EQ(manager_->Report(t.trial_id, 0, 1.0).status().code(),
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("mo", {}, "")));
+  EXPECT_EQ(Await(manager_->Report(t.trial_id, 0, 1.0)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_OK_AND_ASSIGN(TellOutcome told, manager_->Tell(t.trial_id, TrialState::kComplete, {1, 2}, ""));
+  ASSERT_OK_AND_ASSIGN(TellOutcome told, Await(manager_->Tell(t.trial_id, TrialState::kComplete, {1, 2}, "")));
   EXPECT_EQ(told.trial.values, (std::vector<double>{1, 2}));
   ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("mo"));
   EXPECT_FALSE(snapshot.summary.best_trial.has_value());  // no single best for several objectives
@@ -132,12 +137,12 @@ TEST_F(StudyManagerTest, MultiObjectiveStudiesTakeSeveralValuesAndNoReports) {
 
 TEST_F(StudyManagerTest, DeletedStudyIsGoneAndItsNameReusable) {
   Create(Config("d"));
-  ASSERT_OK_AND_ASSIGN(FrozenTrial t, manager_->Ask("d", {}, ""));
-  ASSERT_OK(manager_->DeleteStudy("d"));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("d", {}, "")));
+  ASSERT_OK(Await(manager_->DeleteStudy("d")).status());
   EXPECT_EQ(manager_->GetTrial(t.trial_id).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(manager_->GetStudy("d").status().code(), absl::StatusCode::kNotFound);
   Create(Config("d"));
-  ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, manager_->Ask("d", {}, ""));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, Await(manager_->Ask("d", {}, "")));
   EXPECT_EQ(fresh.number, 0);
   EXPECT_NE(fresh.trial_id, t.trial_id);
 }
