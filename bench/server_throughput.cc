@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -216,55 +217,102 @@ struct Shared {
   }
 };
 
-void RunClient(v1::StudyService::Stub* stub, const v1::AskRequest& ask_req, Shared* shared,
-               ClientResult* out) {
-  out->ask_us.reserve(1 << 16);
-  out->tell_us.reserve(1 << 16);
-  v1::AskResponse ask_resp;
-  v1::TellRequest tell_req;
-  v1::TellResponse tell_resp;
-  tell_req.set_state(v1::COMPLETE);
-  while (!shared->failed.load(std::memory_order_relaxed)) {
-    const Clock::time_point t0 = Clock::now();
-    if (t0 >= shared->measure_end) break;
-    {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
-      grpc::Status s = stub->Ask(&ctx, ask_req, &ask_resp);
-      if (!s.ok()) return shared->Fail(RpcError("Ask", s));
+// One client: Ask, then Tell, then Ask again, until the window closes. It
+// uses gRPC's callback API, so the next call is issued from the completion
+// of the last one without waking a thread of its own: the load generator
+// shares the two cores with the server and should spend as little as it can.
+class Client {
+ public:
+  Client(v1::StudyService::Stub* stub, const v1::AskRequest* ask_req, Shared* shared,
+         ClientResult* out)
+      : stub_(stub), ask_req_(ask_req), shared_(shared), out_(out) {
+    out_->ask_us.reserve(1 << 16);
+    out_->tell_us.reserve(1 << 16);
+    tell_req_.set_state(v1::COMPLETE);
+  }
+
+  void Start() { StartAsk(); }
+
+  // Blocks until the client stopped (window over or an error).
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  void StartAsk() {
+    t0_ = Clock::now();
+    if (t0_ >= shared_->measure_end || shared_->failed.load(std::memory_order_relaxed)) {
+      return Stop();
     }
-    const Clock::time_point t1 = Clock::now();
-    if (ask_resp.trial().params_size() != 3) {
-      return shared->Fail("Ask returned " + std::to_string(ask_resp.trial().params_size()) +
-                          " parameters, want 3");
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    ctx_->set_deadline(Deadline());
+    stub_->async()->Ask(ctx_.get(), ask_req_, &ask_resp_, [this](grpc::Status s) { OnAsk(s); });
+  }
+
+  void OnAsk(const grpc::Status& s) {
+    t1_ = Clock::now();
+    if (!s.ok()) {
+      shared_->Fail(RpcError("Ask", s));
+      return Stop();
     }
-    tell_req.set_trial_id(ask_resp.trial().trial_id());
-    tell_req.clear_values();
-    tell_req.add_values(Objective(ask_resp.trial()));
-    {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
-      grpc::Status s = stub->Tell(&ctx, tell_req, &tell_resp);
-      if (!s.ok()) return shared->Fail(RpcError("Tell", s));
+    if (ask_resp_.trial().params_size() != 3) {
+      shared_->Fail("Ask returned " + std::to_string(ask_resp_.trial().params_size()) +
+                    " parameters, want 3");
+      return Stop();
     }
+    tell_req_.set_trial_id(ask_resp_.trial().trial_id());
+    tell_req_.clear_values();
+    tell_req_.add_values(Objective(ask_resp_.trial()));
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    ctx_->set_deadline(Deadline());
+    stub_->async()->Tell(ctx_.get(), &tell_req_, &tell_resp_, [this](grpc::Status st) { OnTell(st); });
+  }
+
+  void OnTell(const grpc::Status& s) {
     const Clock::time_point t2 = Clock::now();
-    if (tell_resp.trial().state() != v1::COMPLETE) {
-      return shared->Fail("Tell stored state " + v1::TrialState_Name(tell_resp.trial().state()) +
-                          " (" + tell_resp.message() + "), want COMPLETE");
+    if (!s.ok()) {
+      shared_->Fail(RpcError("Tell", s));
+      return Stop();
     }
-    ++out->trials_total;
+    if (tell_resp_.trial().state() != v1::COMPLETE) {
+      shared_->Fail("Tell stored state " + v1::TrialState_Name(tell_resp_.trial().state()) +
+                    " (" + tell_resp_.message() + "), want COMPLETE");
+      return Stop();
+    }
+    ++out_->trials_total;
     auto in_window = [&](Clock::time_point t) {
-      return t >= shared->measure_begin && t < shared->measure_end;
+      return t >= shared_->measure_begin && t < shared_->measure_end;
     };
-    if (in_window(t1)) {
-      out->ask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    if (in_window(t1_)) {
+      out_->ask_us.push_back(std::chrono::duration<double, std::micro>(t1_ - t0_).count());
     }
     if (in_window(t2)) {
-      out->tell_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
-      ++out->trials_measured;
+      out_->tell_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1_).count());
+      ++out_->trials_measured;
     }
+    StartAsk();
   }
-}
+
+  v1::StudyService::Stub* const stub_;
+  const v1::AskRequest* const ask_req_;
+  Shared* const shared_;
+  ClientResult* const out_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  v1::AskResponse ask_resp_;
+  v1::TellRequest tell_req_;
+  v1::TellResponse tell_resp_;
+  Clock::time_point t0_, t1_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // guarded by mu_
+};
 
 // Nearest-rank percentile in milliseconds; `v` is reordered.
 double PercentileMs(std::vector<double>& v, double p) {
@@ -380,13 +428,13 @@ int Run(const Flags& flags) {
   std::vector<v1::AskRequest> ask_reqs;
   for (int i = 0; i < flags.clients; ++i) ask_reqs.push_back(MakeAskRequest(study, i));
   {
-    std::vector<std::thread> threads;
+    std::vector<std::unique_ptr<Client>> clients;
     for (int i = 0; i < flags.clients; ++i) {
-      threads.emplace_back(RunClient, stubs[static_cast<size_t>(i)].get(),
-                           std::cref(ask_reqs[static_cast<size_t>(i)]), &shared,
-                           &results[static_cast<size_t>(i)]);
+      const auto k = static_cast<size_t>(i);
+      clients.push_back(std::make_unique<Client>(stubs[k].get(), &ask_reqs[k], &shared, &results[k]));
     }
-    for (std::thread& t : threads) t.join();
+    for (auto& c : clients) c->Start();
+    for (auto& c : clients) c->Wait();
   }
   if (shared.failed) {
     std::fprintf(stderr, "server_throughput: RPC error, the measurement is void: %s\n",

@@ -39,7 +39,7 @@ CREATE TABLE study_user_attrs (
   key TEXT NOT NULL,
   value_json TEXT NOT NULL,
   PRIMARY KEY (study_id, key)
-);
+) WITHOUT ROWID;
 CREATE TABLE trials (
   trial_id INTEGER PRIMARY KEY,
   study_id INTEGER NOT NULL,
@@ -52,9 +52,10 @@ CREATE TABLE trials (
   retry_of INTEGER,
   retry_count INTEGER NOT NULL,
   worker_id TEXT NOT NULL,
-  fixed_params_json TEXT NOT NULL,
-  UNIQUE (study_id, number)
+  fixed_params_json TEXT NOT NULL
 );
+-- trial_id encodes (study_id, number), so the primary key already makes
+-- numbers unique per study; no second index to write on every commit.
 CREATE TABLE trial_params (
   trial_id INTEGER NOT NULL,
   position INTEGER NOT NULL,
@@ -62,19 +63,19 @@ CREATE TABLE trial_params (
   distribution_json TEXT NOT NULL,
   internal_value REAL NOT NULL,
   PRIMARY KEY (trial_id, name)
-);
+) WITHOUT ROWID;
 CREATE TABLE trial_intermediate_values (
   trial_id INTEGER NOT NULL,
   step INTEGER NOT NULL,
   value REAL,  -- NULL stands for NaN, which SQLite cannot store
   PRIMARY KEY (trial_id, step)
-);
+) WITHOUT ROWID;
 CREATE TABLE trial_user_attrs (
   trial_id INTEGER NOT NULL,
   key TEXT NOT NULL,
   value_json TEXT NOT NULL,
   PRIMARY KEY (trial_id, key)
-);
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -168,6 +169,7 @@ class SqliteStorage final : public Storage {
     }
     queue_cv_.notify_all();
     if (committer_.joinable()) committer_.join();
+    spdlog::info("database {}: {} changes written in {} commits", path_, submitted_, commits_);
   }
 
   absl::Status Prepare();
@@ -207,6 +209,7 @@ class SqliteStorage final : public Storage {
   // guarded by mu_: callbacks waiting for their ticket's commit
   std::multimap<Ticket, std::function<void(absl::Status)>> callbacks_;
   bool stopping_ = false;        // guarded by mu_
+  uint64_t commits_ = 0;         // guarded by mu_
   std::thread committer_;
 };
 
@@ -435,6 +438,7 @@ void SqliteStorage::CommitLoop() {
           "); restart parzen-server");
     }
     finished_ = last;
+    ++commits_;
     if (failure_.ok()) last_good_ = last;
     const absl::Status outcome = failure_;
     auto ready_end = callbacks_.upper_bound(last);
