@@ -168,7 +168,8 @@ class SqliteStorage final : public Storage {
       stopping_ = true;
     }
     queue_cv_.notify_all();
-    if (committer_.joinable()) committer_.join();
+    if (!committer_.joinable()) return;  // never opened for writing
+    committer_.join();
     spdlog::info("database {}: {} changes written in {} commits", path_, submitted_, commits_);
   }
 
