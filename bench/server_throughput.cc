@@ -217,74 +217,62 @@ struct Shared {
   }
 };
 
-// One client: Ask, then Tell, then Ask again, until the window closes. It
-// uses gRPC's callback API, so the next call is issued from the completion
-// of the last one without waking a thread of its own: the load generator
-// shares the two cores with the server and should spend as little as it can.
+// One client: Ask, then Tell, then Ask again, until the window closes. All
+// clients run on one completion queue drained by one thread, which also
+// polls the sockets: no thread is woken per call, so the load generator,
+// which shares the two cores with the server, spends as little as it can.
 class Client {
  public:
   Client(v1::StudyService::Stub* stub, const v1::AskRequest* ask_req, Shared* shared,
-         ClientResult* out)
-      : stub_(stub), ask_req_(ask_req), shared_(shared), out_(out) {
+         ClientResult* out, grpc::CompletionQueue* cq)
+      : stub_(stub), ask_req_(ask_req), shared_(shared), out_(out), cq_(cq) {
     out_->ask_us.reserve(1 << 16);
     out_->tell_us.reserve(1 << 16);
     tell_req_.set_state(v1::COMPLETE);
   }
 
-  void Start() { StartAsk(); }
-
-  // Blocks until the client stopped (window over or an error).
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-
- private:
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    cv_.notify_all();
-  }
-
-  void StartAsk() {
+  // Returns false once the client has stopped (window over or an error).
+  bool StartAsk() {
     t0_ = Clock::now();
     if (t0_ >= shared_->measure_end || shared_->failed.load(std::memory_order_relaxed)) {
-      return Stop();
+      return false;
     }
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(Deadline());
-    stub_->async()->Ask(ctx_.get(), ask_req_, &ask_resp_, [this](grpc::Status s) { OnAsk(s); });
+    asking_ = true;
+    ask_reader_ = stub_->AsyncAsk(ctx_.get(), *ask_req_, cq_);
+    ask_reader_->Finish(&ask_resp_, &status_, this);
+    return true;
   }
 
-  void OnAsk(const grpc::Status& s) {
+  // Handles the completion of the call in flight; false once stopped.
+  bool Proceed() { return asking_ ? OnAsk() : OnTell(); }
+
+ private:
+  bool OnAsk() {
     t1_ = Clock::now();
-    if (!s.ok()) {
-      shared_->Fail(RpcError("Ask", s));
-      return Stop();
-    }
+    if (!status_.ok()) return Fail(RpcError("Ask", status_));
     if (ask_resp_.trial().params_size() != 3) {
-      shared_->Fail("Ask returned " + std::to_string(ask_resp_.trial().params_size()) +
-                    " parameters, want 3");
-      return Stop();
+      return Fail("Ask returned " + std::to_string(ask_resp_.trial().params_size()) +
+                  " parameters, want 3");
     }
     tell_req_.set_trial_id(ask_resp_.trial().trial_id());
     tell_req_.clear_values();
     tell_req_.add_values(Objective(ask_resp_.trial()));
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(Deadline());
-    stub_->async()->Tell(ctx_.get(), &tell_req_, &tell_resp_, [this](grpc::Status st) { OnTell(st); });
+    asking_ = false;
+    tell_reader_ = stub_->AsyncTell(ctx_.get(), tell_req_, cq_);
+    tell_reader_->Finish(&tell_resp_, &status_, this);
+    return true;
   }
 
-  void OnTell(const grpc::Status& s) {
+  bool OnTell() {
     const Clock::time_point t2 = Clock::now();
-    if (!s.ok()) {
-      shared_->Fail(RpcError("Tell", s));
-      return Stop();
-    }
+    if (!status_.ok()) return Fail(RpcError("Tell", status_));
     if (tell_resp_.trial().state() != v1::COMPLETE) {
-      shared_->Fail("Tell stored state " + v1::TrialState_Name(tell_resp_.trial().state()) +
-                    " (" + tell_resp_.message() + "), want COMPLETE");
-      return Stop();
+      return Fail("Tell stored state " + v1::TrialState_Name(tell_resp_.trial().state()) + " (" +
+                  tell_resp_.message() + "), want COMPLETE");
     }
     ++out_->trials_total;
     auto in_window = [&](Clock::time_point t) {
@@ -297,21 +285,28 @@ class Client {
       out_->tell_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1_).count());
       ++out_->trials_measured;
     }
-    StartAsk();
+    return StartAsk();
+  }
+
+  bool Fail(const std::string& error) {
+    shared_->Fail(error);
+    return false;
   }
 
   v1::StudyService::Stub* const stub_;
   const v1::AskRequest* const ask_req_;
   Shared* const shared_;
   ClientResult* const out_;
+  grpc::CompletionQueue* const cq_;
   std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::AskResponse>> ask_reader_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::TellResponse>> tell_reader_;
+  grpc::Status status_;
+  bool asking_ = true;
   v1::AskResponse ask_resp_;
   v1::TellRequest tell_req_;
   v1::TellResponse tell_resp_;
   Clock::time_point t0_, t1_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;  // guarded by mu_
 };
 
 // Nearest-rank percentile in milliseconds; `v` is reordered.
@@ -428,13 +423,23 @@ int Run(const Flags& flags) {
   std::vector<v1::AskRequest> ask_reqs;
   for (int i = 0; i < flags.clients; ++i) ask_reqs.push_back(MakeAskRequest(study, i));
   {
+    grpc::CompletionQueue cq;
     std::vector<std::unique_ptr<Client>> clients;
+    int running = 0;
     for (int i = 0; i < flags.clients; ++i) {
       const auto k = static_cast<size_t>(i);
-      clients.push_back(std::make_unique<Client>(stubs[k].get(), &ask_reqs[k], &shared, &results[k]));
+      clients.push_back(
+          std::make_unique<Client>(stubs[k].get(), &ask_reqs[k], &shared, &results[k], &cq));
+      running += clients.back()->StartAsk();
     }
-    for (auto& c : clients) c->Start();
-    for (auto& c : clients) c->Wait();
+    void* tag = nullptr;
+    bool ok = false;
+    while (running > 0 && cq.Next(&tag, &ok)) {
+      if (!static_cast<Client*>(tag)->Proceed()) --running;
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
   }
   if (shared.failed) {
     std::fprintf(stderr, "server_throughput: RPC error, the measurement is void: %s\n",
