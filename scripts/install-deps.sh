@@ -11,6 +11,7 @@ PACKAGES=(
   libabsl-dev
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev
+  libdnnl-dev zlib1g-dev
   python3 python3-optuna
 )
 
