@@ -12,8 +12,11 @@ namespace parzen {
 class Clock {
  public:
   virtual ~Clock() = default;
-  // Microseconds since the Unix epoch.
+  // Microseconds since the Unix epoch: for timestamps users see.
   virtual int64_t NowMicros() const = 0;
+  // Microseconds on a clock that never jumps: for leases and timeouts, so
+  // a wall-clock step neither fails live trials nor stalls reaping.
+  virtual int64_t SteadyMicros() const = 0;
 };
 
 class RealClock final : public Clock {
@@ -23,6 +26,11 @@ class RealClock final : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  int64_t SteadyMicros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 // A clock that moves only when told to.
@@ -30,6 +38,7 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t start_us = 1'700'000'000'000'000) : now_(start_us) {}
   int64_t NowMicros() const override { return now_.load(); }
+  int64_t SteadyMicros() const override { return now_.load(); }
   void Advance(int64_t micros) { now_ += micros; }
 
  private:

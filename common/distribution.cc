@@ -446,6 +446,8 @@ std::string_view KindName(const Distribution& d) {
 
 // --- Validation -----------------------------------------------------------------
 
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+
 absl::Status ValidateFloat(FloatDistribution& d) {
   if (!std::isfinite(d.low)) {
     return absl::InvalidArgumentError("low (" + PyFloatRepr(d.low) + ") must be finite");
@@ -480,11 +482,28 @@ absl::Status ValidateFloat(FloatDistribution& d) {
           ", " + PyFloatRepr(d.high) + "]: (high - low) / step must be below 1e+28");
     }
     d.high = fit->snapped_high;
+    // Parameters travel as doubles: a grid finer than a double can index
+    // could not be sampled exactly.
+    if ((d.high - d.low) / *d.step > kMaxExactInteger) {
+      return absl::InvalidArgumentError("step (" + PyFloatRepr(*d.step) +
+                                        ") makes more than 2^53 grid points; use a larger step");
+    }
+  }
+  if (!std::isfinite(d.high - d.low)) {
+    return absl::InvalidArgumentError("the range [" + PyFloatRepr(d.low) + ", " +
+                                      PyFloatRepr(d.high) + "] is wider than a double can hold");
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateInt(IntDistribution& d) {
+  // Parameters travel as doubles (Optuna's internal representation), which
+  // hold integers exactly only up to 2^53.
+  if (std::abs(static_cast<double>(d.low)) > kMaxExactInteger ||
+      std::abs(static_cast<double>(d.high)) > kMaxExactInteger) {
+    return absl::InvalidArgumentError("int bounds must lie within +-2^53 (9007199254740992), got [" +
+                                      std::to_string(d.low) + ", " + std::to_string(d.high) + "]");
+  }
   if (d.log && d.step != 1) {
     return absl::InvalidArgumentError("step (" + std::to_string(d.step) +
                                       ") must be 1 when log is true");
@@ -794,9 +813,14 @@ bool Contains(const Distribution& d, double internal) {
   if (const auto* f = std::get_if<FloatDistribution>(&d)) {
     if (!(f->low <= internal && internal <= f->high)) return false;
     if (!f->step.has_value()) return true;
-    // Optuna's tolerance: within 1e-8 steps of a grid point.
-    double k = (internal - f->low) / *f->step;
-    return std::fabs(k - std::round(k)) < 1e-8;
+    // On the grid up to rounding: (v - low) / step carries a relative error
+    // of a few ulps of max(|v|, |low|) / step, so an offset range with a
+    // small step needs more slack than Optuna's bare 1e-8 steps.
+    const double k = (internal - f->low) / *f->step;
+    const double slack =
+        1e-8 + 8 * std::numeric_limits<double>::epsilon() *
+                   (std::max(std::fabs(internal), std::fabs(f->low)) / *f->step + std::fabs(k));
+    return std::fabs(k - std::round(k)) <= slack;
   }
   if (const auto* i = std::get_if<IntDistribution>(&d)) {
     std::optional<int64_t> v = ExactInt64(internal);

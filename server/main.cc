@@ -1,6 +1,8 @@
 // parzen-server: owns every study in one SQLite file and serves parzen.v1.
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -43,6 +45,14 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     return 2;
   }
 
+  // A failed commit leaves memory ahead of disk: stop, so the supervisor
+  // restarts the server and it reloads what is durable.
+  std::atomic<bool> storage_failed{false};
+  (*manager)->SetStorageFailureHandler([&storage_failed](const absl::Status&) {
+    storage_failed = true;
+    kill(getpid(), SIGTERM);
+  });
+
   parzen::StudyServiceImpl service(manager->get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -74,6 +84,10 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     server->Wait();
   }
   manager->reset();  // commits what is queued and closes the database
+  if (storage_failed) {
+    spdlog::critical("stopped because the database could not be written");
+    return 3;
+  }
   spdlog::info("shut down cleanly");
   return 0;
 }

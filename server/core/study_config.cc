@@ -46,9 +46,10 @@ absl::Status ValidateStudyConfig(const StudyConfig& c) {
     return absl::InvalidArgumentError("max_retries must be >= 0, got " +
                                       std::to_string(c.max_retries));
   }
-  if (!std::isfinite(c.heartbeat_grace_seconds) || c.heartbeat_grace_seconds < 0) {
+  if (!std::isfinite(c.heartbeat_grace_seconds) || c.heartbeat_grace_seconds < 0 ||
+      c.heartbeat_grace_seconds > kMaxHeartbeatGraceSeconds) {
     return absl::InvalidArgumentError(
-        "heartbeat_grace_seconds must be a finite number >= 0 (0 disables reaping)");
+        "heartbeat_grace_seconds must lie between 0 (no reaping) and 2592000 (30 days)");
   }
   if (c.max_retries > 0 && c.heartbeat_grace_seconds == 0) {
     return absl::InvalidArgumentError(

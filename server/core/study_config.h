@@ -16,6 +16,7 @@
 namespace parzen {
 
 inline constexpr size_t kMaxStudyNameLength = 512;
+inline constexpr double kMaxHeartbeatGraceSeconds = 30 * 24 * 3600;
 
 struct StudyConfig {
   std::string name;

@@ -9,8 +9,10 @@ namespace parzen {
 
 absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Open(
     std::unique_ptr<Storage> storage, const Clock* clock) {
-  PARZEN_ASSIGN_OR_RETURN(std::vector<LoadedStudy> loaded, storage->LoadAll());
+  PARZEN_ASSIGN_OR_RETURN(LoadedDatabase db, storage->LoadAll());
   std::unique_ptr<StudyManager> manager(new StudyManager(std::move(storage), clock));
+  manager->next_study_id_ = db.max_study_id + 1;
+  std::vector<LoadedStudy>& loaded = db.studies;
   int64_t n_trials = 0;
   for (LoadedStudy& ls : loaded) {
     n_trials += static_cast<int64_t>(ls.trials.size());
@@ -19,7 +21,7 @@ absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Open(
                             manager->MakeState(std::move(ls.record), std::move(ls.trials)));
     manager->by_name_[state->name()] = state;
     manager->by_id_[id] = state;
-    manager->next_study_id_ = std::max(manager->next_study_id_, id + 1);
+    (void)id;
   }
   spdlog::info("loaded {} studies with {} trials", loaded.size(), n_trials);
   return manager;
@@ -63,7 +65,12 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
       }
       std::shared_ptr<StudyState> existing = it->second;
       lock.unlock();
-      return Written<StudySnapshot>{existing->Snapshot(), 0};
+      // Its creation may still be committing.
+      return Written<StudySnapshot>{existing->Snapshot(), existing->last_ticket()};
+    }
+    if (next_study_id_ >= kMaxStudyId) {
+      return absl::ResourceExhaustedError("this database has used all " +
+                                          std::to_string(kMaxStudyId - 1) + " study ids");
     }
     if (!config.sampler.seed) config.sampler.seed = std::random_device{}();
     StudyRecord record;
@@ -78,6 +85,7 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
     by_name_[record.name] = state;
     by_id_[record.study_id] = state;
     ticket = storage_->Submit(mutation::PutStudy{record});
+    state->NoteCreated(ticket);
   }
   *created = true;
   spdlog::info("study '{}' created (id {})", state->name(), state->id());
@@ -98,6 +106,11 @@ absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudyOfTrial(Trial
     return absl::NotFoundError("trial id " + std::to_string(trial) + " does not exist");
   }
   return it->second;
+}
+
+absl::StatusOr<std::string> StudyManager::StudyNameOfTrial(TrialId trial) const {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
+  return state->name();
 }
 
 absl::StatusOr<StudySnapshot> StudyManager::GetStudy(const std::string& name) const {

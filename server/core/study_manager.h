@@ -56,6 +56,11 @@ class StudyManager {
   absl::StatusOr<Written<bool>> SetTrialUserAttr(TrialId trial, const std::string& key,
                                                  const std::string& value_json);
   absl::StatusOr<FrozenTrial> GetTrial(TrialId trial) const;
+  absl::StatusOr<std::string> StudyNameOfTrial(TrialId trial) const;
+  // See Storage::SetFailureHandler.
+  void SetStorageFailureHandler(std::function<void(const absl::Status&)> on_failure) {
+    storage_->SetFailureHandler(std::move(on_failure));
+  }
   absl::StatusOr<std::vector<FrozenTrial>> ListTrials(const std::string& study,
                                                       const std::vector<TrialState>& states,
                                                       int64_t from, int64_t limit,

@@ -58,7 +58,7 @@ StudyState::StudyState(StudyRecord record, StudyConfig config, std::unique_ptr<S
       storage_(storage),
       clock_(clock),
       trials_(std::move(trials)) {
-  const int64_t now = clock_->NowMicros();
+  const int64_t now = clock_->SteadyMicros();
   for (const FrozenTrial& t : trials_) {
     IndexLoadedTrial(t);
     // A restart gives every running trial a fresh lease: its worker may
@@ -146,7 +146,12 @@ absl::StatusOr<double> StudyState::SampleOne(const FrozenTrial& trial, const std
                  TrialLabel(record_.name, trial.number), name, FormatDistribution(d),
                  std::string(internal.status().message()));
   }
-  if (IsSingle(d)) return ToInternal(d, ToExternal(d, 0));
+  if (IsSingle(d)) {
+    // The one value: low for numbers, the only choice (index 0) otherwise.
+    if (const auto* f = std::get_if<FloatDistribution>(&d)) return f->low;
+    if (const auto* i = std::get_if<IntDistribution>(&d)) return static_cast<double>(i->low);
+    return 0.0;
+  }
   if (auto it = relative.find(name); it != relative.end() && Contains(d, it->second)) {
     return it->second;
   }
@@ -172,6 +177,7 @@ void StudyState::SetStateLocked(FrozenTrial& trial, TrialState state) {
 
 Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed) {
   const Storage::Ticket ticket = storage_->Submit(std::move(m));
+  last_ticket_ = ticket;
   if (!watchers_.empty()) {
     std::erase_if(watchers_, [](const std::weak_ptr<WatchQueue>& w) { return w.expired(); });
     for (const auto& w : watchers_) {
@@ -249,7 +255,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
   stored.worker_id = trial.worker_id;
   SetStateLocked(stored, TrialState::kRunning);
   for (TrialParam& p : sampled) AddParamLocked(stored, std::move(p));
-  last_beat_us_[stored.number] = stored.start_time_us;
+  last_beat_us_[stored.number] = clock_->SteadyMicros();
 
   Storage::Ticket ticket;
   if (from_queue) {
@@ -279,7 +285,7 @@ absl::StatusOr<Written<TrialParam>> StudyState::Suggest(int64_t number, const st
   }
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "suggest"));
   if (const TrialParam* existing = trial->FindParam(name)) {
-    if (existing->distribution == *valid) return Written<TrialParam>{*existing, 0};
+    if (existing->distribution == *valid) return Written<TrialParam>{*existing, last_ticket_};
     return absl::InvalidArgumentError(
         "parameter '" + name + "' of " + TrialLabel(record_.name, number) +
         " was already suggested as " + FormatDistribution(existing->distribution) +
@@ -306,10 +312,11 @@ absl::StatusOr<Written<ReportOutcome>> StudyState::Report(int64_t number, int64_
     return absl::InvalidArgumentError("step must be >= 0, got " + std::to_string(step));
   }
   Written<ReportOutcome> out;
-  last_beat_us_[number] = clock_->NowMicros();
+  last_beat_us_[number] = clock_->SteadyMicros();
   if (trial->intermediate_values.contains(step)) {
     // Optuna keeps the first value reported for a step and warns.
     out.value.duplicate_step = true;
+    out.ticket = last_ticket_;
     spdlog::warn("study '{}': trial {} reported step {} again; keeping the first value",
                  record_.name, number, step);
   } else {
@@ -382,8 +389,10 @@ absl::StatusOr<Written<TellOutcome>> StudyState::Tell(int64_t number, TrialState
 
   if (IsFinished(trial->state)) {
     if (trial->state == outcome.state && SameValues(trial->values, outcome.values) &&
-        (state != TrialState::kFail || trial->fail_reason == outcome.fail_reason)) {
-      return Written<TellOutcome>{{*trial, "trial was already told this; nothing changed"}, 0};
+        (outcome.state != TrialState::kFail || trial->fail_reason == outcome.fail_reason)) {
+      // The first Tell may still be committing: answer once it is durable.
+      return Written<TellOutcome>{{*trial, "trial was already told this; nothing changed"},
+                                  last_ticket_};
     }
     return absl::FailedPreconditionError("cannot tell " + std::string(TrialStateName(state)) +
                                          ": " + TrialLabel(record_.name, number) +
@@ -410,7 +419,7 @@ absl::Status StudyState::Heartbeat(int64_t number, const std::string& worker_id)
     return absl::FailedPreconditionError(TrialLabel(record_.name, number) + " belongs to " +
                                          trial->worker_id + ", not " + worker_id);
   }
-  last_beat_us_[number] = clock_->NowMicros();
+  last_beat_us_[number] = clock_->SteadyMicros();
   return absl::OkStatus();
 }
 
@@ -421,6 +430,14 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
   if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
   for (const auto& [name, value] : params) {
     PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+    if (const double* d = std::get_if<double>(&value); d && !std::isfinite(*d)) {
+      return absl::InvalidArgumentError("enqueued parameter '" + name + "' is " +
+                                        FormatValue(value) + "; values must be finite");
+    }
+    if (const std::string* str = std::get_if<std::string>(&value);
+        str && str->size() > kMaxUserAttrValueBytes) {
+      return absl::InvalidArgumentError("enqueued parameter '" + name + "' is longer than 64 KiB");
+    }
     if (auto it = known_.find(name); it != known_.end()) {
       absl::StatusOr<double> internal = ToInternal(it->second, value);
       if (!internal.ok()) {
@@ -511,14 +528,14 @@ void StudyState::Watch(const std::shared_ptr<WatchQueue>& queue) {
   }
   // The snapshot needs no durability wait beyond the last ticket anyone
   // was given; ticket 0 means "already durable or about to be".
-  for (const FrozenTrial& t : trials_) queue->Push(TrialEvent{0, t});
+  for (const FrozenTrial& t : trials_) queue->PushSnapshot(TrialEvent{0, t});
   watchers_.push_back(queue);
 }
 
 Storage::Ticket StudyState::ReapExpired() {
   std::lock_guard lock(mu_);
   if (deleted_ || config_.heartbeat_grace_seconds <= 0) return 0;
-  const int64_t now = clock_->NowMicros();
+  const int64_t now = clock_->SteadyMicros();
   const auto grace_us = static_cast<int64_t>(config_.heartbeat_grace_seconds * 1e6);
   std::vector<int64_t> expired;
   for (const auto& [number, beat] : last_beat_us_) {

@@ -31,6 +31,8 @@ inline TrialId MakeTrialId(StudyId study, int64_t number) {
   return (study << kTrialNumberBits) | number;
 }
 inline StudyId StudyOfTrial(TrialId id) { return id >> kTrialNumberBits; }
+// Study ids must leave the 23 bits above the trial number.
+inline constexpr StudyId kMaxStudyId = StudyId{1} << (63 - kTrialNumberBits);
 inline int64_t NumberOfTrial(TrialId id) {
   return id & ((int64_t{1} << kTrialNumberBits) - 1);
 }
@@ -76,6 +78,15 @@ class StudyState final : public StudyHistory {
              std::vector<FrozenTrial> trials);
 
   StudyId id() const { return record_.study_id; }
+  // The study's first change (its creation) is part of its history too.
+  void NoteCreated(Storage::Ticket ticket) {
+    std::lock_guard lock(mu_);
+    last_ticket_ = ticket;
+  }
+  Storage::Ticket last_ticket() const {
+    std::lock_guard lock(mu_);
+    return last_ticket_;
+  }
   const std::string& name() const { return record_.name; }
 
   StudySnapshot Snapshot() const;
@@ -149,6 +160,10 @@ class StudyState final : public StudyHistory {
   std::unordered_map<int64_t, std::vector<double>> completed_by_step_;  // guarded by mu_
   std::unordered_map<int64_t, int64_t> last_beat_us_;  // guarded by mu_; RUNNING trials
   std::vector<std::weak_ptr<WatchQueue>> watchers_;    // guarded by mu_
+  // guarded by mu_: the last change submitted; a no-op reply (a repeated
+  // Tell, Suggest or report) waits for it, as the original may not be
+  // durable yet.
+  Storage::Ticket last_ticket_ = 0;
 };
 
 }  // namespace parzen

@@ -29,12 +29,24 @@ class WatchQueue {
     {
       std::lock_guard lock(mu_);
       if (closed_) return;
-      if (events_.size() >= capacity_) {
+      if (events_.size() >= capacity_ + snapshot_left_) {
         overflowed_ = closed_ = true;
         events_.clear();
       } else {
         events_.push_back(std::move(event));
       }
+    }
+    cv_.notify_one();
+  }
+
+  // For the opening snapshot: not counted against the capacity, which
+  // bounds only how far a reader may fall behind live events.
+  void PushSnapshot(TrialEvent event) {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return;
+      events_.push_back(std::move(event));
+      ++snapshot_left_;
     }
     cv_.notify_one();
   }
@@ -54,6 +66,7 @@ class WatchQueue {
     if (events_.empty()) return std::nullopt;
     TrialEvent e = std::move(events_.front());
     events_.pop_front();
+    if (snapshot_left_ > 0) --snapshot_left_;
     return e;
   }
 
@@ -73,6 +86,7 @@ class WatchQueue {
   std::deque<TrialEvent> events_;  // guarded by mu_
   bool closed_ = false;            // guarded by mu_
   bool overflowed_ = false;        // guarded by mu_
+  size_t snapshot_left_ = 0;       // guarded by mu_: snapshot events not yet popped
 };
 
 }  // namespace parzen

@@ -19,6 +19,7 @@ constexpr int64_t kDefaultPageSize = 100;
 constexpr int64_t kMaxPageSize = 1000;
 constexpr size_t kMaxWorkerIdLength = 256;
 constexpr size_t kWatchQueueCapacity = 10000;
+constexpr int kMaxOpenWatches = 256;
 
 // Logs failures once, here at the boundary, and converts them.
 grpc::Status Reply(const char* method, const absl::Status& s) {
@@ -389,8 +390,8 @@ StudyServiceImpl::Unary* StudyServiceImpl::Tell(Ctx* ctx, const v1::TellRequest*
   std::vector<double> values(req->values().begin(), req->values().end());
   auto outcome = manager_->Tell(req->trial_id(), *state, values, req->fail_reason());
   if (!outcome.ok()) return FinishNow(ctx, "Tell", outcome.status());
-  // The study name is not needed by a worker that just told its own trial.
-  ToProto(outcome->value.trial, "", resp->mutable_trial());
+  ToProto(outcome->value.trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
+          resp->mutable_trial());
   resp->set_message(outcome->value.message);
   return FinishWhenDurable(ctx, "Tell", outcome->ticket);
 }
@@ -426,7 +427,10 @@ StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
 StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrialRequest* req,
                                                     v1::GetTrialResponse* resp) {
   auto trial = manager_->GetTrial(req->trial_id());
-  if (trial.ok()) ToProto(*trial, "", resp->mutable_trial());
+  if (trial.ok()) {
+    ToProto(*trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
+            resp->mutable_trial());
+  }
   return FinishNow(ctx, "GetTrial", trial.status());
 }
 
@@ -448,13 +452,23 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
 
 grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
     Ctx*, const v1::WatchStudyRequest* req) {
+  {
+    // Each stream holds a thread: bound them.
+    std::lock_guard lock(watch_mu_);
+    if (open_watches_ >= kMaxOpenWatches) {
+      return new FailedWatch(Reply(
+          "WatchStudy", absl::ResourceExhaustedError("too many open WatchStudy streams (" +
+                                                     std::to_string(kMaxOpenWatches) +
+                                                     "); close one or try later")));
+    }
+    ++open_watches_;
+  }
   auto queue = std::make_shared<WatchQueue>(kWatchQueueCapacity);
   if (absl::Status s = manager_->Watch(req->study(), queue); !s.ok()) {
-    return new FailedWatch(Reply("WatchStudy", s));
-  }
-  {
     std::lock_guard lock(watch_mu_);
-    ++open_watches_;
+    --open_watches_;
+    watch_cv_.notify_all();
+    return new FailedWatch(Reply("WatchStudy", s));
   }
   return new WatchReactor(manager_, req->study(), std::move(queue), &stopping_, [this] {
     std::lock_guard lock(watch_mu_);

@@ -70,6 +70,10 @@ CREATE TABLE trial_intermediate_values (
   value REAL,  -- NULL stands for NaN, which SQLite cannot store
   PRIMARY KEY (trial_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE parzen_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE trial_user_attrs (
   trial_id INTEGER NOT NULL,
   key TEXT NOT NULL,
@@ -174,7 +178,11 @@ class SqliteStorage final : public Storage {
   }
 
   absl::Status Prepare();
-  absl::StatusOr<std::vector<LoadedStudy>> LoadAll() override;
+  absl::StatusOr<LoadedDatabase> LoadAll() override;
+  void SetFailureHandler(std::function<void(const absl::Status&)> on_failure) override {
+    std::lock_guard lock(mu_);
+    on_failure_ = std::move(on_failure);
+  }
   Ticket Submit(Mutation m) override;
   absl::Status WaitDurable(Ticket ticket) override;
   void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) override;
@@ -211,6 +219,7 @@ class SqliteStorage final : public Storage {
   std::multimap<Ticket, std::function<void(absl::Status)>> callbacks_;
   bool stopping_ = false;        // guarded by mu_
   uint64_t commits_ = 0;         // guarded by mu_
+  std::function<void(const absl::Status&)> on_failure_;  // guarded by mu_
   std::thread committer_;
 };
 
@@ -275,9 +284,14 @@ absl::Status SqliteStorage::Prepare() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<LoadedStudy>> SqliteStorage::LoadAll() {
-  std::vector<LoadedStudy> studies;
+absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
+  LoadedDatabase db;
+  std::vector<LoadedStudy>& studies = db.studies;
   try {
+    {
+      SQLite::Statement meta(*db_, "SELECT value FROM parzen_meta WHERE key = 'max_study_id'");
+      if (meta.executeStep()) db.max_study_id = meta.getColumn(0).getInt64();
+    }
     std::unordered_map<StudyId, size_t> study_index;
     SQLite::Statement s(*db_,
                         "SELECT study_id, name, directions, config_json, create_time_us "
@@ -377,8 +391,11 @@ absl::StatusOr<std::vector<LoadedStudy>> SqliteStorage::LoadAll() {
   } catch (const SQLite::Exception& e) {
     return Translate(e, "loading " + path_);
   }
+  for (const LoadedStudy& ls : studies) {
+    db.max_study_id = std::max(db.max_study_id, ls.record.study_id);
+  }
   committer_ = std::thread([this] { CommitLoop(); });
-  return studies;
+  return db;
 }
 
 Storage::Ticket SqliteStorage::Submit(Mutation m) {
@@ -431,12 +448,14 @@ void SqliteStorage::CommitLoop() {
     lock.unlock();
     absl::Status s = healthy ? CommitBatch(batch) : absl::OkStatus();
     lock.lock();
-    if (!s.ok()) {
+    std::function<void(const absl::Status&)> notify;
+    if (!s.ok() && failure_.ok()) {
       spdlog::critical("commit of {} changes to {} failed: {}; the server must be restarted",
                        batch.size(), path_, s.ToString());
+      // The SQLite text stays in the log; clients get a bounded message.
       failure_ = absl::UnavailableError(
-          "the study database could not be written (" + std::string(s.message()) +
-          "); restart parzen-server");
+          "the study database could not be written; the server is restarting (see its log)");
+      notify = on_failure_;
     }
     finished_ = last;
     ++commits_;
@@ -451,6 +470,7 @@ void SqliteStorage::CommitLoop() {
     // new submissions keep flowing into the next batch meanwhile.
     lock.unlock();
     for (auto& done : ready) done(outcome);
+    if (notify) notify(outcome);
     lock.lock();
   }
 }
@@ -464,6 +484,10 @@ absl::Status SqliteStorage::CommitBatch(const std::vector<Mutation>& batch) {
     tx.commit();
   } catch (const SQLite::Exception& e) {
     return Translate(e, "commit");
+  } catch (const std::exception& e) {
+    // Nothing may escape the committer thread: that would end the process
+    // with acknowledged RPCs still waiting.
+    return absl::InternalError(std::string("commit: ") + e.what());
   }
   return absl::OkStatus();
 }
@@ -486,6 +510,11 @@ void SqliteStorage::Apply(const mutation::PutStudy& m) {
   s.bind(4, m.study.config_json);
   s.bind(5, m.study.create_time_us);
   s.exec();
+  auto& meta = Stmt(
+      "INSERT INTO parzen_meta (key, value) VALUES ('max_study_id', ?) "
+      "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)");
+  meta.bind(1, m.study.study_id);
+  meta.exec();
   auto& d = Stmt("DELETE FROM study_user_attrs WHERE study_id = ?");
   d.bind(1, m.study.study_id);
   d.exec();

@@ -68,6 +68,13 @@ struct LoadedStudy {
   std::vector<FrozenTrial> trials;  // in number order
 };
 
+struct LoadedDatabase {
+  std::vector<LoadedStudy> studies;
+  // The largest study id ever stored, deleted studies included, so ids (and
+  // the trial ids built from them) are never reused.
+  StudyId max_study_id = 0;
+};
+
 // Contract: Submit is cheap and never blocks on I/O; mutations become
 // durable in submission order (if ticket t is durable, so is every earlier
 // ticket), typically many per transaction. WaitDurable(t) returns OK once
@@ -80,7 +87,10 @@ class Storage {
   virtual ~Storage() = default;
 
   // Every study with all its trials. Called once, before any Submit.
-  virtual absl::StatusOr<std::vector<LoadedStudy>> LoadAll() = 0;
+  virtual absl::StatusOr<LoadedDatabase> LoadAll() = 0;
+  // `on_failure` runs once, on the committing thread, when a commit fails;
+  // after it every write fails, so the server should stop and restart.
+  virtual void SetFailureHandler(std::function<void(const absl::Status&)> on_failure) = 0;
   virtual Ticket Submit(Mutation m) = 0;
   virtual absl::Status WaitDurable(Ticket ticket) = 0;
   // Runs `done` once `ticket` is durable (or failed): at once on the

@@ -99,7 +99,9 @@ TEST(ValidateFloatTest, SnapsHighLikeOptunaDecimalMath) {
 TEST(ValidateFloatTest, RejectsGridsTooFineForOptunaDecimalMath) {
   // Optuna raises decimal.InvalidOperation once (high - low) / step needs
   // more than 28 integer digits.
-  EXPECT_EQ(SnappedHigh(Float(0, 1e27, false, 1.0)), 1e27);
+  EXPECT_EQ(SnappedHigh(Float(0, 9e15, false, 1.0)), 9e15);
+  // Parzen's own, tighter limit: a double indexes at most 2^53 grid points.
+  EXPECT_NE(ValidationError(Float(0, 1e27, false, 1.0)).find("2^53"), std::string::npos);
   EXPECT_EQ(ValidationError(Float(0, 1e28, false, 1.0)),
             "step (1.0) is too small for the range [0.0, 1e+28]: (high - low) / step must be "
             "below 1e+28");
@@ -127,11 +129,14 @@ TEST(ValidateIntTest, SnapsHighDownToGrid) {
   EXPECT_EQ(std::get<IntDistribution>(d), Int(16, 128, false, 16));
   ASSERT_OK_AND_ASSIGN(d, ValidateDistribution(Int(-5, 5, false, 3)));
   EXPECT_EQ(std::get<IntDistribution>(d).high, 4);
-  // The full int64 range must not overflow while snapping.
-  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  ASSERT_OK_AND_ASSIGN(d, ValidateDistribution(Int(kMin, kMax, false, 2)));
-  EXPECT_EQ(std::get<IntDistribution>(d).high, kMax - 1);
+  // Values travel as doubles, exact to 2^53: the widest range allowed
+  // snaps without overflow, anything wider is refused.
+  constexpr int64_t kMax = int64_t{1} << 53;
+  ASSERT_OK_AND_ASSIGN(d, ValidateDistribution(Int(-kMax, kMax, false, 2)));
+  EXPECT_EQ(std::get<IntDistribution>(d).high, kMax);
+  EXPECT_FALSE(ValidateDistribution(Int(std::numeric_limits<int64_t>::min(),
+                                        std::numeric_limits<int64_t>::max(), false, 2))
+                   .ok());
 }
 
 TEST(ValidateCategoricalTest, AcceptsMixedChoices) {
@@ -351,8 +356,8 @@ std::vector<JsonCase> JsonCases() {
        R"({"name": "IntDistribution", "attributes": {"log": true, "step": 1, "low": 1, "high": 100}})"},
       {Int(-5, 5, false, 3),
        R"({"name": "IntDistribution", "attributes": {"log": false, "step": 3, "low": -5, "high": 4}})"},
-      {Int(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()),
-       R"({"name": "IntDistribution", "attributes": {"log": false, "step": 1, "low": -9223372036854775808, "high": 9223372036854775807}})"},
+      {Int(-9007199254740992, 9007199254740992),
+       R"({"name": "IntDistribution", "attributes": {"log": false, "step": 1, "low": -9007199254740992, "high": 9007199254740992}})"},
       {Cat({"adam", "sgd"}),
        R"({"name": "CategoricalDistribution", "attributes": {"choices": ["adam", "sgd"]}})"},
       // é, U+1F600 (a surrogate pair), quote, backslash, \n, \t, 0x01, DEL, \b, \f, \r, '/'.

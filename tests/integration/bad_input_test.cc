@@ -276,6 +276,37 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
          return s.SetTrialUserAttr(&ctx, req, &resp);
        },
        Code::FAILED_PRECONDITION, "already COMPLETE"},
+      {"enqueue NaN",
+       [nan](auto& s) {
+         grpc::ClientContext ctx;
+         v1::EnqueueTrialRequest req;
+         req.set_study("s");
+         (*req.mutable_params())["fresh"].set_double_value(nan);
+         v1::EnqueueTrialResponse resp;
+         return s.EnqueueTrial(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "finite"},
+      {"int bounds beyond 2^53",
+       [](auto& s) {
+         return AskWith(s, "s", {IntSpec("big", 0, std::numeric_limits<int64_t>::max())});
+       },
+       Code::INVALID_ARGUMENT, "2^53"},
+      {"float range wider than a double",
+       [](auto& s) { return AskWith(s, "s", {FloatSpec("wide", -1e308, 1e308)}); },
+       Code::INVALID_ARGUMENT, "wider"},
+      {"negative page size",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::ListTrialsRequest req;
+         req.set_study("s");
+         req.set_page_size(-3);
+         v1::ListTrialsResponse resp;
+         return s.ListTrials(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "page_size"},
+      {"huge heartbeat grace",
+       [](auto& s) { return CreateWith(s, [](auto& r) { r.set_heartbeat_grace_seconds(1e300); }); },
+       Code::INVALID_ARGUMENT, "heartbeat_grace_seconds"},
       {"delete unknown study",
        [](auto& s) {
          grpc::ClientContext ctx;
@@ -297,6 +328,15 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
         << "message: " << s.error_message();
   }
   EXPECT_EQ(Observe(), before) << "a rejected request changed a study";
+
+  // Nothing they did keeps the database from loading again.
+  stub_.reset();
+  ASSERT_EQ(server_->Terminate(), 0);
+  auto restarted = ServerProcess::Start(dir_.File("bad.db"));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  stub_ = server_->NewStub();
+  EXPECT_EQ(Observe(), before) << "the study changed across a restart";
 
   // And the server still serves the study normally.
   v1::AskResponse ok;

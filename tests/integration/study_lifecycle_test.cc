@@ -358,6 +358,37 @@ TEST_F(StudyLifecycleTest, StudiesSurviveRestart) {
   EXPECT_EQ(b.trial().number(), 1);
 }
 
+TEST_F(StudyLifecycleTest, TrialIdsOfADeletedStudyNeverReachANewOne) {
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("keep", 5)).ok());
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("doomed", 5)).ok());
+  v1::AskResponse old_trial;
+  ASSERT_TRUE(Ask(*stub_, "doomed", {}, &old_trial).ok());
+  {
+    grpc::ClientContext ctx;
+    v1::DeleteStudyRequest req;
+    req.set_name("doomed");
+    v1::DeleteStudyResponse resp;
+    ASSERT_TRUE(stub_->DeleteStudy(&ctx, req, &resp).ok());
+  }
+  // Deleting the newest study and restarting must not hand its id out again.
+  stub_.reset();
+  ASSERT_EQ(server_->Terminate(), 0);
+  auto restarted = ServerProcess::Start(dir_.File("studies.db"));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  stub_ = server_->NewStub();
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("newcomer", 5)).ok());
+  v1::AskResponse fresh;
+  ASSERT_TRUE(Ask(*stub_, "newcomer", {}, &fresh).ok());
+  EXPECT_NE(fresh.trial().trial_id(), old_trial.trial().trial_id());
+  EXPECT_EQ(Tell(*stub_, old_trial.trial().trial_id(), v1::COMPLETE, {1.0}).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::Trial t;
+  ASSERT_TRUE(GetTrial(*stub_, fresh.trial().trial_id(), &t).ok());
+  EXPECT_EQ(t.state(), v1::RUNNING);
+  EXPECT_EQ(t.study(), "newcomer");
+}
+
 TEST_F(StudyLifecycleTest, StandardHealthServiceAnswersServing) {
   // grpc.health.v1.Health/Check with an empty request (service ""); the
   // reply HealthCheckResponse{status: SERVING} encodes as bytes 08 01.

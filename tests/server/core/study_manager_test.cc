@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -145,6 +147,66 @@ TEST_F(StudyManagerTest, DeletedStudyIsGoneAndItsNameReusable) {
   ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, Await(manager_->Ask("d", {}, "")));
   EXPECT_EQ(fresh.number, 0);
   EXPECT_NE(fresh.trial_id, t.trial_id);
+}
+
+TEST_F(StudyManagerTest, SingleValueDistributionsReturnTheirValue) {
+  Create(Config("single"));
+  SearchSpace space = {{"f", FloatDistribution{5, 5, false, std::nullopt}},
+                       {"flog", FloatDistribution{2, 2, true, std::nullopt}},
+                       {"i", IntDistribution{3, 3, false, 1}},
+                       {"istep", IntDistribution{3, 4, false, 2}},
+                       {"c", CategoricalDistribution{{std::string("only")}}}};
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("single", space, "")));
+  ASSERT_EQ(t.params.size(), 5u);
+  EXPECT_EQ(t.params[0].internal_value, 5.0);
+  EXPECT_EQ(t.params[1].internal_value, 2.0);
+  EXPECT_EQ(t.params[2].internal_value, 3.0);
+  EXPECT_EQ(t.params[3].internal_value, 3.0);
+  EXPECT_EQ(t.params[4].internal_value, 0.0);
+  ASSERT_OK_AND_ASSIGN(TrialParam p, Await(manager_->Suggest(
+                                         t.trial_id, "g", FloatDistribution{7, 7, false, std::nullopt})));
+  EXPECT_EQ(p.internal_value, 7.0);
+}
+
+TEST_F(StudyManagerTest, SteppedFloatFarFromZeroSamplesOnItsGrid) {
+  Create(Config("offset"));
+  const Distribution d = FloatDistribution{1e7, 1e7 + 1, false, 0.01};
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("offset", {{"x", d}}, "")));
+    const double k = (t.params[0].internal_value - 1e7) / 0.01;
+    EXPECT_NEAR(k, std::round(k), 1e-6);
+  }
+}
+
+TEST_F(StudyManagerTest, EnqueuedNonFiniteValuesAreRejected) {
+  Create(Config("enq"));
+  auto nan = manager_->Enqueue("enq", {{"x", std::nan("")}}, {});
+  EXPECT_EQ(nan.status().code(), absl::StatusCode::kInvalidArgument);
+  auto inf = manager_->Enqueue("enq", {{"x", std::numeric_limits<double>::infinity()}}, {});
+  EXPECT_EQ(inf.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("enq"));
+  EXPECT_EQ(snapshot.summary.n_trials, 0);
+}
+
+TEST_F(StudyManagerTest, ReapedTrialCannotBeToldCompleteEvenWithNan) {
+  StudyConfig c = Config("nanreap");
+  c.heartbeat_grace_seconds = 1;
+  Create(c);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("nanreap", {}, "")));
+  clock_.Advance(2'000'000);
+  manager_->ReapExpired();
+  auto tell = Await(manager_->Tell(t.trial_id, TrialState::kComplete, {std::nan("")}, ""));
+  EXPECT_EQ(tell.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(tell.status().message().find("heartbeat lost"), std::string::npos);
+}
+
+TEST(WatchQueueTest, SnapshotDoesNotCountAgainstTheLiveCapacity) {
+  WatchQueue queue(10);
+  for (int i = 0; i < 100; ++i) queue.PushSnapshot(TrialEvent{0, FrozenTrial{}});
+  for (int i = 0; i < 10; ++i) queue.Push(TrialEvent{1, FrozenTrial{}});
+  EXPECT_FALSE(queue.overflowed());
+  queue.Push(TrialEvent{1, FrozenTrial{}});  // the eleventh live event behind
+  EXPECT_TRUE(queue.overflowed());
 }
 
 }  // namespace

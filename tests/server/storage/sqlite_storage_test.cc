@@ -38,7 +38,7 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
   {
     ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
     ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
-    EXPECT_TRUE(loaded.empty());
+    EXPECT_TRUE(loaded.studies.empty());
     StudyRecord study{1, "study", {Direction::kMaximize, Direction::kMinimize}, "{\"k\":1}",
                       {{"team", "\"ml\""}}, 99};
     storage->Submit(mutation::PutStudy{study});
@@ -55,7 +55,8 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
     ASSERT_OK(storage->WaitDurable(last));
   }
   ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
-  ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
+  ASSERT_OK_AND_ASSIGN(auto db, storage->LoadAll());
+  const std::vector<LoadedStudy>& loaded = db.studies;
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(loaded[0].record.name, "study");
   EXPECT_EQ(loaded[0].record.directions,
@@ -103,13 +104,17 @@ TEST(SqliteStorageTest, DeleteStudyRemovesItsTrials) {
     storage->Submit(mutation::PutStudy{StudyRecord{2, "b", {Direction::kMinimize}, "{}", {}, 0}});
     FrozenTrial t = SampleTrial();
     storage->Submit(mutation::InsertTrial{t});
+    storage->Submit(mutation::PutStudy{StudyRecord{3, "c", {Direction::kMinimize}, "{}", {}, 0}});
+    storage->Submit(mutation::DeleteStudy{3});
     ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::DeleteStudy{1})));
   }
   ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
-  ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
-  ASSERT_EQ(loaded.size(), 1u);
-  EXPECT_EQ(loaded[0].record.name, "b");
-  EXPECT_TRUE(loaded[0].trials.empty());
+  ASSERT_OK_AND_ASSIGN(auto db, storage->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  EXPECT_EQ(db.studies[0].record.name, "b");
+  EXPECT_TRUE(db.studies[0].trials.empty());
+  // Studies 1 and 3 are gone, but their ids stay used.
+  EXPECT_EQ(db.max_study_id, 3);
 }
 
 TEST(SqliteStorageTest, ConcurrentSubmittersAllBecomeDurableInOrder) {
