@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""PyTorch's side of bench/trainer_throughput: the same MNIST network trained
+the same way (SGD with momentum, batch B, random data of the right shape), in
+two variants: the stock example (nn.Linear for the fully connected layers) and
+the same network with the fully connected layers as convolutions (fc1 as a
+12x12 convolution over the 64x12x12 map, fc2 as 1x1), which keeps every layer
+in oneDNN on Debian's torch build.
+
+Prints one line per measurement:
+  torch variant=V batch=B threads=T train_img_s=X eval_img_s=Y
+"""
+
+import argparse
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self, fc_as_conv):
+        super().__init__()
+        self.fc_as_conv = fc_as_conv
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        if fc_as_conv:
+            self.fc1 = nn.Conv2d(64, 128, 12)
+            self.fc2 = nn.Conv2d(128, 10, 1)
+        else:
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        if not self.fc_as_conv:
+            x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        x = torch.flatten(x, 1)
+        return F.log_softmax(x, dim=1)
+
+
+def measure(variant, batch, threads, seconds):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = Net(variant == "fc_as_conv")
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    x = torch.randn(batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batch,))
+
+    def train_step():
+        opt.zero_grad()
+        loss = F.nll_loss(model(x), y)
+        loss.backward()
+        opt.step()
+
+    model.train()
+    for _ in range(3):
+        train_step()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        train_step()
+        steps += 1
+    train_img_s = steps * batch / (time.perf_counter() - start)
+
+    model.eval()
+    with torch.no_grad():
+        for _ in range(3):
+            model(x)
+        steps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / 2:
+            model(x)
+            steps += 1
+        eval_img_s = steps * batch / (time.perf_counter() - start)
+    print(f"torch variant={variant} batch={batch} threads={threads} "
+          f"train_img_s={train_img_s:.1f} eval_img_s={eval_img_s:.1f}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batches", default="64,128,256")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--variants", default="linear,fc_as_conv")
+    p.add_argument("--seconds", type=float, default=5.0)
+    a = p.parse_args()
+    for variant in a.variants.split(","):
+        for threads in (int(t) for t in a.threads.split(",")):
+            for batch in (int(b) for b in a.batches.split(",")):
+                measure(variant, batch, threads, a.seconds)
+
+
+if __name__ == "__main__":
+    main()
