@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package Parzen needs to build, test and benchmark.
+# Installs every Debian package Parzen needs to build and test; with --bench
+# also the references the benchmarks compare against (PyTorch).
 # Idempotent: installs only what is missing. Runs as root, or through sudo.
 set -euo pipefail
 
@@ -14,6 +15,10 @@ PACKAGES=(
   libdnnl-dev zlib1g-dev
   python3 python3-optuna
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(python3-torch linux-perf)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
