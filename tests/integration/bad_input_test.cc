@@ -394,5 +394,45 @@ TEST(DatabaseFileTest, ForeignCorruptOrNewerFilesAreRefusedAndLeftUntouched) {
   EXPECT_NE(output.find(dir.path()), std::string::npos) << output;
 }
 
+// A Parzen database damaged after the fact: a numbering gap (a trial row
+// removed behind the server's back) and garbage written over its pages.
+TEST(DatabaseFileTest, DamagedParzenDatabaseIsRefusedWithOneLine) {
+  TempDir dir;
+  const std::string db = dir.File("damaged.db");
+  {
+    auto server = ServerProcess::Start(db);
+    ASSERT_TRUE(server.ok()) << server.status();
+    auto stub = (*server)->NewStub();
+    v1::CreateStudyRequest req;
+    req.set_name("s");
+    ASSERT_TRUE(CreateStudy(*stub, req).ok());
+    for (int i = 0; i < 3; ++i) {
+      v1::AskResponse ask;
+      ASSERT_TRUE(Ask(*stub, "s", {FloatSpec("x", 0, 1)}, &ask).ok());
+    }
+    stub.reset();
+    ASSERT_EQ((*server)->Terminate(), 0);
+  }
+  {
+    SQLite::Database raw(db, SQLite::OPEN_READWRITE);
+    raw.exec("DELETE FROM trials WHERE number = 1");
+  }
+  std::string output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--listen", "127.0.0.1:0"}, &output), 2);
+  EXPECT_NE(output.find("lacks trial number 1"), std::string::npos) << output;
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+
+  // Overwrite everything after the header page with garbage.
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);
+    const std::string junk(8192, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--listen", "127.0.0.1:0"}, &output), 2);
+  EXPECT_NE(output.find(db), std::string::npos) << output;
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+}
+
 }  // namespace
 }  // namespace parzen::testing
