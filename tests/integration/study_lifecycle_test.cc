@@ -389,6 +389,30 @@ TEST_F(StudyLifecycleTest, TrialIdsOfADeletedStudyNeverReachANewOne) {
   EXPECT_EQ(t.study(), "newcomer");
 }
 
+TEST_F(StudyLifecycleTest, ShutdownEndsOpenWatchStreamsAndExitsCleanly) {
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("watched", 5)).ok());
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "watched", {}, &ask).ok());
+  grpc::ClientContext ctx;
+  v1::WatchStudyRequest req;
+  req.set_study("watched");
+  auto reader = stub_->WatchStudy(&ctx, req);
+  v1::WatchStudyResponse first;
+  ASSERT_TRUE(reader->Read(&first));  // the stream is open and serving
+  EXPECT_TRUE(first.snapshot());
+  // Keep reading, as a live view would, while the server shuts down.
+  std::thread drain([&reader] {
+    v1::WatchStudyResponse more;
+    while (reader->Read(&more)) {
+    }
+  });
+  stub_.reset();
+  EXPECT_EQ(server_->Terminate(), 0);
+  drain.join();
+  const grpc::Status end = reader->Finish();
+  EXPECT_TRUE(end.ok() || end.error_code() == grpc::StatusCode::UNAVAILABLE) << end.error_message();
+}
+
 TEST_F(StudyLifecycleTest, StandardHealthServiceAnswersServing) {
   // grpc.health.v1.Health/Check with an empty request (service ""); the
   // reply HealthCheckResponse{status: SERVING} encodes as bytes 08 01.
