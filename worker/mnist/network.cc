@@ -1,6 +1,7 @@
 #include "worker/mnist/network.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <unordered_map>
 
@@ -49,35 +50,61 @@ struct Tensor {
   }
 };
 
-float* Data(const memory& m) { return static_cast<float*>(m.get_data_handle()); }
-size_t Floats(const memory& m) { return m.get_desc().get_size() / sizeof(float); }
+// bf16 is the top half of an fp32; round to nearest even on the way down.
+float Bf16ToFloat(uint16_t v) {
+  uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+uint16_t FloatToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+// Multiplies element i of an fp32 or bf16 buffer by factor(i).
+template <typename F>
+void Scale(void* data, size_t n, bool bf16, F factor) {
+  if (bf16) {
+    auto* p = static_cast<uint16_t*>(data);
+    for (size_t i = 0; i < n; ++i) p[i] = FloatToBf16(Bf16ToFloat(p[i]) * factor(i));
+  } else {
+    auto* p = static_cast<float*>(data);
+    for (size_t i = 0; i < n; ++i) p[i] *= factor(i);
+  }
+}
 
 // Dropout in place on whatever layout the buffer has: elementwise, so the
 // layout does not matter as long as backward uses the same mask. Four
 // decisions per 64-bit draw keep the RNG off the profile.
-void DropoutForward(float* data, size_t n, double p, uint64_t seed, std::vector<uint8_t>* mask) {
+void DropoutForward(const memory& m, double p, uint64_t seed, std::vector<uint8_t>* mask) {
+  const bool bf16 = m.get_desc().data_type() == dt::bf16;
+  const size_t n = m.get_desc().get_size() / (bf16 ? 2 : 4);
   mask->resize(n);
   const auto threshold = static_cast<uint32_t>(p * 65536.0);
-  const float scale = static_cast<float>(1.0 / (1.0 - p));
   uint64_t state = seed;
   for (size_t i = 0; i < n; i += 4) {
     uint64_t bits = SplitMix64(state);
     for (size_t j = i; j < std::min(n, i + 4); ++j, bits >>= 16) {
-      const bool keep = (bits & 0xffff) >= threshold;
-      (*mask)[j] = keep;
-      data[j] = keep ? data[j] * scale : 0.0f;
+      (*mask)[j] = (bits & 0xffff) >= threshold;
     }
   }
+  const float scale = static_cast<float>(1.0 / (1.0 - p));
+  Scale(m.get_data_handle(), n, bf16, [&](size_t i) { return (*mask)[i] ? scale : 0.0f; });
 }
 
-void DropoutBackward(float* grad, size_t n, double p, const std::vector<uint8_t>& mask) {
+void DropoutBackward(const memory& grad, double p, const std::vector<uint8_t>& mask) {
+  const bool bf16 = grad.get_desc().data_type() == dt::bf16;
+  const size_t n = grad.get_desc().get_size() / (bf16 ? 2 : 4);
   const float scale = static_cast<float>(1.0 / (1.0 - p));
-  for (size_t i = 0; i < n; ++i) grad[i] = mask[i] ? grad[i] * scale : 0.0f;
+  Scale(grad.get_data_handle(), n, bf16, [&](size_t i) { return mask[i] ? scale : 0.0f; });
 }
 
 class OneDnnNetwork final : public Network {
  public:
-  OneDnnNetwork(const NetworkShape& shape, int64_t batch, uint64_t seed);
+  OneDnnNetwork(const NetworkShape& shape, int64_t batch, uint64_t seed, Precision precision);
 
   const float* Forward(const float* images, bool training, uint64_t dropout_seed) override;
   void Backward(const float* logits_grad) override;
@@ -91,6 +118,8 @@ class OneDnnNetwork final : public Network {
 
   const NetworkShape shape_;
   const int64_t batch_;
+  // Data type of activations and of the weights the primitives read.
+  const dt act_;
   dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream_{eng_};
   std::vector<Parameter> params_;
@@ -120,8 +149,9 @@ class OneDnnNetwork final : public Network {
   dnnl::primitive conv1_relu_bwd_, conv1_bwd_weights_;
 };
 
-OneDnnNetwork::OneDnnNetwork(const NetworkShape& shape, int64_t batch, uint64_t seed)
-    : shape_(shape), batch_(batch) {
+OneDnnNetwork::OneDnnNetwork(const NetworkShape& shape, int64_t batch, uint64_t seed,
+                             Precision precision)
+    : shape_(shape), batch_(batch), act_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
   const int64_t c1 = shape.conv1_channels, c2 = shape.conv2_channels, f = shape.fc_units;
   const int64_t pooled = (kImageSide - 4) / 2;  // 12
   params_ = {
@@ -159,7 +189,10 @@ void OneDnnNetwork::Build() {
   const memory::dims strides = {1, 1}, no_pad = {0, 0};
   const memory::dims src_tz = {n, 1, 28, 28}, conv1_dst_tz = {n, c1, 26, 26};
   const memory::dims conv2_dst_tz = {n, c2, 24, 24}, pool_dst_tz = {n, c2, 12, 12};
-  auto any = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
+  // Activations and the weights primitives read are in act_; gradients of
+  // weights and biases, and everything we own, stay fp32.
+  auto any = [this](const memory::dims& d) { return memory::desc(d, act_, tag::any); };
+  auto any_f32 = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, dt::f32, t); };
 
   dnnl::post_ops relu_ops;
@@ -223,15 +256,16 @@ void OneDnnNetwork::Build() {
   fc2_fwd_ = dnnl::inner_product_forward(fc2_pd);
 
   // ---- Backward, each primitive hinted by its forward counterpart.
-  logits_grad_mem_ =
-      Tensor(plain({n, kClasses}, tag::nc), fc2_pd.dst_desc(), eng_, logits_grad_.data());
+  // The logits are fp32 for the loss; their gradient enters backward in act_.
+  const memory::desc grad_md({n, kClasses}, act_, tag::nc);
+  logits_grad_mem_ = Tensor(plain({n, kClasses}, tag::nc), grad_md, eng_, logits_grad_.data());
   auto fc2_bd_d = dnnl::inner_product_backward_data::desc(fc1_pd.dst_desc(), fc2_pd.weights_desc(),
-                                                          fc2_pd.dst_desc());
+                                                          grad_md);
   auto fc2_bd_pd = dnnl::inner_product_backward_data::primitive_desc(fc2_bd_d, eng_, fc2_pd);
   fc1_dst_grad_ = memory(fc1_pd.dst_desc(), eng_);
   fc2_bwd_data_ = dnnl::inner_product_backward_data(fc2_bd_pd);
   auto fc2_bw_d = dnnl::inner_product_backward_weights::desc(
-      fc1_pd.dst_desc(), any({kClasses, f}), plain({kClasses}, tag::x), fc2_pd.dst_desc());
+      fc1_pd.dst_desc(), any_f32({kClasses, f}), plain({kClasses}, tag::x), grad_md);
   auto fc2_bw_pd = dnnl::inner_product_backward_weights::primitive_desc(fc2_bw_d, eng_, fc2_pd);
   fc2_dw_ = Tensor(plain({kClasses, f}, tag::oi), fc2_bw_pd.diff_weights_desc(), eng_,
                    P(kFc2W).grad.data());
@@ -258,7 +292,7 @@ void OneDnnNetwork::Build() {
   pool_dst_grad_ = memory(pool_pd.dst_desc(), eng_);
   fc1_bwd_data_ = dnnl::inner_product_backward_data(fc1_bd_pd);
   auto fc1_bw_d = dnnl::inner_product_backward_weights::desc(
-      pool_pd.dst_desc(), any({f, c2, 12, 12}), plain({f}, tag::x), fc1_pd.dst_desc());
+      pool_pd.dst_desc(), any_f32({f, c2, 12, 12}), plain({f}, tag::x), fc1_pd.dst_desc());
   auto fc1_bw_pd = dnnl::inner_product_backward_weights::primitive_desc(fc1_bw_d, eng_, fc1_pd);
   fc1_dw_ = Tensor(plain({f, c2, 12, 12}, tag::oihw), fc1_bw_pd.diff_weights_desc(), eng_,
                    P(kFc1W).grad.data());
@@ -274,7 +308,7 @@ void OneDnnNetwork::Build() {
   conv2_pre_grad_ = memory(conv2_pd.dst_desc(), eng_);
   conv2_relu_bwd_ = relu_bwd(conv2_pd.dst_desc());
   auto conv2_bw_d = dnnl::convolution_backward_weights::desc(
-      algorithm::convolution_direct, conv1_pd.dst_desc(), any({c2, c1, 3, 3}), plain({c2}, tag::x),
+      algorithm::convolution_direct, conv1_pd.dst_desc(), any_f32({c2, c1, 3, 3}), plain({c2}, tag::x),
       conv2_pd.dst_desc(), strides, no_pad, no_pad);
   auto conv2_bw_pd =
       dnnl::convolution_backward_weights::primitive_desc(conv2_bw_d, eng_, conv2_pd);
@@ -297,7 +331,7 @@ void OneDnnNetwork::Build() {
   conv1_pre_grad_ = memory(conv1_pd.dst_desc(), eng_);
   conv1_relu_bwd_ = relu_bwd(conv1_pd.dst_desc());
   auto conv1_bw_d = dnnl::convolution_backward_weights::desc(
-      algorithm::convolution_direct, conv1_pd.src_desc(), any({c1, 1, 3, 3}), plain({c1}, tag::x),
+      algorithm::convolution_direct, conv1_pd.src_desc(), any_f32({c1, 1, 3, 3}), plain({c1}, tag::x),
       conv1_pd.dst_desc(), strides, no_pad, no_pad);
   auto conv1_bw_pd =
       dnnl::convolution_backward_weights::primitive_desc(conv1_bw_d, eng_, conv1_pd);
@@ -325,7 +359,7 @@ const float* OneDnnNetwork::Forward(const float* images, bool training, uint64_t
                               {DNNL_ARG_WORKSPACE, pool_ws_}});
   stream_.wait();
   if (training && shape_.dropout1 > 0) {
-    DropoutForward(Data(pool_dst_), Floats(pool_dst_), shape_.dropout1, dropout_seed, &mask1_);
+    DropoutForward(pool_dst_, shape_.dropout1, dropout_seed, &mask1_);
   }
   fc1_fwd_.execute(stream_, {{DNNL_ARG_SRC, pool_dst_},
                              {DNNL_ARG_WEIGHTS, fc1_w_.prim},
@@ -333,8 +367,7 @@ const float* OneDnnNetwork::Forward(const float* images, bool training, uint64_t
                              {DNNL_ARG_DST, fc1_dst_}});
   stream_.wait();
   if (training && shape_.dropout2 > 0) {
-    DropoutForward(Data(fc1_dst_), Floats(fc1_dst_), shape_.dropout2, dropout_seed ^ 0x5bd1e995,
-                   &mask2_);
+    DropoutForward(fc1_dst_, shape_.dropout2, dropout_seed ^ 0x5bd1e995, &mask2_);
   }
   fc2_fwd_.execute(stream_, {{DNNL_ARG_SRC, fc1_dst_},
                              {DNNL_ARG_WEIGHTS, fc2_w_.prim},
@@ -358,7 +391,7 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
                                   {DNNL_ARG_DIFF_SRC, fc1_dst_grad_}});
   stream_.wait();
   if (last_forward_trained_ && shape_.dropout2 > 0) {
-    DropoutBackward(Data(fc1_dst_grad_), Floats(fc1_dst_grad_), shape_.dropout2, mask2_);
+    DropoutBackward(fc1_dst_grad_, shape_.dropout2, mask2_);
   }
   fc1_relu_bwd_.execute(stream_, {{DNNL_ARG_DST, fc1_dst_},
                                   {DNNL_ARG_DIFF_DST, fc1_dst_grad_},
@@ -372,7 +405,7 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
                                   {DNNL_ARG_DIFF_SRC, pool_dst_grad_}});
   stream_.wait();
   if (last_forward_trained_ && shape_.dropout1 > 0) {
-    DropoutBackward(Data(pool_dst_grad_), Floats(pool_dst_grad_), shape_.dropout1, mask1_);
+    DropoutBackward(pool_dst_grad_, shape_.dropout1, mask1_);
   }
   pool_bwd_.execute(stream_, {{DNNL_ARG_DIFF_DST, pool_dst_grad_},
                               {DNNL_ARG_DIFF_SRC, conv2_dst_grad_},
@@ -401,8 +434,18 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
 
 }  // namespace
 
+bool CpuHasNativeBf16() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
+}
+
 absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const NetworkShape& shape, int64_t batch,
-                                                     uint64_t seed) {
+                                                     uint64_t seed, Precision precision) {
+  if (precision == Precision::kBf16 && !CpuHasNativeBf16()) {
+    return absl::FailedPreconditionError(
+        "this CPU has no native bf16 (AVX512-BF16); use fp32 precision");
+  }
   if (batch < 1 || shape.conv1_channels < 1 || shape.conv2_channels < 1 || shape.fc_units < 1) {
     return absl::InvalidArgumentError("batch size, channel counts and fc units must be >= 1");
   }
@@ -410,7 +453,7 @@ absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const NetworkShape& shape, 
     return absl::InvalidArgumentError("dropout rates must lie in [0, 1)");
   }
   try {
-    return std::unique_ptr<Network>(std::make_unique<OneDnnNetwork>(shape, batch, seed));
+    return std::unique_ptr<Network>(std::make_unique<OneDnnNetwork>(shape, batch, seed, precision));
   } catch (const dnnl::error& e) {
     return absl::InternalError(std::string("oneDNN could not build the network: ") + e.what());
   }

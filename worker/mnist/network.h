@@ -24,6 +24,14 @@ struct NetworkShape {
   double dropout2 = 0.5;
 };
 
+// fp32 everywhere, or bf16 activations and weights inside the convolutions
+// and inner products with fp32 master weights, gradients and updates.
+enum class Precision { kFp32, kBf16 };
+
+// True when this CPU runs oneDNN's bf16 kernels natively (AVX512-BF16 or
+// newer); elsewhere bf16 would be emulated, slower than fp32.
+bool CpuHasNativeBf16();
+
 // One learnable tensor in a plain layout (oihw / oi / x), with its
 // gradient from the last Backward.
 struct Parameter {
@@ -53,11 +61,13 @@ class Network {
 };
 
 // InvalidArgument for sizes that are not positive or dropout outside
-// [0, 1); Internal when oneDNN cannot build a primitive (its message kept).
+// [0, 1); FailedPrecondition for bf16 on a CPU without native bf16;
+// Internal when oneDNN cannot build a primitive (its message kept).
 // Weights are initialised as PyTorch initialises Conv2d and Linear, from
 // `seed`.
 absl::StatusOr<std::unique_ptr<Network>> MakeNetwork(const NetworkShape& shape, int64_t batch,
-                                                     uint64_t seed);
+                                                     uint64_t seed,
+                                                     Precision precision = Precision::kFp32);
 
 }  // namespace parzen::mnist
 

@@ -61,8 +61,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--train-size", f.train_size, "training images (of 60,000)")->capture_default_str();
   app.add_option("--val-size", f.val_size, "validation images (of 60,000)")->capture_default_str();
-  app.add_option("--precision", f.precision, "fp32 (bf16 is not implemented yet)")
-      ->check(CLI::IsMember({"fp32"}))
+  app.add_option("--precision", f.precision,
+                 "fp32, bf16 (bf16 convolutions and inner products, fp32 master weights), or "
+                 "auto: bf16 where the CPU has it natively")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
   app.add_option("--conv1-channels", f.shape.conv1_channels)->capture_default_str();
   app.add_option("--conv2-channels", f.shape.conv2_channels)->capture_default_str();
@@ -82,6 +84,9 @@ int main(int argc, char** argv) {
 
   TrainConfig config;
   config.shape = f.shape;
+  const bool bf16 = f.precision == "bf16" || (f.precision == "auto" && CpuHasNativeBf16());
+  config.precision = bf16 ? Precision::kBf16 : Precision::kFp32;
+  std::printf("precision %s\n", bf16 ? "bf16" : "fp32");
   config.optimizer.kind = f.optimizer == "adam" ? OptimizerKind::kAdam : OptimizerKind::kSgd;
   config.optimizer.lr = f.lr;
   config.optimizer.momentum = f.optimizer == "sgd" ? f.momentum : 0.0;

@@ -97,7 +97,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
   if (train.count < 1) return absl::InvalidArgumentError("the training set is empty");
   TrainResult result;
   PARZEN_ASSIGN_OR_RETURN(result.network,
-                          MakeNetwork(config.shape, config.batch_size, config.seed));
+                          MakeNetwork(config.shape, config.batch_size, config.seed,
+                                      config.precision));
   Network& net = *result.network;
   Optimizer optimizer(config.optimizer);
   std::mt19937_64 rng(config.seed ^ 0x9e3779b97f4a7c15ULL);

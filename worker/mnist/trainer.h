@@ -17,6 +17,7 @@ namespace parzen::mnist {
 
 struct TrainConfig {
   NetworkShape shape;
+  Precision precision = Precision::kFp32;
   OptimizerConfig optimizer;
   int64_t batch_size = 64;
   int64_t epochs = 1;
