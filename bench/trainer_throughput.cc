@@ -41,8 +41,8 @@ std::vector<int> ParseList(const std::string& s) {
   return out;
 }
 
-Rates MeasureParzen(int batch, double seconds) {
-  auto net = MakeNetwork(NetworkShape{}, batch, 1);
+Rates MeasureParzen(int batch, double seconds, Precision precision) {
+  auto net = MakeNetwork(NetworkShape{}, batch, 1, precision);
   if (!net.ok()) {
     std::fprintf(stderr, "trainer_throughput: %s\n", std::string(net.status().message()).c_str());
     std::exit(1);
@@ -117,11 +117,17 @@ int main(int argc, char** argv) {
   const std::vector<int> batch_list = ParseList(batches), thread_list = ParseList(threads);
 
   std::map<std::pair<int, int>, Rates> parzen;  // (threads, batch)
+  std::map<std::pair<int, int>, Rates> parzen_bf16;
+  const bool bf16 = CpuHasNativeBf16();
   std::map<int, double> peak;
   for (int t : thread_list) {
     omp_set_num_threads(t);
     peak[t] = MeasureFp32MatmulGflops(2.0);
-    for (int b : batch_list) parzen[{t, b}] = MeasureParzen(b, seconds);
+    for (int b : batch_list) {
+      parzen[{t, b}] = MeasureParzen(b, seconds, Precision::kFp32);
+      parzen_bf16[{t, b}] =
+          bf16 ? MeasureParzen(b, seconds, Precision::kBf16) : Rates{NAN, NAN};
+    }
   }
 
   // (variant, threads, batch) -> rates
@@ -141,8 +147,9 @@ int main(int argc, char** argv) {
     if (!pipe || pclose(pipe) != 0) std::fprintf(stderr, "trainer_throughput: %s failed\n", cmd.c_str());
   }
 
-  std::printf("\n threads  batch | parzen fp32 train  eval  GFLOP/s (%% of matmul peak) | "
-              "torch linear train  eval | torch fc-as-conv train  eval | ratio\n");
+  std::printf("\n threads  batch | parzen fp32 train  eval  GFLOP/s (%% of fp32 matmul peak) | "
+              "bf16 train  eval | torch linear train  eval | torch fc-as-conv train  eval | "
+              "ratio fp32  bf16\n");
   for (int t : thread_list) {
     for (int b : batch_list) {
       const Rates p = parzen[{t, b}];
@@ -151,17 +158,21 @@ int main(int argc, char** argv) {
           torch.count({"fc_as_conv", t, b}) ? torch[{"fc_as_conv", t, b}] : Rates{NAN, NAN};
       const double best = std::fmax(tl.train, tc.train);
       const double gflops = p.train * kTrainFlopsPerImage / 1e9;
-      std::printf(" %7d %6d | %17.0f %5.0f %8.1f (%4.1f%% of %.0f) | %18.0f %5.0f | %22.0f %5.0f | %5.2f\n",
-                  t, b, p.train, p.eval, gflops, 100 * gflops / peak[t], peak[t], tl.train,
-                  tl.eval, tc.train, tc.eval, p.train / best);
+      const Rates pb = parzen_bf16[{t, b}];
+      std::printf(
+          " %7d %6d | %17.0f %5.0f %8.1f (%4.1f%% of %.0f) | %10.0f %5.0f | %18.0f %5.0f | "
+          "%22.0f %5.0f | %10.2f %5.2f\n",
+          t, b, p.train, p.eval, gflops, 100 * gflops / peak[t], peak[t], pb.train, pb.eval,
+          tl.train, tl.eval, tc.train, tc.eval, p.train / best, pb.train / best);
     }
   }
   const int t = thread_list.back(), b = batch_list.front();
   const double a = parzen[{t, b}].train;
   const double tb = std::fmax(torch.count({"linear", t, b}) ? torch[{"linear", t, b}].train : NAN,
                               torch.count({"fc_as_conv", t, b}) ? torch[{"fc_as_conv", t, b}].train : NAN);
-  std::printf("trainer_throughput batch=%d threads=%d parzen_fp32_img_s=%.0f parzen_bf16_img_s=nan "
-              "torch_best_img_s=%.0f ratio_fp32=%.2f ratio_bf16=nan\n",
-              b, t, a, tb, a / tb);
+  const double ab = parzen_bf16[{t, b}].train;
+  std::printf("trainer_throughput batch=%d threads=%d parzen_fp32_img_s=%.0f parzen_bf16_img_s=%.0f "
+              "torch_best_img_s=%.0f ratio_fp32=%.2f ratio_bf16=%.2f\n",
+              b, t, a, ab, tb, a / tb, ab / tb);
   return 0;
 }

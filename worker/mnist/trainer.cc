@@ -1,5 +1,7 @@
 #include "worker/mnist/trainer.h"
 
+#include <xmmintrin.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -30,6 +32,18 @@ void Gather(const Dataset& data, const std::vector<int64_t>& order, int64_t begi
                 &(*images)[(i - begin) * kImagePixels]);
     (*labels)[i - begin] = data.labels[src];
   }
+}
+
+// Late in training many gradients and momentum terms fall into the
+// denormal range, where every float operation takes a slow microcode path
+// (training slowed to half speed by epoch 5). Flush them to zero on this
+// thread and every OpenMP thread oneDNN runs on, as GPUs and most training
+// frameworks effectively do; the accuracy cost is nil at these magnitudes.
+void FlushDenormalsToZero() {
+  constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+#pragma omp parallel
+  { _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero); }
+  _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
 }
 
 }  // namespace
@@ -88,6 +102,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
                                   const Dataset& validation, const EpochCallback& on_epoch,
                                   const BatchCallback& on_batch) {
   PARZEN_RETURN_IF_ERROR(ValidateOptimizerConfig(config.optimizer));
+  FlushDenormalsToZero();
   if (config.batch_size < 1 || config.epochs < 1) {
     return absl::InvalidArgumentError("batch size and epochs must be >= 1");
   }

@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +65,9 @@ struct PruneCase {
   Steps current;
   bool expected;
 };
+
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const PruneCase& c, std::ostream* os) { *os << c.name; }
 
 // Optuna's defaults except n_startup_trials = 0, so that most cases exercise
 // one rule without five filler trials.
