@@ -50,6 +50,27 @@ struct Tensor {
   }
 };
 
+// A memory seen in the layout a primitive wants: the memory itself when
+// the layouts agree, else a copy that Sync() refreshes (a reorder).
+struct Relayout {
+  memory source;
+  memory view;
+  bool differs = false;
+
+  Relayout() = default;
+  Relayout(const memory& from, const memory::desc& want, const dnnl::engine& eng)
+      : source(from), view(from.get_desc() == want ? from : memory(want, eng)),
+        differs(from.get_desc() != want) {}
+  // Copies source -> view (inputs) ...
+  void Pull(dnnl::stream& s) {
+    if (differs) dnnl::reorder(source, view).execute(s, source, view);
+  }
+  // ... or view -> source (outputs).
+  void Push(dnnl::stream& s) {
+    if (differs) dnnl::reorder(view, source).execute(s, view, source);
+  }
+};
+
 // bf16 is the top half of an fp32; round to nearest even on the way down.
 float Bf16ToFloat(uint16_t v) {
   uint32_t bits = static_cast<uint32_t>(v) << 16;
@@ -141,6 +162,10 @@ class OneDnnNetwork final : public Network {
   Tensor logits_grad_mem_;
   memory fc1_dst_grad_, fc1_pre_grad_, pool_dst_grad_, conv2_dst_grad_, conv2_pre_grad_;
   memory conv1_dst_grad_, conv1_pre_grad_;
+  // conv2's input when it wants another layout than conv1's output.
+  bool conv2_src_differs_ = false;
+  memory conv2_src_;
+  Relayout conv2_bw_src_, conv2_bw_diff_dst_, conv2_bd_diff_dst_, conv2_bd_diff_src_;
   Tensor conv1_dw_, conv2_dw_, fc1_dw_, fc2_dw_;
   Tensor conv2_w_bwd_;  // conv2 weights in the backward-data layout
   memory conv1_db_, conv2_db_, fc1_db_, fc2_db_;
@@ -213,11 +238,15 @@ void OneDnnNetwork::Build() {
   conv1_dst_ = memory(conv1_pd.dst_desc(), eng_);
   conv1_fwd_ = dnnl::convolution_forward(conv1_pd);
 
-  // conv2 + ReLU, reading conv1's output in the layout conv1 chose.
+  // conv2 + ReLU. It chooses its input layout too: for channel counts that
+  // are not a multiple of the vector width, conv1's choice would leave conv2
+  // on oneDNN's reference kernels (about 100 times slower), so reorder.
   auto conv2_d = dnnl::convolution_forward::desc(
-      prop_kind::forward_training, algorithm::convolution_direct, conv1_pd.dst_desc(),
+      prop_kind::forward_training, algorithm::convolution_direct, any(conv1_dst_tz),
       any({c2, c1, 3, 3}), plain({c2}, tag::x), any(conv2_dst_tz), strides, no_pad, no_pad);
   auto conv2_pd = dnnl::convolution_forward::primitive_desc(conv2_d, relu_attr, eng_);
+  conv2_src_differs_ = conv2_pd.src_desc() != conv1_pd.dst_desc();
+  conv2_src_ = conv2_src_differs_ ? memory(conv2_pd.src_desc(), eng_) : conv1_dst_;
   conv2_w_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_pd.weights_desc(), eng_,
                     P(kConv2W).value.data());
   conv2_b_ = memory(plain({c2}, tag::x), eng_, P(kConv2B).value.data());
@@ -307,11 +336,15 @@ void OneDnnNetwork::Build() {
 
   conv2_pre_grad_ = memory(conv2_pd.dst_desc(), eng_);
   conv2_relu_bwd_ = relu_bwd(conv2_pd.dst_desc());
+  // conv2's backward kernels pick their own layouts for the same reason as
+  // its forward: the forward's choice can leave them on reference code.
   auto conv2_bw_d = dnnl::convolution_backward_weights::desc(
-      algorithm::convolution_direct, conv1_pd.dst_desc(), any_f32({c2, c1, 3, 3}), plain({c2}, tag::x),
-      conv2_pd.dst_desc(), strides, no_pad, no_pad);
+      algorithm::convolution_direct, any(conv1_dst_tz), any_f32({c2, c1, 3, 3}), plain({c2}, tag::x),
+      any(conv2_dst_tz), strides, no_pad, no_pad);
   auto conv2_bw_pd =
       dnnl::convolution_backward_weights::primitive_desc(conv2_bw_d, eng_, conv2_pd);
+  conv2_bw_src_ = Relayout(conv2_src_, conv2_bw_pd.src_desc(), eng_);
+  conv2_bw_diff_dst_ = Relayout(conv2_pre_grad_, conv2_bw_pd.diff_dst_desc(), eng_);
   conv2_dw_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_bw_pd.diff_weights_desc(), eng_,
                      P(kConv2W).grad.data());
   conv2_db_ = memory(plain({c2}, tag::x), eng_, P(kConv2B).grad.data());
@@ -320,12 +353,14 @@ void OneDnnNetwork::Build() {
   // one would fall back to oneDNN's slow reference code), so they get their
   // own copy, reordered from the plain master weights.
   auto conv2_bd_d = dnnl::convolution_backward_data::desc(
-      algorithm::convolution_direct, conv1_pd.dst_desc(), any({c2, c1, 3, 3}),
-      conv2_pd.dst_desc(), strides, no_pad, no_pad);
+      algorithm::convolution_direct, any(conv1_dst_tz), any({c2, c1, 3, 3}),
+      any(conv2_dst_tz), strides, no_pad, no_pad);
   auto conv2_bd_pd = dnnl::convolution_backward_data::primitive_desc(conv2_bd_d, eng_, conv2_pd);
   conv2_w_bwd_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_bd_pd.weights_desc(), eng_,
                         P(kConv2W).value.data());
   conv1_dst_grad_ = memory(conv1_pd.dst_desc(), eng_);
+  conv2_bd_diff_dst_ = Relayout(conv2_pre_grad_, conv2_bd_pd.diff_dst_desc(), eng_);
+  conv2_bd_diff_src_ = Relayout(conv1_dst_grad_, conv2_bd_pd.diff_src_desc(), eng_);
   conv2_bwd_data_ = dnnl::convolution_backward_data(conv2_bd_pd);
 
   conv1_pre_grad_ = memory(conv1_pd.dst_desc(), eng_);
@@ -350,7 +385,8 @@ const float* OneDnnNetwork::Forward(const float* images, bool training, uint64_t
                                {DNNL_ARG_WEIGHTS, conv1_w_.prim},
                                {DNNL_ARG_BIAS, conv1_b_},
                                {DNNL_ARG_DST, conv1_dst_}});
-  conv2_fwd_.execute(stream_, {{DNNL_ARG_SRC, conv1_dst_},
+  if (conv2_src_differs_) dnnl::reorder(conv1_dst_, conv2_src_).execute(stream_, conv1_dst_, conv2_src_);
+  conv2_fwd_.execute(stream_, {{DNNL_ARG_SRC, conv2_src_},
                                {DNNL_ARG_WEIGHTS, conv2_w_.prim},
                                {DNNL_ARG_BIAS, conv2_b_},
                                {DNNL_ARG_DST, conv2_dst_}});
@@ -413,14 +449,18 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
   conv2_relu_bwd_.execute(stream_, {{DNNL_ARG_DST, conv2_dst_},
                                     {DNNL_ARG_DIFF_DST, conv2_dst_grad_},
                                     {DNNL_ARG_DIFF_SRC, conv2_pre_grad_}});
-  conv2_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, conv1_dst_},
-                                       {DNNL_ARG_DIFF_DST, conv2_pre_grad_},
+  conv2_bw_src_.Pull(stream_);
+  conv2_bw_diff_dst_.Pull(stream_);
+  conv2_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, conv2_bw_src_.view},
+                                       {DNNL_ARG_DIFF_DST, conv2_bw_diff_dst_.view},
                                        {DNNL_ARG_DIFF_WEIGHTS, conv2_dw_.prim},
                                        {DNNL_ARG_DIFF_BIAS, conv2_db_}});
   conv2_w_bwd_.ToPrim(stream_);
-  conv2_bwd_data_.execute(stream_, {{DNNL_ARG_DIFF_DST, conv2_pre_grad_},
+  conv2_bd_diff_dst_.Pull(stream_);
+  conv2_bwd_data_.execute(stream_, {{DNNL_ARG_DIFF_DST, conv2_bd_diff_dst_.view},
                                     {DNNL_ARG_WEIGHTS, conv2_w_bwd_.prim},
-                                    {DNNL_ARG_DIFF_SRC, conv1_dst_grad_}});
+                                    {DNNL_ARG_DIFF_SRC, conv2_bd_diff_src_.view}});
+  conv2_bd_diff_src_.Push(stream_);
   conv1_relu_bwd_.execute(stream_, {{DNNL_ARG_DST, conv1_dst_},
                                     {DNNL_ARG_DIFF_DST, conv1_dst_grad_},
                                     {DNNL_ARG_DIFF_SRC, conv1_pre_grad_}});

@@ -24,10 +24,13 @@ double Loss(Network& net, const std::vector<float>& images, const std::vector<ui
 class GradientCheck : public ::testing::TestWithParam<NetworkShape> {};
 
 // Odd channel counts run oneDNN's reference kernels, multiples of 16 its JIT
-// kernels with blocked layouts and reorders: both wirings are checked.
+// kernels with blocked layouts, and 8/24 channels JIT kernels that want
+// different layouts forward and backward (reorders between them): all
+// three wirings are checked.
 INSTANTIATE_TEST_SUITE_P(Shapes, GradientCheck,
                          ::testing::Values(NetworkShape{3, 4, 6, 0.0, 0.0},
-                                           NetworkShape{16, 32, 8, 0.0, 0.0}));
+                                           NetworkShape{16, 32, 8, 0.0, 0.0},
+                                           NetworkShape{8, 24, 8, 0.0, 0.0}));
 
 TEST_P(GradientCheck, GradientsMatchFiniteDifferences) {
   const NetworkShape shape = GetParam();  // no dropout: the loss must be deterministic
