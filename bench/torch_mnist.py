@@ -8,6 +8,10 @@ in oneDNN on Debian's torch build.
 
 Prints one line per measurement:
   torch variant=V batch=B threads=T train_img_s=X eval_img_s=Y
+
+With --train-mnist DIR it instead trains on the real IDX files (the reference
+accuracy for BENCHMARKS.md) and prints
+  torch_accuracy epochs=E lr=L momentum=M batch=B train_size=N test_accuracy=A
 """
 
 import argparse
@@ -83,13 +87,66 @@ def measure(variant, batch, threads, seconds):
           f"train_img_s={train_img_s:.1f} eval_img_s={eval_img_s:.1f}", flush=True)
 
 
+def read_idx(path):
+    import numpy as np
+    data = open(path, "rb").read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def train_mnist(a):
+    import numpy as np
+    torch.set_num_threads(int(a.threads.split(",")[-1]))
+    torch.manual_seed(a.seed)
+    def load(split):
+        x = read_idx(f"{a.train_mnist}/{split}-images-idx3-ubyte").astype(np.float32) / 255.0
+        y = read_idx(f"{a.train_mnist}/{split}-labels-idx1-ubyte").astype(np.int64)
+        x = (x - 0.1307) / 0.3081
+        return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
+    x_train, y_train = load("train")
+    x_test, y_test = load("t10k")
+    order = np.random.RandomState(a.seed).permutation(len(y_train))[:a.train_size]
+    x_train, y_train = x_train[order], y_train[order]
+    model = Net(fc_as_conv=True)  # same function as the stock one, faster here
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=a.gamma)
+    batch = int(a.batches.split(",")[0])
+    for _ in range(a.epochs):
+        model.train()
+        perm = torch.randperm(len(y_train))
+        for i in range(0, len(y_train), batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad()
+            F.nll_loss(model(x_train[idx]), y_train[idx]).backward()
+            opt.step()
+        sched.step()
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum().item()
+                      for i in range(0, len(y_test), 1000))
+    print(f"torch_accuracy epochs={a.epochs} lr={a.lr} momentum={a.momentum} batch={batch} "
+          f"train_size={a.train_size} seed={a.seed} test_accuracy={correct / len(y_test):.4f}",
+          flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--train-mnist", default="", help="IDX directory: measure accuracy instead")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--gamma", type=float, default=1.0)
+    p.add_argument("--train-size", type=int, default=60000)
+    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--batches", default="64,128,256")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--variants", default="linear,fc_as_conv")
     p.add_argument("--seconds", type=float, default=5.0)
     a = p.parse_args()
+    if a.train_mnist:
+        train_mnist(a)
+        return
     for variant in a.variants.split(","):
         for threads in (int(t) for t in a.threads.split(",")):
             for batch in (int(b) for b in a.batches.split(",")):

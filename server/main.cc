@@ -30,6 +30,7 @@ struct Flags {
   std::string log_level = "info";
   std::string port_file;
   int reaper_period_ms = 500;
+  int stats_period_s = 60;
 };
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -76,8 +77,18 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 
   {
     parzen::Reaper reaper(manager->get(), std::chrono::milliseconds(flags.reaper_period_ms));
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    // Wait for a stop signal, logging request counts and latencies every
+    // --stats-period-s meanwhile.
+    int sig = -1;
+    const timespec period{flags.stats_period_s, 0};
+    while (sig < 0) {
+      sig = sigtimedwait(&stop_signals, nullptr, &period);
+      if (sig < 0) {
+        if (std::string stats = service.TakeStatsSummary(); !stats.empty()) {
+          spdlog::info("requests in the last {} s: {}", flags.stats_period_s, stats);
+        }
+      }
+    }
     spdlog::info("received signal {}; shutting down", sig);
     service.BeginShutdown();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -118,6 +129,10 @@ int main(int argc, char** argv) {
                  "how often to look for lost heartbeats")
       ->capture_default_str()
       ->check(CLI::Range(10, 60000));
+  app.add_option("--stats-period-s", flags.stats_period_s,
+                 "how often to log request counts and latencies")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("parzen");

@@ -298,43 +298,50 @@ StudyServiceImpl::~StudyServiceImpl() {
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::FinishNow(Ctx* ctx, const char* method,
+                                                     RequestStats::Clock::time_point start,
                                                      const absl::Status& status) {
   Unary* reactor = ctx->DefaultReactor();
+  stats_.Record(method, status.ok(), RequestStats::Clock::now() - start);
   reactor->Finish(Reply(method, status));
   return reactor;
 }
 
-StudyServiceImpl::Unary* StudyServiceImpl::FinishWhenDurable(Ctx* ctx, const char* method,
-                                                             Storage::Ticket ticket) {
+StudyServiceImpl::Unary* StudyServiceImpl::FinishWhenDurable(
+    Ctx* ctx, const char* method, RequestStats::Clock::time_point start, Storage::Ticket ticket) {
   Unary* reactor = ctx->DefaultReactor();
-  manager_->OnDurable(ticket,
-                      [reactor, method](absl::Status s) { reactor->Finish(Reply(method, s)); });
+  manager_->OnDurable(ticket, [this, reactor, method, start](absl::Status s) {
+    stats_.Record(method, s.ok(), RequestStats::Clock::now() - start);
+    reactor->Finish(Reply(method, s));
+  });
   return reactor;
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::CreateStudy(Ctx* ctx, const v1::CreateStudyRequest* req,
                                                        v1::CreateStudyResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<StudyConfig> config = ConfigFromRequest(*req);
-  if (!config.ok()) return FinishNow(ctx, "CreateStudy", config.status());
+  if (!config.ok()) return FinishNow(ctx, "CreateStudy", start, config.status());
   bool created = false;
   auto snapshot = manager_->CreateStudy(*std::move(config), req->load_if_exists(), &created);
-  if (!snapshot.ok()) return FinishNow(ctx, "CreateStudy", snapshot.status());
+  if (!snapshot.ok()) return FinishNow(ctx, "CreateStudy", start, snapshot.status());
   StudyToProto(snapshot->value, resp->mutable_study());
   resp->set_created(created);
-  return FinishWhenDurable(ctx, "CreateStudy", snapshot->ticket);
+  return FinishWhenDurable(ctx, "CreateStudy", start, snapshot->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudyRequest* req,
                                                     v1::GetStudyResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   auto snapshot = manager_->GetStudy(req->name());
   if (snapshot.ok()) SnapshotToProto(*snapshot, resp);
-  return FinishNow(ctx, "GetStudy", snapshot.status());
+  return FinishNow(ctx, "GetStudy", start, snapshot.status());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListStudiesRequest* req,
                                                        v1::ListStudiesResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
-  if (!limit.ok()) return FinishNow(ctx, "ListStudies", limit.status());
+  if (!limit.ok()) return FinishNow(ctx, "ListStudies", start, limit.status());
   // The token is the last name returned: stable under concurrent creation.
   std::vector<StudySnapshot> studies = manager_->ListStudies(req->page_token(), *limit + 1);
   for (size_t i = 0; i < studies.size() && static_cast<int64_t>(i) < *limit; ++i) {
@@ -343,111 +350,121 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListS
   if (static_cast<int64_t>(studies.size()) > *limit) {
     resp->set_next_page_token(studies[*limit - 1].record.name);
   }
-  return FinishNow(ctx, "ListStudies", absl::OkStatus());
+  return FinishNow(ctx, "ListStudies", start, absl::OkStatus());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::DeleteStudy(Ctx* ctx, const v1::DeleteStudyRequest* req,
                                                        v1::DeleteStudyResponse*) {
+  const auto start = RequestStats::Clock::now();
   auto deleted = manager_->DeleteStudy(req->name());
-  if (!deleted.ok()) return FinishNow(ctx, "DeleteStudy", deleted.status());
-  return FinishWhenDurable(ctx, "DeleteStudy", deleted->ticket);
+  if (!deleted.ok()) return FinishNow(ctx, "DeleteStudy", start, deleted.status());
+  return FinishWhenDurable(ctx, "DeleteStudy", start, deleted->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::Ask(Ctx* ctx, const v1::AskRequest* req,
                                                v1::AskResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<SearchSpace> space = SpaceFromProto(req->search_space());
-  if (!space.ok()) return FinishNow(ctx, "Ask", space.status());
-  if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return FinishNow(ctx, "Ask", s);
+  if (!space.ok()) return FinishNow(ctx, "Ask", start, space.status());
+  if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return FinishNow(ctx, "Ask", start, s);
   auto trial = manager_->Ask(req->study(), *space, req->worker_id());
-  if (!trial.ok()) return FinishNow(ctx, "Ask", trial.status());
+  if (!trial.ok()) return FinishNow(ctx, "Ask", start, trial.status());
   ToProto(trial->value, req->study(), resp->mutable_trial());
-  return FinishWhenDurable(ctx, "Ask", trial->ticket);
+  return FinishWhenDurable(ctx, "Ask", start, trial->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRequest* req,
                                                    v1::SuggestResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<Distribution> d = FromProto(req->distribution());
-  if (!d.ok()) return FinishNow(ctx, "Suggest", d.status());
+  if (!d.ok()) return FinishNow(ctx, "Suggest", start, d.status());
   auto param = manager_->Suggest(req->trial_id(), req->name(), *d);
-  if (!param.ok()) return FinishNow(ctx, "Suggest", param.status());
+  if (!param.ok()) return FinishNow(ctx, "Suggest", start, param.status());
   ToProto(param->value, resp->mutable_parameter());
-  return FinishWhenDurable(ctx, "Suggest", param->ticket);
+  return FinishWhenDurable(ctx, "Suggest", start, param->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::ReportIntermediate(
     Ctx* ctx, const v1::ReportIntermediateRequest* req, v1::ReportIntermediateResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   auto outcome = manager_->Report(req->trial_id(), req->step(), req->value());
-  if (!outcome.ok()) return FinishNow(ctx, "ReportIntermediate", outcome.status());
+  if (!outcome.ok()) return FinishNow(ctx, "ReportIntermediate", start, outcome.status());
   resp->set_should_prune(outcome->value.should_prune);
   resp->set_duplicate_step(outcome->value.duplicate_step);
-  return FinishWhenDurable(ctx, "ReportIntermediate", outcome->ticket);
+  return FinishWhenDurable(ctx, "ReportIntermediate", start, outcome->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::Tell(Ctx* ctx, const v1::TellRequest* req,
                                                 v1::TellResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<TrialState> state = FromProto(req->state());
-  if (!state.ok()) return FinishNow(ctx, "Tell", state.status());
+  if (!state.ok()) return FinishNow(ctx, "Tell", start, state.status());
   std::vector<double> values(req->values().begin(), req->values().end());
   auto outcome = manager_->Tell(req->trial_id(), *state, values, req->fail_reason());
-  if (!outcome.ok()) return FinishNow(ctx, "Tell", outcome.status());
+  if (!outcome.ok()) return FinishNow(ctx, "Tell", start, outcome.status());
   ToProto(outcome->value.trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
           resp->mutable_trial());
   resp->set_message(outcome->value.message);
-  return FinishWhenDurable(ctx, "Tell", outcome->ticket);
+  return FinishWhenDurable(ctx, "Tell", start, outcome->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::Heartbeat(Ctx* ctx, const v1::HeartbeatRequest* req,
                                                      v1::HeartbeatResponse*) {
-  return FinishNow(ctx, "Heartbeat", manager_->Heartbeat(req->trial_id(), req->worker_id()));
+  const auto start = RequestStats::Clock::now();
+  return FinishNow(ctx, "Heartbeat", start, manager_->Heartbeat(req->trial_id(), req->worker_id()));
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::EnqueueTrial(Ctx* ctx,
                                                         const v1::EnqueueTrialRequest* req,
                                                         v1::EnqueueTrialResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   auto params = ParamsFromProto(req->params());
-  if (!params.ok()) return FinishNow(ctx, "EnqueueTrial", params.status());
+  if (!params.ok()) return FinishNow(ctx, "EnqueueTrial", start, params.status());
   auto attrs = UserAttrsFromProto(req->user_attrs());
-  if (!attrs.ok()) return FinishNow(ctx, "EnqueueTrial", attrs.status());
+  if (!attrs.ok()) return FinishNow(ctx, "EnqueueTrial", start, attrs.status());
   auto trial = manager_->Enqueue(req->study(), *params, *attrs);
-  if (!trial.ok()) return FinishNow(ctx, "EnqueueTrial", trial.status());
+  if (!trial.ok()) return FinishNow(ctx, "EnqueueTrial", start, trial.status());
   ToProto(trial->value, req->study(), resp->mutable_trial());
-  return FinishWhenDurable(ctx, "EnqueueTrial", trial->ticket);
+  return FinishWhenDurable(ctx, "EnqueueTrial", start, trial->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
                                                             const v1::SetTrialUserAttrRequest* req,
                                                             v1::SetTrialUserAttrResponse*) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<std::string> json = ValueToJson(req->value());
-  if (!json.ok()) return FinishNow(ctx, "SetTrialUserAttr", json.status());
+  if (!json.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, json.status());
   auto written = manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json);
-  if (!written.ok()) return FinishNow(ctx, "SetTrialUserAttr", written.status());
-  return FinishWhenDurable(ctx, "SetTrialUserAttr", written->ticket);
+  if (!written.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, written.status());
+  return FinishWhenDurable(ctx, "SetTrialUserAttr", start, written->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrialRequest* req,
                                                     v1::GetTrialResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   auto trial = manager_->GetTrial(req->trial_id());
   if (trial.ok()) {
     ToProto(*trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
             resp->mutable_trial());
   }
-  return FinishNow(ctx, "GetTrial", trial.status());
+  return FinishNow(ctx, "GetTrial", start, trial.status());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTrialsRequest* req,
                                                       v1::ListTrialsResponse* resp) {
+  const auto start = RequestStats::Clock::now();
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
-  if (!limit.ok()) return FinishNow(ctx, "ListTrials", limit.status());
+  if (!limit.ok()) return FinishNow(ctx, "ListTrials", start, limit.status());
   absl::StatusOr<int64_t> from = ParsePageToken(req->page_token());
-  if (!from.ok()) return FinishNow(ctx, "ListTrials", from.status());
+  if (!from.ok()) return FinishNow(ctx, "ListTrials", start, from.status());
   auto states = StatesFromProto(req->states());
-  if (!states.ok()) return FinishNow(ctx, "ListTrials", states.status());
+  if (!states.ok()) return FinishNow(ctx, "ListTrials", start, states.status());
   int64_t next = -1;
   auto trials = manager_->ListTrials(req->study(), *states, *from, *limit, &next);
-  if (!trials.ok()) return FinishNow(ctx, "ListTrials", trials.status());
+  if (!trials.ok()) return FinishNow(ctx, "ListTrials", start, trials.status());
   for (const FrozenTrial& t : *trials) ToProto(t, req->study(), resp->add_trials());
   if (next >= 0) resp->set_next_page_token(std::to_string(next));
-  return FinishNow(ctx, "ListTrials", absl::OkStatus());
+  return FinishNow(ctx, "ListTrials", start, absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(

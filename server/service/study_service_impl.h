@@ -9,6 +9,7 @@
 
 #include "parzen/v1/study_service.grpc.pb.h"
 #include "server/core/study_manager.h"
+#include "server/service/request_stats.h"
 
 namespace parzen {
 
@@ -20,6 +21,9 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
  public:
   explicit StudyServiceImpl(StudyManager* manager) : manager_(manager) {}
   ~StudyServiceImpl() override;
+
+  // Per-RPC counts and latencies since the last call, as one log line.
+  std::string TakeStatsSummary() { return stats_.TakeSummary(); }
 
   // Ends open WatchStudy streams so the server can shut down.
   void BeginShutdown() { stopping_ = true; }
@@ -46,11 +50,15 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
       Ctx*, const v1::WatchStudyRequest*) override;
 
  private:
-  // Finishes `reactor` with `status` now, or once `ticket` is durable.
-  Unary* FinishWhenDurable(Ctx* ctx, const char* method, Storage::Ticket ticket);
-  Unary* FinishNow(Ctx* ctx, const char* method, const absl::Status& status);
+  // Finishes the RPC with `status` now, or once `ticket` is durable, and
+  // records its latency since `start`.
+  Unary* FinishWhenDurable(Ctx* ctx, const char* method, RequestStats::Clock::time_point start,
+                           Storage::Ticket ticket);
+  Unary* FinishNow(Ctx* ctx, const char* method, RequestStats::Clock::time_point start,
+                   const absl::Status& status);
 
   StudyManager* const manager_;
+  RequestStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
