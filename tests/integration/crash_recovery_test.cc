@@ -1,5 +1,6 @@
-// Kill -9 the server under concurrent load, restart it, and check that
-// every acknowledged write survived with gap-free, duplicate-free numbering.
+// Kill -9 the server under concurrent load (Ask, report, Tell, a retried
+// Tell), restart it, and check that every acknowledged write survived with
+// gap-free, duplicate-free numbering.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@ struct Acked {
   int64_t trial_id = 0;
   int64_t number = 0;
   std::map<std::string, double> params;  // internal values
+  bool reported = false;
   bool told = false;
   double value = 0;
 };
@@ -42,6 +44,7 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
   std::mutex mu;
   std::condition_variable cv;
   int acks = 0;
+  int retry_failures = 0;
   std::vector<std::vector<Acked>> per_client(kClients);
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
@@ -72,6 +75,17 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
         }
         cv.notify_all();
 
+        // An intermediate value, then the result.
+        v1::ReportIntermediateRequest report;
+        report.set_trial_id(a.trial_id);
+        report.set_step(0);
+        report.set_value(static_cast<double>(a.number) + 0.25);
+        v1::ReportIntermediateResponse report_resp;
+        grpc::ClientContext report_ctx;
+        report_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        if (!stub->ReportIntermediate(&report_ctx, report, &report_resp).ok()) return;
+        per_client[c].back().reported = true;
+
         v1::TellRequest tell;
         tell.set_trial_id(a.trial_id);
         tell.set_state(v1::COMPLETE);
@@ -83,6 +97,17 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
         if (!stub->Tell(&tell_ctx, tell, &tell_resp).ok()) return;
         per_client[c].back().told = true;
         per_client[c].back().value = value;
+        // A client that lost the reply sends the same Tell again: it must
+        // be accepted as the same outcome, never as a conflict.
+        grpc::ClientContext retry_ctx;
+        retry_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        v1::TellResponse retry_resp;
+        const grpc::Status retried = stub->Tell(&retry_ctx, tell, &retry_resp);
+        if (retried.error_code() == grpc::StatusCode::UNAVAILABLE) return;  // the kill
+        if (!retried.ok() || retry_resp.trial().state() != v1::COMPLETE) {
+          std::lock_guard lock(mu);
+          ++retry_failures;
+        }
         {
           std::lock_guard lock(mu);
           ++acks;
@@ -126,6 +151,11 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
       const v1::Trial& t = *it->second;
       EXPECT_EQ(t.number(), a.number);
       ASSERT_EQ(t.params_size(), 3);
+      if (a.reported) {
+        ASSERT_GE(t.intermediate_values_size(), 1) << "acknowledged report of trial " << a.number;
+        EXPECT_EQ(t.intermediate_values(0).step(), 0);
+        EXPECT_EQ(t.intermediate_values(0).value(), static_cast<double>(a.number) + 0.25);
+      }
       for (const auto& p : t.params()) EXPECT_EQ(p.internal_value(), a.params.at(p.name()));
       if (a.told) {
         ++n_acked_tells;
@@ -142,6 +172,7 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
     }
   }
   EXPECT_GE(n_acked_asks + n_acked_tells, kAcksBeforeKill);
+  EXPECT_EQ(retry_failures, 0) << "a repeated identical Tell was refused";
   // Unacknowledged Asks may or may not have committed, never more than one per client.
   EXPECT_LE(static_cast<int>(trials.size()), n_acked_asks + kClients);
 
