@@ -123,6 +123,13 @@ int main(int argc, char** argv) {
   for (int t : thread_list) {
     omp_set_num_threads(t);
     peak[t] = MeasureFp32MatmulGflops(2.0);
+    if (bf16) {
+      // conv2 alone, the network's dominant layer: how fast bf16 can be here.
+      const double f32_ms = MeasureConv2Ms(false, 50), bf16_ms = MeasureConv2Ms(true, 50);
+      std::printf("conv2 forward alone, %d thread(s): fp32 %.2f ms (%.0f GFLOP/s), bf16 %.2f ms "
+                  "(%.0f GFLOP/s)\n",
+                  t, f32_ms, 1.359e9 / f32_ms / 1e6, bf16_ms, 1.359e9 / bf16_ms / 1e6);
+    }
     for (int b : batch_list) {
       parzen[{t, b}] = MeasureParzen(b, seconds, Precision::kFp32);
       parzen_bf16[{t, b}] =

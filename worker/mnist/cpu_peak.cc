@@ -36,4 +36,37 @@ double MeasureFp32MatmulGflops(double seconds) {
   }
 }
 
+double MeasureConv2Ms(bool bf16, int iterations) {
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  try {
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    dnnl::stream s(eng);
+    const dt t = bf16 ? dt::bf16 : dt::f32;
+    const dnnl::memory::desc src({64, 32, 26, 26}, t, tag::any), wei({64, 32, 3, 3}, t, tag::any),
+        dst({64, 64, 24, 24}, t, tag::any), bias({64}, dt::f32, tag::x);
+    auto pd = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                        dnnl::algorithm::convolution_direct, src, wei, bias, dst,
+                                        {1, 1}, {0, 0}, {0, 0}),
+        eng);
+    dnnl::memory sm(pd.src_desc(), eng), wm(pd.weights_desc(), eng), bm(bias, eng),
+        dm(pd.dst_desc(), eng);
+    dnnl::convolution_forward conv(pd);
+    auto run = [&] {
+      conv.execute(s, {{DNNL_ARG_SRC, sm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_BIAS, bm},
+                       {DNNL_ARG_DST, dm}});
+      s.wait();
+    };
+    for (int i = 0; i < 3; ++i) run();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < iterations; ++i) run();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+               .count() /
+           iterations;
+  } catch (const dnnl::error&) {
+    return 0;
+  }
+}
+
 }  // namespace parzen::mnist

@@ -9,6 +9,11 @@ namespace parzen::mnist {
 // with the current OpenMP thread count. 0 if oneDNN fails.
 double MeasureFp32MatmulGflops(double seconds);
 
+// Milliseconds per call of the network's conv2 alone (32->64 channels, 3x3,
+// 26x26, batch 64, forward training), in fp32 or bf16, oneDNN choosing the
+// layouts: isolates how fast this CPU's bf16 kernels are. 0 if oneDNN fails.
+double MeasureConv2Ms(bool bf16, int iterations);
+
 }  // namespace parzen::mnist
 
 #endif  // PARZEN_WORKER_MNIST_CPU_PEAK_H_
