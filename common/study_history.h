@@ -4,6 +4,7 @@
 #define PARZEN_COMMON_STUDY_HISTORY_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/trial.h"
@@ -16,6 +17,8 @@ namespace parzen {
 class StudyHistory {
  public:
   virtual ~StudyHistory() = default;
+  // Part of Optuna's Hyperband bracket hash (crc32 of "<study>_<number>").
+  virtual const std::string& study_name() const = 0;
   virtual const std::vector<Direction>& directions() const = 0;
   // Every trial of the study, trials()[i].number == i.
   virtual const std::vector<FrozenTrial>& trials() const = 0;
@@ -28,8 +31,12 @@ class StudyHistory {
 // A StudyHistory over a vector, answering by scanning: for tests and tools.
 class VectorStudyHistory final : public StudyHistory {
  public:
-  VectorStudyHistory(std::vector<Direction> directions, std::vector<FrozenTrial> trials)
-      : directions_(std::move(directions)), trials_(std::move(trials)) {}
+  VectorStudyHistory(std::vector<Direction> directions, std::vector<FrozenTrial> trials,
+                     std::string study_name = "study")
+      : study_name_(std::move(study_name)),
+        directions_(std::move(directions)),
+        trials_(std::move(trials)) {}
+  const std::string& study_name() const override { return study_name_; }
   const std::vector<Direction>& directions() const override { return directions_; }
   const std::vector<FrozenTrial>& trials() const override { return trials_; }
   int64_t num_complete() const override {
@@ -48,6 +55,7 @@ class VectorStudyHistory final : public StudyHistory {
   }
 
  private:
+  std::string study_name_;
   std::vector<Direction> directions_;
   std::vector<FrozenTrial> trials_;
 };

@@ -126,6 +126,7 @@ class StudyState final : public StudyHistory {
 
   // StudyHistory, for the sampler and pruner. REQUIRES: mu_ held (they are
   // only called from inside the operations above).
+  const std::string& study_name() const override { return record_.name; }
   const std::vector<Direction>& directions() const override { return config_.directions; }
   const std::vector<FrozenTrial>& trials() const override { return trials_; }
   int64_t num_complete() const override;
