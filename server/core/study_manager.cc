@@ -16,12 +16,10 @@ absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Open(
   int64_t n_trials = 0;
   for (LoadedStudy& ls : loaded) {
     n_trials += static_cast<int64_t>(ls.trials.size());
-    const StudyId id = ls.record.study_id;
     PARZEN_ASSIGN_OR_RETURN(auto state,
                             manager->MakeState(std::move(ls.record), std::move(ls.trials)));
     manager->by_name_[state->name()] = state;
-    manager->by_id_[id] = state;
-    (void)id;
+    manager->by_id_[state->id()] = state;
   }
   spdlog::info("loaded {} studies with {} trials", loaded.size(), n_trials);
   return manager;

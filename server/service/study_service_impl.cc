@@ -50,15 +50,16 @@ absl::Status CheckWorkerId(const std::string& id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PercentilePrunerOptions> PercentileOptions(
-    double percentile, bool has_startup, int64_t startup, bool has_warmup, int64_t warmup,
-    bool has_interval, int64_t interval, bool has_min, int64_t min_trials) {
+// Optuna's defaults for every argument the message leaves unset; the median
+// and percentile messages share the field names.
+template <typename PrunerMessage>
+PercentilePrunerOptions PercentileOptions(double percentile, const PrunerMessage& m) {
   PercentilePrunerOptions o;
   o.percentile = percentile;
-  if (has_startup) o.n_startup_trials = startup;
-  if (has_warmup) o.n_warmup_steps = warmup;
-  if (has_interval) o.interval_steps = interval;
-  if (has_min) o.n_min_trials = min_trials;
+  if (m.has_n_startup_trials()) o.n_startup_trials = m.n_startup_trials();
+  if (m.has_n_warmup_steps()) o.n_warmup_steps = m.n_warmup_steps();
+  if (m.has_interval_steps()) o.interval_steps = m.interval_steps();
+  if (m.has_n_min_trials()) o.n_min_trials = m.n_min_trials();
   return o;
 }
 
@@ -83,22 +84,14 @@ absl::StatusOr<StudyConfig> ConfigFromRequest(const v1::CreateStudyRequest& r) {
     case v1::PrunerConfig::kPercentile: {
       const auto& q = p.percentile();
       c.pruner.kind = PrunerKind::kPercentile;
-      PARZEN_ASSIGN_OR_RETURN(
-          c.pruner.options,
-          PercentileOptions(q.percentile(), q.has_n_startup_trials(), q.n_startup_trials(),
-                            q.has_n_warmup_steps(), q.n_warmup_steps(), q.has_interval_steps(),
-                            q.interval_steps(), q.has_n_min_trials(), q.n_min_trials()));
+      c.pruner.options = PercentileOptions(q.percentile(), q);
       break;
     }
     case v1::PrunerConfig::kMedian:
     case v1::PrunerConfig::KIND_NOT_SET: {
       const auto& m = p.median();
       c.pruner.kind = PrunerKind::kMedian;
-      PARZEN_ASSIGN_OR_RETURN(
-          c.pruner.options,
-          PercentileOptions(50.0, m.has_n_startup_trials(), m.n_startup_trials(),
-                            m.has_n_warmup_steps(), m.n_warmup_steps(), m.has_interval_steps(),
-                            m.interval_steps(), m.has_n_min_trials(), m.n_min_trials()));
+      c.pruner.options = PercentileOptions(50.0, m);
       break;
     }
   }

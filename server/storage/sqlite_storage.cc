@@ -159,7 +159,6 @@ absl::StatusOr<std::map<std::string, ParamValue>> DecodeFixedParams(const std::s
   return out;
 }
 
-std::optional<TrialState> StateFromText(const std::string& text) { return TrialStateFromName(text); }
 
 class SqliteStorage final : public Storage {
  public:
@@ -336,7 +335,7 @@ absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
         return absl::DataLossError("study '" + ls.record.name + "' lacks trial number " +
                                    std::to_string(ls.trials.size()));
       }
-      auto state = StateFromText(t.getColumn(3).getString());
+      auto state = TrialStateFromName(t.getColumn(3).getString());
       if (!state) return absl::DataLossError("bad trial state " + t.getColumn(3).getString());
       ft.state = *state;
       ft.values = DecodeValues(t.getColumn(4).getString());
