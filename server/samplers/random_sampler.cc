@@ -29,9 +29,8 @@ uint64_t DrawSeed(uint64_t seed, int64_t trial_number, std::string_view name) {
   return SplitMix64(state);
 }
 
-double SampleUniform(const Distribution& distribution, uint64_t bits_a, uint64_t bits_b) {
-  (void)bits_b;
-  const double u = UnitInterval(bits_a);
+double SampleUniform(const Distribution& distribution, uint64_t bits) {
+  const double u = UnitInterval(bits);
   if (const auto* f = std::get_if<FloatDistribution>(&distribution)) {
     if (f->low == f->high) return f->low;
     if (f->log) {
@@ -76,9 +75,7 @@ absl::StatusOr<double> RandomSampler::SampleIndependent(const StudyHistory&,
                                                         const std::string& name,
                                                         const Distribution& distribution) const {
   uint64_t state = DrawSeed(seed_, trial.number, name);
-  const uint64_t a = SplitMix64(state);
-  const uint64_t b = SplitMix64(state);
-  return SampleUniform(distribution, a, b);
+  return SampleUniform(distribution, SplitMix64(state));
 }
 
 }  // namespace parzen

@@ -26,9 +26,9 @@ class RandomSampler final : public Sampler {
 };
 
 // A value drawn uniformly from `distribution` (log-uniformly when log),
-// using `bits` (two independent uniform 64-bit words) as the randomness.
-// Shared with samplers that fall back to random sampling.
-double SampleUniform(const Distribution& distribution, uint64_t bits_a, uint64_t bits_b);
+// using `bits` (a uniform 64-bit word) as the randomness. Shared with
+// samplers that fall back to random sampling.
+double SampleUniform(const Distribution& distribution, uint64_t bits);
 
 // A 64-bit hash of (seed, trial number, name): a per-draw seed.
 uint64_t DrawSeed(uint64_t seed, int64_t trial_number, std::string_view name);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <random>
 
 #include "tests/testing/status_matchers.h"
@@ -21,6 +22,15 @@ double Loss(Network& net, const std::vector<float>& images, const std::vector<ui
 
 // Every layer's backward, checked end to end against central finite
 // differences of the loss, for a sample of coordinates of every parameter.
+}  // namespace
+
+// Names a shape in test output instead of dumping its bytes.
+void PrintTo(const NetworkShape& s, std::ostream* os) {
+  *os << s.conv1_channels << "/" << s.conv2_channels << "/" << s.fc_units;
+}
+
+namespace {
+
 class GradientCheck : public ::testing::TestWithParam<NetworkShape> {};
 
 // Odd channel counts run oneDNN's reference kernels, multiples of 16 its JIT
