@@ -10,6 +10,10 @@ google::protobuf::Timestamp MicrosToTimestamp(int64_t us) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(us);
 }
 
+int64_t TimestampToMicros(const google::protobuf::Timestamp& t) {
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(t);
+}
+
 }  // namespace
 
 absl::StatusOr<Distribution> FromProto(const v1::Distribution& d) {
@@ -180,6 +184,39 @@ void ToProto(const FrozenTrial& t, const std::string& study_name, v1::Trial* out
   out->set_fail_reason(t.fail_reason);
   if (t.retry_of) out->set_retry_of(*t.retry_of);
   out->set_worker_id(t.worker_id);
+}
+
+absl::StatusOr<TrialParam> FromProto(const v1::Parameter& p) {
+  TrialParam out;
+  out.name = p.name();
+  PARZEN_ASSIGN_OR_RETURN(out.distribution, FromProto(p.distribution()));
+  out.internal_value = p.internal_value();
+  return out;
+}
+
+absl::StatusOr<FrozenTrial> FromProto(const v1::Trial& t) {
+  FrozenTrial out;
+  out.trial_id = t.trial_id();
+  out.number = t.number();
+  PARZEN_ASSIGN_OR_RETURN(out.state, FromProto(t.state()));
+  out.values.assign(t.values().begin(), t.values().end());
+  for (const v1::Parameter& p : t.params()) {
+    PARZEN_ASSIGN_OR_RETURN(TrialParam param, FromProto(p));
+    out.params.push_back(std::move(param));
+  }
+  for (const v1::IntermediateValue& iv : t.intermediate_values()) {
+    out.intermediate_values.emplace(iv.step(), iv.value());
+  }
+  PARZEN_ASSIGN_OR_RETURN(out.user_attrs, UserAttrsFromProto(t.user_attrs()));
+  for (const auto& [name, value] : t.fixed_params()) {
+    PARZEN_ASSIGN_OR_RETURN(out.fixed_params[name], FromProto(value));
+  }
+  if (t.has_start_time()) out.start_time_us = TimestampToMicros(t.start_time());
+  if (t.has_complete_time()) out.complete_time_us = TimestampToMicros(t.complete_time());
+  out.fail_reason = t.fail_reason();
+  if (t.has_retry_of()) out.retry_of = t.retry_of();
+  out.worker_id = t.worker_id();
+  return out;
 }
 
 }  // namespace parzen

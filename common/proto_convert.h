@@ -34,6 +34,10 @@ absl::StatusOr<std::map<std::string, std::string>> UserAttrsFromProto(
     const google::protobuf::Map<std::string, google::protobuf::Value>& attrs);
 
 void ToProto(const FrozenTrial& t, const std::string& study_name, v1::Trial* out);
+// The client side's view of a trial; study_id and retry_count are not on the
+// wire and stay 0.
+absl::StatusOr<FrozenTrial> FromProto(const v1::Trial& t);
+absl::StatusOr<TrialParam> FromProto(const v1::Parameter& p);
 void ToProto(const TrialParam& p, v1::Parameter* out);
 
 }  // namespace parzen

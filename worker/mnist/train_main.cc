@@ -98,14 +98,16 @@ int main(int argc, char** argv) {
   config.seed = f.seed;
 
   const bool tty = isatty(fileno(stderr));
-  auto on_batch = [tty](int64_t done, int64_t total) {
-    if (!tty || (done % 20 != 0 && done != total)) return;
+  auto on_batch = [tty](const BatchProgress& p) {
+    const int64_t done = p.batch, total = p.batches_per_epoch;
+    if (!tty || (done % 20 != 0 && done != total)) return true;
     const int width = 40;
     const int filled = static_cast<int>(width * done / total);
     std::fprintf(stderr, "\r[%s%s] %lld/%lld", std::string(filled, '#').c_str(),
                  std::string(width - filled, ' ').c_str(), static_cast<long long>(done),
                  static_cast<long long>(total));
     if (done == total) std::fprintf(stderr, "\r%*s\r", width + 24, "");
+    return true;
   };
   auto on_epoch = [](const EpochMetrics& m) {
     std::printf("epoch %lld train_loss=%.4f val_loss=%.4f val_accuracy=%.4f images_per_s=%.0f\n",

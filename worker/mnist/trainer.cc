@@ -138,7 +138,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
                                         static_cast<double>(end - begin), grad.data(), nullptr);
         net.Backward(grad.data());
         optimizer.Step(net.parameters(), lr);
-        if (on_batch) on_batch(b + 1, batches);
+        if (on_batch && !on_batch({epoch, b + 1, batches, &net})) {
+          result.stopped_early = true;
+          return result;
+        }
       }
       EpochMetrics m;
       m.epoch = epoch;

@@ -42,13 +42,23 @@ struct Evaluation {
 
 // Called after every epoch; returning false stops training (pruning).
 using EpochCallback = std::function<bool(const EpochMetrics&)>;
-// Called after every batch with (batches done, batches per epoch).
-using BatchCallback = std::function<void(int64_t, int64_t)>;
+struct BatchProgress {
+  int64_t epoch = 0;  // 1-based
+  int64_t batch = 0;  // 1-based, within the epoch
+  int64_t batches_per_epoch = 0;
+  // The network after this batch's update, e.g. for a mid-epoch Evaluate;
+  // valid during the call only.
+  Network* network = nullptr;
+};
+
+// Called after every batch; returning false stops training at once (a
+// signal, a lost trial, a prune decision taken between epochs).
+using BatchCallback = std::function<bool(const BatchProgress&)>;
 
 struct TrainResult {
   std::unique_ptr<Network> network;
   std::vector<EpochMetrics> epochs;
-  bool stopped_early = false;
+  bool stopped_early = false;  // a callback stopped it before the last epoch ended
 };
 
 // InvalidArgument for a bad configuration; Internal when oneDNN fails

@@ -1,0 +1,46 @@
+// Search spaces kept in a file: a JSON object mapping parameter names to
+// distributions, in file order. Plain values and free functions;
+// thread-compatible.
+#ifndef PARZEN_COMMON_SEARCH_SPACE_H_
+#define PARZEN_COMMON_SEARCH_SPACE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/distribution.h"
+#include "common/status.h"
+
+namespace parzen {
+
+struct SearchSpaceEntry {
+  std::string name;
+  Distribution distribution;
+  friend bool operator==(const SearchSpaceEntry&, const SearchSpaceEntry&) = default;
+};
+
+// Entries in the order the file lists them.
+using SearchSpace = std::vector<SearchSpaceEntry>;
+
+// Parses a JSON object {"<name>": <distribution>, ...}. Each distribution may
+// take any form DistributionFromJson accepts (Optuna's, the legacy class
+// names, or the abbreviated {"type": ...} form) and is validated and
+// normalised as it does. InvalidArgument when the text is not JSON, is not
+// an object, is empty, repeats a name, or a name or distribution is invalid;
+// per-parameter messages name the parameter.
+absl::StatusOr<SearchSpace> ParseSearchSpace(std::string_view json_text);
+
+// ParseSearchSpace on the contents of the file at `path`. NotFound when the
+// file does not exist, InvalidArgument when it cannot be read or parsed; the
+// message includes `path`.
+absl::StatusOr<SearchSpace> ReadSearchSpaceFile(const std::string& path);
+
+// JSON object name -> Optuna's distribution JSON, one parameter per line and
+// a trailing newline. ParseSearchSpace round-trips it for any non-empty
+// `space` of valid distributions (an empty one gives "{}\n", which is
+// rejected).
+std::string SearchSpaceToJson(const SearchSpace& space);
+
+}  // namespace parzen
+
+#endif  // PARZEN_COMMON_SEARCH_SPACE_H_

@@ -1,0 +1,118 @@
+#include "worker/client/client.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "common/proto_convert.h"
+
+namespace parzen::client {
+namespace {
+
+std::string DefaultWorkerId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "worker") + ":" + std::to_string(getpid());
+}
+
+}  // namespace
+
+bool IsBudgetReached(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kOutOfRange;
+}
+
+std::unique_ptr<Client> Client::Connect(ClientOptions options) {
+  grpc::ChannelArguments args;
+  // Notice a dead server or a cut link between calls, not only on the next
+  // call's deadline.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  auto channel =
+      grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  return std::make_unique<Client>(v1::StudyService::NewStub(channel), std::move(options));
+}
+
+Client::Client(std::shared_ptr<v1::StudyService::StubInterface> stub, ClientOptions options)
+    : stub_(std::move(stub)),
+      options_(std::move(options)),
+      rng_(std::random_device{}()),
+      heartbeats_([this](TrialId id) { return SendHeartbeat(id); }) {
+  if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
+  options_.retry.max_attempts = std::max(1, options_.retry.max_attempts);
+}
+
+std::chrono::milliseconds Client::NextBackoff(int retry) {
+  std::lock_guard lock(rng_mutex_);
+  return Backoff(options_.retry, retry, rng_);
+}
+
+absl::StatusOr<Study> Client::CreateStudy(const StudyOptions& options) {
+  v1::CreateStudyRequest request;
+  request.set_name(options.name);
+  for (Direction d : options.directions) request.add_directions(ToProto(d));
+  *request.mutable_sampler() = options.sampler;
+  *request.mutable_pruner() = options.pruner;
+  request.set_max_trials(options.max_trials);
+  request.set_heartbeat_grace_seconds(options.heartbeat_grace_seconds);
+  request.set_max_retries(options.max_retries);
+  request.set_load_if_exists(options.load_if_exists);
+  return CreateStudy(request);
+}
+
+absl::StatusOr<Study> Client::CreateStudy(const v1::CreateStudyRequest& request) {
+  // A lost reply to a plain create would turn its retry into ALREADY_EXISTS;
+  // with load_if_exists the retry simply loads what the first call made.
+  const Idempotency idempotency =
+      request.load_if_exists() ? Idempotency::kIdempotent : Idempotency::kUnavailableOnly;
+  v1::CreateStudyResponse response;
+  PARZEN_RETURN_IF_ERROR(Call("CreateStudy", idempotency,
+                              &v1::StudyService::StubInterface::CreateStudy, request, &response));
+  return Study(this, response.study());
+}
+
+absl::StatusOr<Study> Client::LoadStudy(const std::string& name) {
+  v1::GetStudyRequest request;
+  request.set_name(name);
+  v1::GetStudyResponse response;
+  PARZEN_RETURN_IF_ERROR(Call("GetStudy", Idempotency::kIdempotent,
+                              &v1::StudyService::StubInterface::GetStudy, request, &response));
+  return Study(this, response.study());
+}
+
+absl::Status Client::DeleteStudy(const std::string& name) {
+  v1::DeleteStudyRequest request;
+  request.set_name(name);
+  v1::DeleteStudyResponse response;
+  // Not retried on a deadline: the repeat of a delete that happened would
+  // say NOT_FOUND.
+  return Call("DeleteStudy", Idempotency::kUnavailableOnly,
+              &v1::StudyService::StubInterface::DeleteStudy, request, &response);
+}
+
+std::shared_ptr<Lease> Client::StartHeartbeats(TrialId trial_id, double grace_seconds) {
+  std::chrono::milliseconds interval = options_.heartbeat_interval;
+  if (interval.count() <= 0) {
+    // No grace period: the server never reaps, nothing to keep alive, but
+    // the lease still tells the trial when the server refuses it.
+    if (grace_seconds <= 0) return std::make_shared<Lease>(trial_id, interval);
+    interval = std::chrono::milliseconds(static_cast<int64_t>(grace_seconds * 1000 / 4));
+    interval = std::max(interval, std::chrono::milliseconds(50));
+  }
+  return heartbeats_.Start(trial_id, interval);
+}
+
+grpc::Status Client::SendHeartbeat(TrialId trial_id) {
+  v1::HeartbeatRequest request;
+  request.set_trial_id(trial_id);
+  request.set_worker_id(options_.worker_id);
+  v1::HeartbeatResponse response;
+  grpc::ClientContext context;
+  // One attempt: the next beat is the retry.
+  context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+  return stub_->Heartbeat(&context, request, &response);
+}
+
+}  // namespace parzen::client

@@ -1,0 +1,125 @@
+#include "worker/client/study.h"
+
+#include <utility>
+
+#include "common/proto_convert.h"
+#include "worker/client/client.h"
+
+namespace parzen::client {
+
+using Stub = v1::StudyService::StubInterface;
+
+Study::Study(Client* client, const v1::Study& study)
+    : client_(client),
+      name_(study.name()),
+      heartbeat_grace_seconds_(study.heartbeat_grace_seconds()),
+      max_trials_(study.max_trials()) {
+  for (int d : study.directions()) {
+    directions_.push_back(d == v1::MAXIMIZE ? Direction::kMaximize : Direction::kMinimize);
+  }
+}
+
+absl::StatusOr<Trial> Study::Ask(const SearchSpace& search_space) {
+  v1::AskRequest request;
+  request.set_study(name_);
+  request.set_worker_id(client_->worker_id());
+  for (const SearchSpaceEntry& entry : search_space) {
+    v1::ParameterSpec* spec = request.add_search_space();
+    spec->set_name(entry.name);
+    *spec->mutable_distribution() = ToProto(entry.distribution);
+  }
+  v1::AskResponse response;
+  PARZEN_RETURN_IF_ERROR(
+      client_->Call("Ask", Idempotency::kUnavailableOnly, &Stub::Ask, request, &response));
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(response.trial()));
+  auto lease = client_->StartHeartbeats(trial.trial_id, heartbeat_grace_seconds_);
+  return Trial(client_, std::move(trial), std::move(lease));
+}
+
+absl::StatusOr<TellResult> Study::Tell(Trial& trial, double value) {
+  return TellState(trial, TrialState::kComplete, {value}, "");
+}
+
+absl::StatusOr<TellResult> Study::Tell(Trial& trial, const std::vector<double>& values) {
+  return TellState(trial, TrialState::kComplete, values, "");
+}
+
+absl::StatusOr<TellResult> Study::TellPruned(Trial& trial) {
+  // The server stores the last intermediate value as the value, as Optuna.
+  return TellState(trial, TrialState::kPruned, {}, "");
+}
+
+absl::StatusOr<TellResult> Study::TellFail(Trial& trial, const std::string& reason) {
+  return TellState(trial, TrialState::kFail, {}, reason);
+}
+
+absl::StatusOr<TellResult> Study::TellState(Trial& trial, TrialState state,
+                                            const std::vector<double>& values,
+                                            const std::string& fail_reason) {
+  v1::TellRequest request;
+  request.set_trial_id(trial.id());
+  request.set_state(ToProto(state));
+  for (double v : values) request.add_values(v);
+  request.set_fail_reason(fail_reason);
+  v1::TellResponse response;
+  // Safe to repeat after a lost reply: the server accepts an identical Tell.
+  PARZEN_RETURN_IF_ERROR(
+      client_->Call("Tell", Idempotency::kIdempotent, &Stub::Tell, request, &response));
+  trial.Finish();
+  PARZEN_ASSIGN_OR_RETURN(trial.trial_, FromProto(response.trial()));
+  return TellResult{trial.trial_.state, response.message()};
+}
+
+absl::StatusOr<int64_t> Study::Enqueue(const std::map<std::string, ParamValue>& params) {
+  v1::EnqueueTrialRequest request;
+  request.set_study(name_);
+  for (const auto& [name, value] : params) (*request.mutable_params())[name] = ToProto(value);
+  v1::EnqueueTrialResponse response;
+  PARZEN_RETURN_IF_ERROR(client_->Call("EnqueueTrial", Idempotency::kNever, &Stub::EnqueueTrial,
+                                       request, &response));
+  return response.trial().number();
+}
+
+absl::StatusOr<v1::GetStudyResponse> Study::Get() {
+  v1::GetStudyRequest request;
+  request.set_name(name_);
+  v1::GetStudyResponse response;
+  PARZEN_RETURN_IF_ERROR(
+      client_->Call("GetStudy", Idempotency::kIdempotent, &Stub::GetStudy, request, &response));
+  return response;
+}
+
+absl::StatusOr<std::optional<FrozenTrial>> Study::BestTrial() {
+  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
+  if (!response.summary().has_best_trial()) return std::optional<FrozenTrial>();
+  PARZEN_ASSIGN_OR_RETURN(FrozenTrial best, FromProto(response.summary().best_trial()));
+  return std::optional<FrozenTrial>(std::move(best));
+}
+
+absl::StatusOr<StudyCounts> Study::Counts() {
+  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
+  const v1::StudySummary& s = response.summary();
+  return StudyCounts{s.n_trials(),  s.n_running(), s.n_waiting(),
+                     s.n_complete(), s.n_pruned(),  s.n_fail()};
+}
+
+absl::StatusOr<std::vector<FrozenTrial>> Study::Trials(const std::vector<TrialState>& states) {
+  v1::ListTrialsRequest request;
+  request.set_study(name_);
+  request.set_page_size(1000);
+  for (TrialState s : states) request.add_states(ToProto(s));
+  std::vector<FrozenTrial> trials;
+  do {
+    v1::ListTrialsResponse response;
+    PARZEN_RETURN_IF_ERROR(client_->Call("ListTrials", Idempotency::kIdempotent,
+                                         &Stub::ListTrials, request, &response));
+    for (const v1::Trial& t : response.trials()) {
+      PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(t));
+      trials.push_back(std::move(trial));
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return trials;
+}
+
+}  // namespace parzen::client

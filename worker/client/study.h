@@ -1,0 +1,88 @@
+// Study: a handle on one server-side study: ask for trials, tell their
+// outcome, enqueue fixed parameters, read the trials back.
+#ifndef PARZEN_WORKER_CLIENT_STUDY_H_
+#define PARZEN_WORKER_CLIENT_STUDY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/distribution.h"
+#include "common/search_space.h"
+#include "common/status.h"
+#include "common/trial.h"
+#include "common/types.h"
+#include "parzen/v1/study_service.pb.h"
+#include "worker/client/trial.h"
+
+namespace parzen::client {
+
+class Client;
+
+struct StudyOptions {
+  std::string name;
+  std::vector<Direction> directions{Direction::kMinimize};
+  v1::SamplerConfig sampler;  // unset: random
+  v1::PrunerConfig pruner;    // unset: median with Optuna's defaults
+  int64_t max_trials = 0;     // 0: unlimited
+  double heartbeat_grace_seconds = 0;
+  int64_t max_retries = 0;
+  bool load_if_exists = false;
+};
+
+struct StudyCounts {
+  int64_t trials = 0, running = 0, waiting = 0, complete = 0, pruned = 0, fail = 0;
+};
+
+// What Tell stored: COMPLETE with NaN comes back as FAIL, with a message.
+struct TellResult {
+  TrialState state = TrialState::kComplete;
+  std::string message;
+};
+
+// Cheap to copy; thread-safe as the Client is.
+class Study {
+ public:
+  Study(Client* client, const v1::Study& study);
+
+  const std::string& name() const { return name_; }
+  const std::vector<Direction>& directions() const { return directions_; }
+  double heartbeat_grace_seconds() const { return heartbeat_grace_seconds_; }
+  int64_t max_trials() const { return max_trials_; }
+
+  // Starts a trial (an enqueued one first). With a search space, all its
+  // parameters are sampled at once and available from Trial::params().
+  // OUT_OF_RANGE (IsBudgetReached) when the study's budget is used up.
+  absl::StatusOr<Trial> Ask(const SearchSpace& search_space = {});
+
+  absl::StatusOr<TellResult> Tell(Trial& trial, double value);
+  absl::StatusOr<TellResult> Tell(Trial& trial, const std::vector<double>& values);
+  absl::StatusOr<TellResult> TellPruned(Trial& trial);
+  absl::StatusOr<TellResult> TellFail(Trial& trial, const std::string& reason);
+
+  // Optuna's enqueue_trial: the next Ask hands these parameters out first.
+  absl::StatusOr<int64_t> Enqueue(const std::map<std::string, ParamValue>& params);
+
+  // Best COMPLETE trial, nullopt while there is none.
+  absl::StatusOr<std::optional<FrozenTrial>> BestTrial();
+  absl::StatusOr<StudyCounts> Counts();
+  // Every trial (empty `states`: all states), in number order.
+  absl::StatusOr<std::vector<FrozenTrial>> Trials(const std::vector<TrialState>& states = {});
+
+ private:
+  absl::StatusOr<TellResult> TellState(Trial& trial, TrialState state,
+                                       const std::vector<double>& values,
+                                       const std::string& fail_reason);
+  absl::StatusOr<v1::GetStudyResponse> Get();
+
+  Client* client_;
+  std::string name_;
+  std::vector<Direction> directions_;
+  double heartbeat_grace_seconds_ = 0;
+  int64_t max_trials_ = 0;
+};
+
+}  // namespace parzen::client
+
+#endif  // PARZEN_WORKER_CLIENT_STUDY_H_

@@ -1,0 +1,205 @@
+#include "worker/worker.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "worker/client/client.h"
+#include "worker/mnist/hyperparameters.h"
+
+namespace parzen {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+double SecondsSince(Steady::time_point start) {
+  return std::chrono::duration<double>(Steady::now() - start).count();
+}
+
+std::string FormatParams(const std::map<std::string, ParamValue>& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    out += (out.empty() ? "" : " ") + name + "=" + FormatValue(value);
+  }
+  return out;
+}
+
+void ClearProgressLine() { std::fprintf(stderr, "\r%*s\r", 78, ""); }
+
+}  // namespace
+
+Worker::Worker(client::Study* study, const WorkerData* data, WorkerOptions options,
+               const std::atomic<int>* stop_signal)
+    : study_(study), data_(data), options_(std::move(options)), stop_signal_(stop_signal) {}
+
+double Worker::Metric(double loss, double accuracy) const {
+  return options_.objective == Objective::kValidationLoss ? loss : accuracy;
+}
+
+absl::StatusOr<WorkerExit> Worker::Run() {
+  while (true) {
+    if (StopRequested()) return WorkerExit::kStopRequested;
+    if (options_.max_trials > 0 && trials_run_ >= options_.max_trials) {
+      return WorkerExit::kWorkerBudgetReached;
+    }
+    absl::StatusOr<client::Trial> trial = study_->Ask(options_.search_space);
+    if (client::IsBudgetReached(trial.status())) {
+      PARZEN_ASSIGN_OR_RETURN(bool again, WaitForRetries());
+      if (!again) {
+        return StopRequested() ? WorkerExit::kStopRequested : WorkerExit::kStudyBudgetReached;
+      }
+      continue;
+    }
+    if (!trial.ok()) return trial.status();
+    ++trials_run_;
+    PARZEN_ASSIGN_OR_RETURN(Outcome outcome, RunTrial(*trial));
+    if (outcome == Outcome::kStopped) return WorkerExit::kStopRequested;
+  }
+}
+
+absl::StatusOr<bool> Worker::WaitForRetries() {
+  // Without reaping a running trial never comes back: nothing to wait for.
+  if (study_->heartbeat_grace_seconds() <= 0) return false;
+  bool announced = false;
+  while (!StopRequested()) {
+    PARZEN_ASSIGN_OR_RETURN(client::StudyCounts counts, study_->Counts());
+    if (counts.waiting > 0) return true;
+    if (counts.running == 0) {
+      // The budget may have been freed by a trial that failed meanwhile.
+      return study_->max_trials() == 0 ||
+             counts.complete + counts.pruned < study_->max_trials();
+    }
+    if (!announced) {
+      spdlog::info("study budget reached; waiting for {} running trial(s) elsewhere in case one "
+                   "is lost and retried",
+                   counts.running);
+      announced = true;
+    }
+    for (int i = 0; i < 10 && !StopRequested(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
+  const auto start = Steady::now();
+  const std::map<std::string, ParamValue> params = trial.params();
+  const std::string label =
+      "trial " + std::to_string(trial.number()) +
+      (trial.retry_of() ? " (retry of " + std::to_string(*trial.retry_of()) + ")" : "");
+  spdlog::info("{} started: {}", label, FormatParams(params));
+
+  absl::StatusOr<mnist::TrainConfig> config =
+      mnist::ApplyHyperparameters(params, options_.base_config);
+  if (!config.ok()) {
+    spdlog::warn("{} failed: {}", label, std::string(config.status().message()));
+    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, std::string(config.status().message())).status());
+    return Outcome::kFailed;
+  }
+  // A retry re-runs its original's seed, so a re-run reproduces it.
+  config->seed = options_.seed * 1'000'003 + static_cast<uint64_t>(
+                                                  trial.retry_of().value_or(trial.number()));
+
+  absl::Status report_error;
+  bool pruned = false;
+  double last_loss = 0, last_accuracy = 0;
+  // Reports the objective's metric; false when training must stop.
+  auto report = [&](int64_t step, const mnist::Evaluation& v) {
+    last_loss = v.loss;
+    last_accuracy = v.accuracy;
+    spdlog::debug("{} step {}: val_loss={:.4f} val_accuracy={:.4f}", label, step, v.loss,
+                  v.accuracy);
+    report_error = trial.Report(Metric(v.loss, v.accuracy), step);
+    if (!report_error.ok()) return false;
+    pruned = trial.ShouldPrune();
+    return !pruned;
+  };
+  auto on_epoch = [&](const mnist::EpochMetrics& m) {
+    if (options_.report_every_batches > 0) return true;
+    return report(m.epoch - 1, mnist::Evaluation{m.validation_loss, m.validation_accuracy, 0});
+  };
+  auto on_batch = [&](const mnist::BatchProgress& p) {
+    if (StopRequested() || trial.lost()) return false;
+    const int64_t step = (p.epoch - 1) * p.batches_per_epoch + p.batch;
+    if (options_.progress && (p.batch % 10 == 0 || p.batch == p.batches_per_epoch)) {
+      std::fprintf(stderr, "\r%s epoch %lld/%lld batch %lld/%lld", label.c_str(),
+                   static_cast<long long>(p.epoch),
+                   static_cast<long long>(options_.base_config.epochs),
+                   static_cast<long long>(p.batch), static_cast<long long>(p.batches_per_epoch));
+    }
+    if (options_.report_every_batches > 0 && step % options_.report_every_batches == 0) {
+      return report(step, mnist::Evaluate(*p.network, data_->validation));
+    }
+    return true;
+  };
+  absl::StatusOr<mnist::TrainResult> result =
+      mnist::Train(*config, data_->train, data_->validation, on_epoch, on_batch);
+  if (options_.progress) ClearProgressLine();
+  const double seconds = SecondsSince(start);
+
+  if (StopRequested()) {
+    const int sig = stop_signal_->load();
+    const std::string reason =
+        "worker stopped by " + std::string(sig == SIGTERM  ? "SIGTERM"
+                                           : sig == SIGINT ? "SIGINT"
+                                                           : "signal " + std::to_string(sig));
+    spdlog::info("{} stopped: {}; telling FAIL", label, reason);
+    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, reason).status());
+    return Outcome::kStopped;
+  }
+  if (trial.lost() || report_error.code() == absl::StatusCode::kFailedPrecondition) {
+    spdlog::warn("{} is no longer ours ({}); dropping it",
+                 label, trial.lost() ? trial.lost_reason() : std::string(report_error.message()));
+    return Outcome::kLost;
+  }
+  PARZEN_RETURN_IF_ERROR(report_error);
+  if (!result.ok()) {
+    spdlog::warn("{} failed: {}", label, std::string(result.status().message()));
+    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, std::string(result.status().message())).status());
+    return Outcome::kFailed;
+  }
+  auto set_attr = [&trial](const std::string& key, const ParamValue& value) {
+    return trial.SetUserAttr(key, value);
+  };
+  double images_per_s = 0;
+  if (!result->epochs.empty()) {
+    // A pruned trial keeps the metrics it was judged on, maybe mid-epoch.
+    const mnist::EpochMetrics& last = result->epochs.back();
+    if (!pruned) {
+      last_loss = last.validation_loss;
+      last_accuracy = last.validation_accuracy;
+    }
+    images_per_s = last.train_images_per_s;
+    PARZEN_RETURN_IF_ERROR(set_attr("images_per_s", images_per_s));
+  }
+  PARZEN_RETURN_IF_ERROR(set_attr("val_loss", last_loss));
+  PARZEN_RETURN_IF_ERROR(set_attr("val_accuracy", last_accuracy));
+  PARZEN_RETURN_IF_ERROR(set_attr("train_seconds", seconds));
+  if (pruned) {
+    PARZEN_RETURN_IF_ERROR(study_->TellPruned(trial).status());
+    spdlog::info("{} pruned at step {}: {}={:.4f} after {:.1f} s", label,
+                 trial.snapshot().last_step().value_or(0),
+                 options_.objective == Objective::kValidationLoss ? "val_loss" : "val_accuracy",
+                 Metric(last_loss, last_accuracy), seconds);
+    return Outcome::kPruned;
+  }
+  const mnist::Evaluation test = mnist::Evaluate(*result->network, data_->test);
+  PARZEN_RETURN_IF_ERROR(set_attr("test_accuracy", test.accuracy));
+  PARZEN_ASSIGN_OR_RETURN(client::TellResult told,
+                          study_->Tell(trial, Metric(last_loss, last_accuracy)));
+  if (told.state != TrialState::kComplete) {
+    spdlog::warn("{} stored as {}: {}", label, TrialStateName(told.state), told.message);
+    return Outcome::kFailed;
+  }
+  spdlog::info("{} complete: val_loss={:.4f} val_accuracy={:.4f} test_accuracy={:.4f} in {:.1f} s "
+               "({:.0f} images/s)",
+               label, last_loss, last_accuracy, test.accuracy, seconds, images_per_s);
+  return Outcome::kComplete;
+}
+
+}  // namespace parzen

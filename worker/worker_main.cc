@@ -1,0 +1,268 @@
+// parzen-worker: tunes the MNIST network as one of any number of workers
+// sharing a study on a parzen-server.
+#include <omp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/search_space.h"
+#include "worker/client/client.h"
+#include "worker/client/study_config.h"
+#include "worker/mnist/dataset.h"
+#include "worker/mnist/hyperparameters.h"
+#include "worker/mnist/idx.h"
+#include "worker/mnist/network.h"
+#include "worker/worker.h"
+
+namespace {
+
+struct Flags {
+  std::string server = "127.0.0.1:50051";
+  std::string study = "mnist";
+  std::string study_config;
+  std::string direction;
+  std::string sampler = "random";
+  std::string pruner = "median";
+  int64_t max_trials = 0;
+  double heartbeat_grace = 60;
+  int64_t max_retries = 1;
+  std::string space;
+  int64_t n_trials = 0;
+  int64_t epochs = 3;
+  int64_t train_size = 50000;
+  int64_t val_size = 10000;
+  int threads = 0;
+  std::string data_dir = "data/mnist";
+  std::string objective = "val_loss";
+  std::string report_every = "epoch";
+  uint64_t seed = 1;
+  std::string worker_id;
+  std::string precision = "fp32";
+  std::string log_level = "info";
+  bool print_space = false;
+};
+
+// Waits for SIGTERM/SIGINT (blocked in every thread) and records it.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(const sigset_t& signals)
+      : thread_([this, signals] {
+          const timespec tick{0, 100'000'000};
+          while (!done_.load()) {
+            const int sig = sigtimedwait(&signals, nullptr, &tick);
+            if (sig > 0 && signal_.load() == 0) {
+              signal_.store(sig);
+              spdlog::info("received {}; stopping within one batch",
+                           sig == SIGINT ? "SIGINT" : "SIGTERM");
+            }
+          }
+        }) {}
+  ~SignalWatcher() {
+    done_.store(true);
+    thread_.join();
+  }
+  const std::atomic<int>* signal() const { return &signal_; }
+
+ private:
+  std::atomic<int> signal_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;  // last: starts once the flags above exist
+};
+
+int Fail(int code, const absl::Status& status) {
+  spdlog::error("{}", std::string(status.message()));
+  return code;
+}
+
+absl::StatusOr<parzen::v1::CreateStudyRequest> StudyRequest(const Flags& f,
+                                                            parzen::Objective objective) {
+  parzen::v1::CreateStudyRequest request;
+  if (!f.study_config.empty()) {
+    PARZEN_ASSIGN_OR_RETURN(request, parzen::client::ReadStudyConfigFile(f.study_config));
+    if (request.name().empty()) request.set_name(f.study);
+  } else {
+    request.set_name(f.study);
+    std::string direction = f.direction;
+    if (direction.empty()) {
+      direction = objective == parzen::Objective::kValidationLoss ? "minimize" : "maximize";
+    }
+    request.add_directions(direction == "maximize" ? parzen::v1::MAXIMIZE : parzen::v1::MINIMIZE);
+    PARZEN_ASSIGN_OR_RETURN(*request.mutable_sampler(), parzen::client::ParseSamplerSpec(f.sampler));
+    PARZEN_ASSIGN_OR_RETURN(*request.mutable_pruner(), parzen::client::ParsePrunerSpec(f.pruner));
+    request.set_max_trials(f.max_trials);
+    request.set_heartbeat_grace_seconds(f.heartbeat_grace);
+    request.set_max_retries(f.heartbeat_grace > 0 ? f.max_retries : 0);
+  }
+  request.set_load_if_exists(true);
+  return request;
+}
+
+absl::StatusOr<parzen::WorkerData> LoadData(const Flags& f) {
+  using namespace parzen::mnist;
+  PARZEN_ASSIGN_OR_RETURN(LabeledImages train_images, ReadMnistSplit(f.data_dir, "train"));
+  PARZEN_ASSIGN_OR_RETURN(LabeledImages test_images, ReadMnistSplit(f.data_dir, "t10k"));
+  // The split depends only on --seed: every worker of a study validates on
+  // the same images, so their trials compare fairly.
+  PARZEN_ASSIGN_OR_RETURN(TrainValidation split,
+                          SplitTrainValidation(train_images, f.train_size, f.val_size, f.seed));
+  return parzen::WorkerData{std::move(split.train), std::move(split.validation),
+                            MakeDataset(test_images)};
+}
+
+int Run(const Flags& f, const sigset_t& stop_signals) {
+  using namespace parzen;
+  WorkerOptions options;
+  options.objective =
+      f.objective == "val_accuracy" ? Objective::kValidationAccuracy : Objective::kValidationLoss;
+  if (f.space.empty()) {
+    options.search_space = mnist::DefaultSearchSpace();
+  } else {
+    auto space = ReadSearchSpaceFile(f.space);
+    if (!space.ok()) return Fail(2, space.status());
+    options.search_space = *std::move(space);
+  }
+  if (auto s = mnist::CheckSearchSpace(options.search_space); !s.ok()) return Fail(2, s);
+  if (f.report_every != "epoch") {
+    try {
+      options.report_every_batches = std::stoll(f.report_every);
+    } catch (const std::exception&) {
+      options.report_every_batches = 0;
+    }
+    if (options.report_every_batches < 1) {
+      return Fail(2, absl::InvalidArgumentError("--report-every takes \"epoch\" or a number of "
+                                                "batches >= 1, got \"" + f.report_every + "\""));
+    }
+  }
+  options.max_trials = f.n_trials;
+  options.seed = f.seed;
+  options.base_config.epochs = f.epochs;
+  const bool bf16 = f.precision == "bf16" || (f.precision == "auto" && mnist::CpuHasNativeBf16());
+  options.base_config.precision = bf16 ? mnist::Precision::kBf16 : mnist::Precision::kFp32;
+  options.progress = isatty(fileno(stderr));
+
+  auto request = StudyRequest(f, options.objective);
+  if (!request.ok()) return Fail(2, request.status());
+  auto data = LoadData(f);
+  if (!data.ok()) return Fail(2, data.status());
+
+  SignalWatcher signals(stop_signals);
+  client::ClientOptions client_options;
+  client_options.address = f.server;
+  client_options.worker_id = f.worker_id;
+  auto client = client::Client::Connect(client_options);
+  auto study = client->CreateStudy(*request);
+  if (!study.ok()) return Fail(1, study.status());
+  // Reporting loss to a maximizing study (or accuracy to a minimizing one)
+  // would make the pruner stop the best trials.
+  const Direction wanted = options.objective == Objective::kValidationLoss ? Direction::kMinimize
+                                                                          : Direction::kMaximize;
+  if (study->directions().size() != 1 || study->directions()[0] != wanted) {
+    return Fail(2, absl::InvalidArgumentError(
+                       "study \"" + study->name() + "\" does not " +
+                       std::string(wanted == Direction::kMinimize ? "minimize" : "maximize") +
+                       " one value, but --objective " + f.objective + " needs it to"));
+  }
+  spdlog::info("worker {} on study \"{}\" at {}: {} parameters, objective {}, {} epochs on {} "
+               "images, {} threads, {}",
+               client->worker_id(), study->name(), f.server, options.search_space.size(),
+               f.objective, f.epochs, data->train.count, omp_get_max_threads(),
+               bf16 ? "bf16" : "fp32");
+
+  Worker worker(&*study, &*data, std::move(options), signals.signal());
+  auto exit = worker.Run();
+  if (!exit.ok()) return Fail(1, exit.status());
+  switch (*exit) {
+    case WorkerExit::kStudyBudgetReached:
+      spdlog::info("study budget reached; this worker ran {} trial(s)", worker.trials_run());
+      break;
+    case WorkerExit::kWorkerBudgetReached:
+      spdlog::info("ran --n-trials {} trial(s); done", worker.trials_run());
+      break;
+    case WorkerExit::kStopRequested:
+      spdlog::info("stopped after {} trial(s)", worker.trials_run());
+      break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Blocked before any thread starts, so only the watcher's sigtimedwait
+  // sees them and training stops at a batch boundary, not mid-RPC.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Flags f;
+  CLI::App app{"parzen-worker: tunes the MNIST network on a Parzen study"};
+  app.add_option("--server", f.server, "parzen-server address")->capture_default_str();
+  app.add_option("--study", f.study, "study name; created if missing")->capture_default_str();
+  app.add_option("--study-config", f.study_config,
+                 "create the study from this JSON CreateStudyRequest instead of the flags below");
+  app.add_option("--direction", f.direction, "minimize or maximize (default: the objective's)")
+      ->check(CLI::IsMember({"minimize", "maximize"}));
+  app.add_option("--sampler", f.sampler, "random[:seed=N]")->capture_default_str();
+  app.add_option("--pruner", f.pruner,
+                 "median|percentile:percentile=P|nop, with Optuna's arguments, e.g. "
+                 "median:n_startup_trials=2,n_warmup_steps=1")
+      ->capture_default_str();
+  app.add_option("--max-trials", f.max_trials, "the study's shared budget (0: unlimited)")
+      ->capture_default_str();
+  app.add_option("--heartbeat-grace", f.heartbeat_grace,
+                 "seconds without a heartbeat before the server fails a trial (0: never)")
+      ->capture_default_str();
+  app.add_option("--max-retries", f.max_retries,
+                 "re-runs of a trial whose heartbeat was lost")
+      ->capture_default_str();
+  app.add_option("--space", f.space, "search space JSON file (default: the built-in MNIST space)");
+  app.add_flag("--print-space", f.print_space, "print the built-in search space and exit");
+  app.add_option("--n-trials", f.n_trials, "this worker's budget (0: until the study's)")
+      ->capture_default_str();
+  app.add_option("--epochs", f.epochs, "epochs per trial")->capture_default_str();
+  app.add_option("--train-size", f.train_size, "training images (of 60,000)")->capture_default_str();
+  app.add_option("--val-size", f.val_size, "validation images (of 60,000)")->capture_default_str();
+  app.add_option("--threads", f.threads, "oneDNN threads (0: all cores)")->capture_default_str();
+  app.add_option("--data-dir", f.data_dir, "directory with the four MNIST IDX files")
+      ->capture_default_str();
+  app.add_option("--objective", f.objective,
+                 "what Tell reports and the pruner judges: val_loss (minimize) or val_accuracy "
+                 "(maximize)")
+      ->check(CLI::IsMember({"val_loss", "val_accuracy"}))
+      ->capture_default_str();
+  app.add_option("--report-every", f.report_every, "epoch, or a number of batches")
+      ->capture_default_str();
+  app.add_option("--seed", f.seed, "seed for the data split and every trial's training")
+      ->capture_default_str();
+  app.add_option("--worker-id", f.worker_id, "name on this worker's trials (default host:pid)");
+  app.add_option("--precision", f.precision,
+                 "fp32, bf16, or auto: bf16 where the CPU has it natively (Debian's oneDNN 2.6 "
+                 "bf16 kernels can still be slower, see BENCHMARKS.md)")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
+                             "off"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (f.print_space) {
+    std::fputs(parzen::SearchSpaceToJson(parzen::mnist::DefaultSearchSpace()).c_str(), stdout);
+    return 0;
+  }
+  if (f.threads > 0) omp_set_num_threads(f.threads);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("parzen-worker"));
+  spdlog::set_level(spdlog::level::from_str(f.log_level == "warning" ? "warn" : f.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  return Run(f, stop_signals);
+}
