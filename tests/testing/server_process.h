@@ -28,11 +28,20 @@ class TempDir {
   std::string path_;
 };
 
+// Where and how the server runs: by default on loopback, directly.
+struct ServerLaunch {
+  // Runs the server through this command, e.g. {"ip", "netns", "exec", "srv"}.
+  std::vector<std::string> prefix;
+  // Address to listen on and to reach it by.
+  std::string host = "127.0.0.1";
+};
+
 class ServerProcess {
  public:
   // Starts the server on `db_path` and waits until it accepts RPCs.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
-      const std::string& db_path, const std::vector<std::string>& extra_args = {});
+      const std::string& db_path, const std::vector<std::string>& extra_args = {},
+      const ServerLaunch& launch = {});
   // Runs the server to completion (for start-up failures): its exit code
   // and everything it wrote to stderr.
   static int RunToExit(const std::vector<std::string>& args, std::string* output);

@@ -1,0 +1,180 @@
+// parzen: the command-line client. Lists studies, shows a study's status,
+// its trials and its best trial.
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/table.h"
+#include "common/proto_convert.h"
+#include "worker/client/client.h"
+
+namespace {
+
+using parzen::FrozenTrial;
+using parzen::cli::Table;
+
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4g", v);
+  return buf;
+}
+
+// User attributes are JSON: numbers get the same short form as values.
+std::string AttrText(const std::string& json) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(json, &used);
+    if (used == json.size()) return Number(v);
+  } catch (const std::exception&) {
+  }
+  return json;
+}
+
+std::string ParamText(const parzen::ParamValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) return Number(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return parzen::FormatValue(v);
+}
+
+std::string Seconds(const FrozenTrial& t) {
+  if (!t.start_time_us || !t.complete_time_us) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", (t.complete_time_us - t.start_time_us) / 1e6);
+  return buf;
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "parzen: %s\n", std::string(s.message()).c_str());
+  return 1;
+}
+
+int ListStudies(parzen::client::Client& client) {
+  parzen::v1::ListStudiesRequest request;
+  request.set_page_size(1000);
+  Table table({"study", "direction", "trials", "running", "complete", "pruned", "fail", "best"});
+  do {
+    parzen::v1::ListStudiesResponse response;
+    auto s = client.Call("ListStudies", parzen::client::Idempotency::kIdempotent,
+                         &parzen::v1::StudyService::StubInterface::ListStudies, request,
+                         &response);
+    if (!s.ok()) return Fail(s);
+    for (const auto& st : response.studies()) {
+      const auto& sum = st.summary();
+      std::string directions;
+      for (int d : st.study().directions()) {
+        directions += (directions.empty() ? "" : ",") +
+                      std::string(d == parzen::v1::MAXIMIZE ? "maximize" : "minimize");
+      }
+      table.AddRow({st.study().name(), directions, std::to_string(sum.n_trials()),
+                    std::to_string(sum.n_running()), std::to_string(sum.n_complete()),
+                    std::to_string(sum.n_pruned()), std::to_string(sum.n_fail()),
+                    sum.has_best_trial() && sum.best_trial().values_size() > 0
+                        ? Number(sum.best_trial().values(0))
+                        : ""});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::fputs(table.ToString().c_str(), stdout);
+  return 0;
+}
+
+int ShowTrials(parzen::client::Study& study) {
+  auto trials = study.Trials();
+  if (!trials.ok()) return Fail(trials.status());
+  std::set<std::string> param_names, attr_names;
+  for (const FrozenTrial& t : *trials) {
+    for (const auto& p : t.params) param_names.insert(p.name);
+    for (const auto& [name, value] : t.fixed_params) param_names.insert(name);
+    for (const auto& [key, json] : t.user_attrs) attr_names.insert(key);
+  }
+  std::vector<std::string> header = {"#", "state", "value", "seconds"};
+  header.insert(header.end(), attr_names.begin(), attr_names.end());
+  header.insert(header.end(), param_names.begin(), param_names.end());
+  Table table(header);
+  for (const FrozenTrial& t : *trials) {
+    std::vector<std::string> row = {
+        std::to_string(t.number), std::string(parzen::TrialStateName(t.state)),
+        t.values.empty() ? "" : Number(t.values[0]), Seconds(t)};
+    for (const std::string& key : attr_names) {
+      auto it = t.user_attrs.find(key);
+      row.push_back(it == t.user_attrs.end() ? "" : AttrText(it->second));
+    }
+    for (const std::string& name : param_names) {
+      std::string cell;
+      if (const auto* p = t.FindParam(name)) {
+        cell = ParamText(parzen::ToExternal(p->distribution, p->internal_value));
+      } else if (auto it = t.fixed_params.find(name); it != t.fixed_params.end()) {
+        cell = ParamText(it->second);
+      }
+      row.push_back(cell);
+    }
+    table.AddRow(std::move(row));
+  }
+  std::fputs(table.ToString().c_str(), stdout);
+  return 0;
+}
+
+int ShowBest(parzen::client::Study& study) {
+  auto best = study.BestTrial();
+  if (!best.ok()) return Fail(best.status());
+  if (!best->has_value()) {
+    std::printf("study \"%s\" has no COMPLETE trial yet\n", study.name().c_str());
+    return 0;
+  }
+  const FrozenTrial& t = **best;
+  std::printf("best trial of \"%s\": #%lld, value %s\n", study.name().c_str(),
+              static_cast<long long>(t.number), t.values.empty() ? "" : Number(t.values[0]).c_str());
+  Table table({"", "name", "value"});
+  for (const auto& p : t.params) {
+    table.AddRow({"param", p.name, ParamText(parzen::ToExternal(p.distribution, p.internal_value))});
+  }
+  for (const auto& [key, json] : t.user_attrs) table.AddRow({"attr", key, AttrText(json)});
+  std::fputs(table.ToString().c_str(), stdout);
+  return 0;
+}
+
+int ShowStatus(parzen::client::Study& study) {
+  auto counts = study.Counts();
+  if (!counts.ok()) return Fail(counts.status());
+  std::printf("study \"%s\": %lld trials: %lld running, %lld waiting, %lld complete, %lld pruned, "
+              "%lld failed\n",
+              study.name().c_str(), static_cast<long long>(counts->trials),
+              static_cast<long long>(counts->running), static_cast<long long>(counts->waiting),
+              static_cast<long long>(counts->complete), static_cast<long long>(counts->pruned),
+              static_cast<long long>(counts->fail));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server = "127.0.0.1:50051";
+  std::string study_name;
+  CLI::App app{"parzen: look at the studies on a parzen-server"};
+  app.add_option("--server", server, "parzen-server address")->capture_default_str();
+  app.require_subcommand(1);
+  app.add_subcommand("studies", "list every study with its trial counts");
+  for (const char* name : {"status", "trials", "best"}) {
+    CLI::App* sub = app.add_subcommand(
+        name, std::string(name) == "status"   ? "trial counts of a study"
+              : std::string(name) == "trials" ? "every trial of a study, with values, "
+                                                "attributes and parameters"
+                                              : "the best COMPLETE trial of a study");
+    sub->add_option("study", study_name, "study name")->required();
+  }
+  CLI11_PARSE(app, argc, argv);
+
+  parzen::client::ClientOptions options;
+  options.address = server;
+  options.retry.max_attempts = 3;
+  auto client = parzen::client::Client::Connect(options);
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (command == "studies") return ListStudies(*client);
+  auto study = client->LoadStudy(study_name);
+  if (!study.ok()) return Fail(study.status());
+  if (command == "status") return ShowStatus(*study);
+  if (command == "trials") return ShowTrials(*study);
+  return ShowBest(*study);
+}

@@ -1,0 +1,110 @@
+#include "tests/integration/worker_cluster.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace parzen::testing {
+namespace {
+
+// Wide enough for hopeless trials (Adam or momentum SGD at lr 0.3 diverge),
+// small enough that a trial takes seconds.
+constexpr char kSearchSpace[] = R"({
+  "lr": {"type": "float", "low": 1e-4, "high": 0.3, "log": true},
+  "momentum": {"type": "float", "low": 0.0, "high": 0.95},
+  "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
+  "batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+  "dropout1": {"type": "float", "low": 0.0, "high": 0.5},
+  "dropout2": {"type": "float", "low": 0.0, "high": 0.5},
+  "fc_units": {"type": "int", "low": 32, "high": 128, "log": true},
+  "conv1_channels": {"type": "int", "low": 8, "high": 16, "step": 8},
+  "conv2_channels": {"type": "int", "low": 16, "high": 32, "step": 16},
+  "weight_decay": {"type": "float", "low": 1e-6, "high": 1e-3, "log": true}
+})";
+
+}  // namespace
+
+std::string MnistDir() {
+  if (const char* dir = std::getenv("PARZEN_MNIST_DIR")) return dir;
+  return std::string(PARZEN_SOURCE_DIR) + "/data/mnist";
+}
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+bool WorkerCluster::StartServer(const ServerLaunch& launch) {
+  std::ofstream(dir_.File("space.json")) << kSearchSpace;
+  auto server = ServerProcess::Start(dir_.File("study.db"), {"--reaper-period-ms", "100"}, launch);
+  if (!server.ok()) {
+    ADD_FAILURE() << "cannot start parzen-server: " << server.status();
+    return false;
+  }
+  server_ = *std::move(server);
+  stub_ = server_->NewStub();
+  return true;
+}
+
+ChildProcess& WorkerCluster::StartWorker(const std::string& id,
+                                         const std::vector<std::string>& study_flags,
+                                         const std::vector<std::string>& prefix) {
+  std::vector<std::string> args = prefix;
+  const std::vector<std::string> common = {
+      PARZEN_WORKER_BINARY, "--server", server_->address(), "--study", study_,
+      "--worker-id", id, "--data-dir", MnistDir(), "--space", dir_.File("space.json"),
+      "--train-size", "3000", "--val-size", "1000", "--epochs", "2", "--threads", "1",
+      "--sampler", "random:seed=7"};
+  args.insert(args.end(), common.begin(), common.end());
+  args.insert(args.end(), study_flags.begin(), study_flags.end());
+  auto& worker = workers_[id];
+  worker = std::make_unique<ChildProcess>(args, dir_.File(id + ".log"));
+  return *worker;
+}
+
+std::vector<v1::Trial> WorkerCluster::Trials() {
+  v1::ListTrialsRequest request;
+  request.set_study(study_);
+  request.set_page_size(1000);
+  v1::ListTrialsResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const grpc::Status status = stub_->ListTrials(&context, request, &response);
+  if (!status.ok()) return {};
+  return {response.trials().begin(), response.trials().end()};
+}
+
+v1::Trial WorkerCluster::Trial(int64_t number) {
+  for (v1::Trial& t : Trials()) {
+    if (t.number() == number) return t;
+  }
+  return {};
+}
+
+std::optional<int64_t> WorkerCluster::WaitForRunningTrial(const std::string& worker_id,
+                                                          std::chrono::milliseconds timeout) {
+  std::optional<int64_t> number;
+  WaitUntil(
+      [&] {
+        for (const v1::Trial& t : Trials()) {
+          if (t.state() == v1::RUNNING && t.worker_id() == worker_id) number = t.number();
+        }
+        return number.has_value();
+      },
+      timeout);
+  return number;
+}
+
+std::string WorkerCluster::Logs() const {
+  std::string out = "---- server log\n" + (server_ ? server_->Log() : std::string());
+  for (const auto& [id, worker] : workers_) out += "---- " + id + " log\n" + worker->Log();
+  return out;
+}
+
+}  // namespace parzen::testing

@@ -1,0 +1,62 @@
+// WorkerCluster: a real parzen-server and real parzen-worker processes
+// tuning MNIST together, for the worker integration tests. Workers train on
+// a small subset with one thread each and a narrow, fast search space that
+// still holds hopeless learning rates.
+#ifndef PARZEN_TESTS_INTEGRATION_WORKER_CLUSTER_H_
+#define PARZEN_TESTS_INTEGRATION_WORKER_CLUSTER_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parzen/v1/study_service.grpc.pb.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/server_process.h"
+
+namespace parzen::testing {
+
+// The MNIST files: $PARZEN_MNIST_DIR, else data/mnist in the source tree
+// (scripts/test.sh fetches them there).
+std::string MnistDir();
+
+// Polls `done` every 50 ms until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+class WorkerCluster {
+ public:
+  explicit WorkerCluster(std::string study) : study_(std::move(study)) {}
+
+  // Starts the server (reaping every 100 ms); false and a gtest failure if
+  // it cannot.
+  bool StartServer(const ServerLaunch& launch = {});
+  // Starts a worker named `id` with the study flags every worker of the
+  // cluster shares plus `extra` flags, run through `prefix` (e.g. ip netns
+  // exec).
+  ChildProcess& StartWorker(const std::string& id, const std::vector<std::string>& study_flags,
+                            const std::vector<std::string>& prefix = {});
+
+  std::vector<v1::Trial> Trials();
+  v1::Trial Trial(int64_t number);
+  // The number of a RUNNING trial of `worker_id`, once there is one.
+  std::optional<int64_t> WaitForRunningTrial(const std::string& worker_id,
+                                             std::chrono::milliseconds timeout);
+
+  ServerProcess& server() { return *server_; }
+  const std::string& server_address() const { return server_->address(); }
+  // Server and worker logs, for failure messages.
+  std::string Logs() const;
+
+ private:
+  std::string study_;
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::StudyService::Stub> stub_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> workers_;
+};
+
+}  // namespace parzen::testing
+
+#endif  // PARZEN_TESTS_INTEGRATION_WORKER_CLUSTER_H_

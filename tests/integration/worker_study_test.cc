@@ -1,0 +1,125 @@
+// parzen-worker processes tuning MNIST together through one parzen-server:
+// a whole study with pruning, and a worker killed mid-trial.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/integration/worker_cluster.h"
+
+namespace parzen::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+double NumberAttr(const v1::Trial& t, const std::string& key) {
+  auto it = t.user_attrs().find(key);
+  return it == t.user_attrs().end() ? -1 : it->second.number_value();
+}
+
+std::map<std::string, double> Params(const v1::Trial& t) {
+  std::map<std::string, double> out;
+  for (const v1::Parameter& p : t.params()) out[p.name()] = p.internal_value();
+  return out;
+}
+
+TEST(WorkerStudyTest, ThreeWorkersRunTwelveTrialsWithPruning) {
+  WorkerCluster cluster("three-workers");
+  ASSERT_TRUE(cluster.StartServer());
+  const std::vector<std::string> study = {"--max-trials", "12", "--pruner",
+                                          "median:n_startup_trials=2", "--heartbeat-grace", "30"};
+  std::vector<ChildProcess*> workers;
+  for (const char* id : {"w1", "w2", "w3"}) workers.push_back(&cluster.StartWorker(id, study));
+  for (ChildProcess* w : workers) {
+    const std::optional<int> code = w->WaitFor(seconds(400));
+    ASSERT_TRUE(code.has_value()) << "a worker did not finish\n" << cluster.Logs();
+    ASSERT_EQ(*code, 0) << cluster.Logs();
+  }
+
+  const std::vector<v1::Trial> trials = cluster.Trials();
+  ASSERT_EQ(trials.size(), 12u) << cluster.Logs();
+  int pruned = 0;
+  double best_accuracy = 0;
+  std::set<std::string> workers_seen;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const v1::Trial& t = trials[i];
+    EXPECT_EQ(t.number(), static_cast<int64_t>(i));
+    ASSERT_TRUE(t.state() == v1::COMPLETE || t.state() == v1::PRUNED)
+        << "trial " << t.number() << " is " << v1::TrialState_Name(t.state()) << "\n"
+        << cluster.Logs();
+    EXPECT_EQ(t.params_size(), 10) << "trial " << t.number();
+    workers_seen.insert(t.worker_id());
+    if (t.state() == v1::PRUNED) {
+      ++pruned;
+      // Pruned at a report, so there is one.
+      EXPECT_GE(t.intermediate_values_size(), 1) << "trial " << t.number();
+      continue;
+    }
+    // Reported the validation loss after each of the 2 epochs (steps 0, 1),
+    // and told the last one.
+    ASSERT_EQ(t.intermediate_values_size(), 2) << "trial " << t.number();
+    EXPECT_EQ(t.intermediate_values(1).step(), 1);
+    EXPECT_EQ(t.values(0), t.intermediate_values(1).value());
+    EXPECT_DOUBLE_EQ(NumberAttr(t, "val_loss"), t.values(0));
+    EXPECT_GT(NumberAttr(t, "test_accuracy"), 0) << "trial " << t.number();
+    best_accuracy = std::max(best_accuracy, NumberAttr(t, "val_accuracy"));
+  }
+  EXPECT_GE(pruned, 1) << cluster.Logs();
+  EXPECT_GT(best_accuracy, 0.90) << cluster.Logs();
+  EXPECT_EQ(workers_seen.size(), 3u) << "every worker should have run a trial";
+}
+
+TEST(WorkerStudyTest, KilledWorkersTrialIsReapedAndRerunElsewhere) {
+  constexpr double kGraceSeconds = 2;
+  WorkerCluster cluster("killed-worker");
+  ASSERT_TRUE(cluster.StartServer());
+  const std::vector<std::string> study = {"--max-trials", "6", "--pruner", "nop",
+                                          "--heartbeat-grace", "2", "--max-retries", "1"};
+  ChildProcess& doomed = cluster.StartWorker("doomed", study);
+  ChildProcess& survivor = cluster.StartWorker("survivor", study);
+
+  const std::optional<int64_t> killed = cluster.WaitForRunningTrial("doomed", seconds(60));
+  ASSERT_TRUE(killed.has_value()) << cluster.Logs();
+  doomed.Signal(SIGKILL);
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(doomed.WaitFor(seconds(10)).has_value());
+
+  v1::Trial reaped;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        reaped = cluster.Trial(*killed);
+        return reaped.state() != v1::RUNNING;
+      },
+      seconds(30)))
+      << cluster.Logs();
+  const double reaped_after =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  EXPECT_EQ(reaped.state(), v1::FAIL) << cluster.Logs();
+  EXPECT_EQ(reaped.fail_reason(), "heartbeat lost");
+  // The lease ran from the last heartbeat, at most one grace before the kill;
+  // the rest is the reaper's 100 ms period and polling.
+  EXPECT_LT(reaped_after, kGraceSeconds + 1.5);
+
+  const std::optional<int> code = survivor.WaitFor(seconds(300));
+  ASSERT_TRUE(code.has_value()) << cluster.Logs();
+  EXPECT_EQ(*code, 0) << cluster.Logs();
+
+  const std::vector<v1::Trial> trials = cluster.Trials();
+  int finished = 0;
+  const v1::Trial* retry = nullptr;
+  for (const v1::Trial& t : trials) {
+    if (t.state() == v1::COMPLETE || t.state() == v1::PRUNED) ++finished;
+    if (t.has_retry_of() && t.retry_of() == *killed) retry = &t;
+  }
+  EXPECT_EQ(finished, 6) << cluster.Logs();
+  ASSERT_NE(retry, nullptr) << "trial " << *killed << " was not re-run\n" << cluster.Logs();
+  EXPECT_EQ(retry->worker_id(), "survivor");
+  EXPECT_TRUE(retry->state() == v1::COMPLETE || retry->state() == v1::PRUNED);
+  EXPECT_EQ(Params(*retry), Params(reaped));
+}
+
+}  // namespace
+}  // namespace parzen::testing

@@ -1,0 +1,173 @@
+#include "worker/client/heartbeat.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace parzen::client {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Polls `condition` until it holds or `timeout` passes: bounded, and no
+// slower than the machine under test.
+bool WaitFor(const std::function<bool()>& condition, milliseconds timeout = milliseconds(5'000)) {
+  const auto deadline = steady_clock::now() + timeout;
+  while (!condition()) {
+    if (steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+// Stands in for the RPC: counts beats per trial and answers `answer`.
+// Declare it before the Heartbeats it serves, so the heartbeat thread is
+// joined before the recorder goes away.
+class FakeServer {
+ public:
+  explicit FakeServer(grpc::Status answer = grpc::Status::OK) : answer_(std::move(answer)) {}
+
+  Heartbeats::SendFn Send() {
+    return [this](TrialId id) {
+      std::lock_guard lock(mutex_);
+      ++beats_[id];
+      if (first_beat_.find(id) == first_beat_.end()) first_beat_[id] = steady_clock::now();
+      return answer_;
+    };
+  }
+  int Beats(TrialId id) {
+    std::lock_guard lock(mutex_);
+    return beats_[id];
+  }
+  steady_clock::time_point FirstBeat(TrialId id) {
+    std::lock_guard lock(mutex_);
+    return first_beat_.at(id);
+  }
+
+ private:
+  const grpc::Status answer_;
+  std::mutex mutex_;
+  std::map<TrialId, int> beats_;                           // guarded by mutex_
+  std::map<TrialId, steady_clock::time_point> first_beat_;  // guarded by mutex_
+};
+
+constexpr milliseconds kInterval(10);
+// Long enough for several beats at kInterval; only used to observe silence.
+constexpr milliseconds kQuietPeriod(80);
+
+TEST(LeaseTest, StartsHeldAndRemembersWhyItWasLost) {
+  Lease lease(3, milliseconds(20));
+  EXPECT_EQ(lease.trial_id(), 3);
+  EXPECT_EQ(lease.interval(), milliseconds(20));
+  EXPECT_FALSE(lease.lost());
+  EXPECT_FALSE(lease.released());
+  lease.MarkLost("trial 0 was reaped");
+  EXPECT_TRUE(lease.lost());
+  EXPECT_EQ(lease.lost_reason(), "trial 0 was reaped");
+  lease.Release();
+  EXPECT_TRUE(lease.released());
+}
+
+TEST(HeartbeatsTest, FirstBeatWaitsOneInterval) {
+  FakeServer server;
+  Heartbeats heartbeats(server.Send());
+  const auto started = steady_clock::now();
+  auto lease = heartbeats.Start(1, milliseconds(30));
+  ASSERT_TRUE(WaitFor([&] { return server.Beats(1) >= 1; }));
+  // Ask counts as the first beat, so the thread must not send at once.
+  EXPECT_GE(server.FirstBeat(1) - started, milliseconds(30));
+}
+
+TEST(HeartbeatsTest, BeatsEveryLeaseWithItsOwnTrialId) {
+  FakeServer server;
+  Heartbeats heartbeats(server.Send());
+  auto a = heartbeats.Start(11, kInterval);
+  auto b = heartbeats.Start(12, kInterval);
+  EXPECT_TRUE(WaitFor([&] { return server.Beats(11) >= 3 && server.Beats(12) >= 3; }));
+  EXPECT_EQ(server.Beats(13), 0);
+}
+
+TEST(HeartbeatsTest, ReleasedLeaseStopsWhileOthersContinue) {
+  FakeServer server;
+  Heartbeats heartbeats(server.Send());
+  auto told = heartbeats.Start(1, kInterval);
+  auto running = heartbeats.Start(2, kInterval);
+  ASSERT_TRUE(WaitFor([&] { return server.Beats(1) >= 1; }));
+  told->Release();
+  // A beat already in flight when Release ran may still land; wait it out.
+  std::this_thread::sleep_for(2 * kInterval);
+  const int told_beats = server.Beats(1);
+  const int running_beats = server.Beats(2);
+  std::this_thread::sleep_for(kQuietPeriod);
+  EXPECT_EQ(server.Beats(1), told_beats);
+  EXPECT_GT(server.Beats(2), running_beats);
+}
+
+TEST(HeartbeatsTest, DroppedLeaseStops) {
+  FakeServer server;
+  Heartbeats heartbeats(server.Send());
+  auto lease = heartbeats.Start(5, kInterval);
+  ASSERT_TRUE(WaitFor([&] { return server.Beats(5) >= 1; }));
+  // A Trial destroyed without Tell drops its lease: the server must be
+  // left to reap it.
+  lease.reset();
+  std::this_thread::sleep_for(2 * kInterval);
+  const int beats = server.Beats(5);
+  std::this_thread::sleep_for(kQuietPeriod);
+  EXPECT_EQ(server.Beats(5), beats);
+}
+
+class HeartbeatsRefusedTest : public ::testing::TestWithParam<grpc::StatusCode> {};
+
+TEST_P(HeartbeatsRefusedTest, RefusalMarksTheLeaseLostAndStopsBeating) {
+  FakeServer server(grpc::Status(GetParam(), "trial 4 (id 9) is FAIL: heartbeat lost"));
+  Heartbeats heartbeats(server.Send());
+  auto lease = heartbeats.Start(9, kInterval);
+  ASSERT_TRUE(WaitFor([&] { return lease->lost(); }));
+  EXPECT_EQ(lease->lost_reason(), "trial 4 (id 9) is FAIL: heartbeat lost");
+  std::this_thread::sleep_for(kQuietPeriod);
+  // Nothing is left to keep alive after the first refusal.
+  EXPECT_EQ(server.Beats(9), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(FinishedOrGone, HeartbeatsRefusedTest,
+                         ::testing::Values(grpc::StatusCode::FAILED_PRECONDITION,
+                                           grpc::StatusCode::NOT_FOUND));
+
+class HeartbeatsTransientTest : public ::testing::TestWithParam<grpc::StatusCode> {};
+
+TEST_P(HeartbeatsTransientTest, TransientFailureKeepsTheLeaseAndKeepsBeating) {
+  FakeServer server(grpc::Status(GetParam(), "server restarting"));
+  Heartbeats heartbeats(server.Send());
+  auto lease = heartbeats.Start(2, kInterval);
+  EXPECT_TRUE(WaitFor([&] { return server.Beats(2) >= 3; }));
+  EXPECT_FALSE(lease->lost());
+  EXPECT_EQ(lease->lost_reason(), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerOrNetwork, HeartbeatsTransientTest,
+                         ::testing::Values(grpc::StatusCode::UNAVAILABLE,
+                                           grpc::StatusCode::DEADLINE_EXCEEDED,
+                                           grpc::StatusCode::INTERNAL));
+
+TEST(HeartbeatsTest, DestructorStopsTheThreadPromptly) {
+  FakeServer server;
+  const auto started = steady_clock::now();
+  std::shared_ptr<Lease> lease;
+  {
+    Heartbeats heartbeats(server.Send());
+    lease = heartbeats.Start(1, std::chrono::hours(1));
+  }
+  // The thread waits for an hour-long interval; the destructor must wake it
+  // instead of waiting it out.
+  EXPECT_LT(steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(server.Beats(1), 0);
+}
+
+}  // namespace
+}  // namespace parzen::client
