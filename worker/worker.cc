@@ -20,10 +20,19 @@ double SecondsSince(Steady::time_point start) {
   return std::chrono::duration<double>(Steady::now() - start).count();
 }
 
+// Four significant digits: a log line per trial a person can read.
 std::string FormatParams(const std::map<std::string, ParamValue>& params) {
   std::string out;
   for (const auto& [name, value] : params) {
-    out += (out.empty() ? "" : " ") + name + "=" + FormatValue(value);
+    std::string text;
+    if (const double* d = std::get_if<double>(&value)) {
+      text = fmt::format("{:.4g}", *d);
+    } else if (const std::string* s = std::get_if<std::string>(&value)) {
+      text = *s;
+    } else {
+      text = FormatValue(value);
+    }
+    out += (out.empty() ? "" : " ") + name + "=" + text;
   }
   return out;
 }

@@ -206,6 +206,8 @@ int main(int argc, char** argv) {
 
   Flags f;
   CLI::App app{"parzen-worker: tunes the MNIST network on a Parzen study"};
+  // A repeated flag overrides the earlier one, so wrappers can append.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--server", f.server, "parzen-server address")->capture_default_str();
   app.add_option("--study", f.study, "study name; created if missing")->capture_default_str();
   app.add_option("--study-config", f.study_config,

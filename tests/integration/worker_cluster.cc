@@ -41,7 +41,7 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 }
 
 bool WorkerCluster::StartServer(const ServerLaunch& launch) {
-  std::ofstream(dir_.File("space.json")) << kSearchSpace;
+  WriteFile("space.json", kSearchSpace);
   auto server = ServerProcess::Start(dir_.File("study.db"), {"--reaper-period-ms", "100"}, launch);
   if (!server.ok()) {
     ADD_FAILURE() << "cannot start parzen-server: " << server.status();
@@ -66,6 +66,11 @@ ChildProcess& WorkerCluster::StartWorker(const std::string& id,
   auto& worker = workers_[id];
   worker = std::make_unique<ChildProcess>(args, dir_.File(id + ".log"));
   return *worker;
+}
+
+std::string WorkerCluster::WriteFile(const std::string& name, const std::string& contents) {
+  std::ofstream(dir_.File(name)) << contents;
+  return dir_.File(name);
 }
 
 std::vector<v1::Trial> WorkerCluster::Trials() {

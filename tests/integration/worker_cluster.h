@@ -38,6 +38,9 @@ class WorkerCluster {
   ChildProcess& StartWorker(const std::string& id, const std::vector<std::string>& study_flags,
                             const std::vector<std::string>& prefix = {});
 
+  // Writes `contents` to `name` in the cluster's directory; its path.
+  std::string WriteFile(const std::string& name, const std::string& contents);
+
   std::vector<v1::Trial> Trials();
   v1::Trial Trial(int64_t number);
   // The number of a RUNNING trial of `worker_id`, once there is one.

@@ -121,5 +121,52 @@ TEST(WorkerStudyTest, KilledWorkersTrialIsReapedAndRerunElsewhere) {
   EXPECT_EQ(Params(*retry), Params(reaped));
 }
 
+TEST(WorkerStudyTest, SigtermStopsWithinABatchTellsFailAndExitsZero) {
+  WorkerCluster cluster("sigterm");
+  ASSERT_TRUE(cluster.StartServer());
+  ChildProcess& worker = cluster.StartWorker("stopped", {"--pruner", "nop"});
+  const std::optional<int64_t> running = cluster.WaitForRunningTrial("stopped", seconds(60));
+  ASSERT_TRUE(running.has_value()) << cluster.Logs();
+  worker.Signal(SIGTERM);
+  // One batch is milliseconds here; the bound leaves room for a loaded CI
+  // machine and the Tell, not for another epoch (about 2 s).
+  const std::optional<int> code = worker.WaitFor(seconds(5));
+  ASSERT_TRUE(code.has_value()) << "the worker did not stop\n" << cluster.Logs();
+  EXPECT_EQ(*code, 0) << cluster.Logs();
+  const v1::Trial stopped = cluster.Trial(*running);
+  EXPECT_EQ(stopped.state(), v1::FAIL);
+  EXPECT_EQ(stopped.fail_reason(), "worker stopped by SIGTERM");
+  EXPECT_EQ(cluster.Trials().size(), 1u) << "no trial may start after the signal";
+}
+
+TEST(WorkerStudyTest, UnknownParameterInTheSpaceFailsBeforeAnyTrial) {
+  WorkerCluster cluster("bad-space");
+  ASSERT_TRUE(cluster.StartServer());
+  const std::string space = cluster.WriteFile(
+      "bad.json", R"({"lr": {"type": "float", "low": 0.001, "high": 0.1},
+                      "learning_rate_typo": {"type": "float", "low": 0.001, "high": 0.1}})");
+  ChildProcess& worker = cluster.StartWorker("w", {"--space", space});
+  const std::optional<int> code = worker.WaitFor(seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_NE(worker.Log().find("no parameter \"learning_rate_typo\""), std::string::npos)
+      << worker.Log();
+  EXPECT_TRUE(cluster.Trials().empty());
+}
+
+TEST(WorkerStudyTest, ObjectiveMustMatchTheStudysDirection) {
+  WorkerCluster cluster("direction");
+  ASSERT_TRUE(cluster.StartServer());
+  // The first worker creates a minimizing study (val_loss); a worker that
+  // would report accuracy to it must refuse rather than prune the best.
+  ChildProcess& worker =
+      cluster.StartWorker("w", {"--objective", "val_accuracy", "--direction", "minimize"});
+  const std::optional<int> code = worker.WaitFor(seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_NE(worker.Log().find("does not maximize"), std::string::npos) << worker.Log();
+  EXPECT_TRUE(cluster.Trials().empty());
+}
+
 }  // namespace
 }  // namespace parzen::testing

@@ -554,7 +554,7 @@ TEST_F(ClientTest, SuggestOfAParameterFromAsksSearchSpaceNeedsNoRpc) {
 
   // The strict mock fails the test if either reaches the server.
   EXPECT_CALL(*stub_, Suggest(_, _, _)).Times(0);
-  ASSERT_OK_AND_ASSIGN(double value, trial.SuggestFloat("lr", 1e-4, 1e-1, {.log = true}));
+  ASSERT_OK_AND_ASSIGN(double value, trial.SuggestFloat("lr", 1e-4, 1e-1, {.log = true, .step = std::nullopt}));
   EXPECT_EQ(value, 0.01);
   ASSERT_OK_AND_ASSIGN(ParamValue choice, trial.SuggestCategorical(
                                               "optimizer", {std::string("adam"), std::string("sgd")}));
@@ -597,9 +597,9 @@ TEST_F(ClientTest, SuggestSendsTheNormalisedDistributionSoTheCacheMatches) {
         response->mutable_parameter()->set_internal_value(48);
         return grpc::Status::OK;
       }));
-  ASSERT_OK_AND_ASSIGN(int64_t batch, trial.SuggestInt("batch", 16, 100, {.step = 16}));
+  ASSERT_OK_AND_ASSIGN(int64_t batch, trial.SuggestInt("batch", 16, 100, {.log = false, .step = 16}));
   EXPECT_EQ(batch, 48);
-  ASSERT_OK_AND_ASSIGN(batch, trial.SuggestInt("batch", 16, 100, {.step = 16}));
+  ASSERT_OK_AND_ASSIGN(batch, trial.SuggestInt("batch", 16, 100, {.log = false, .step = 16}));
   EXPECT_EQ(batch, 48);
 }
 
