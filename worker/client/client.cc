@@ -95,8 +95,8 @@ absl::Status Client::DeleteStudy(const std::string& name) {
 std::shared_ptr<Lease> Client::StartHeartbeats(TrialId trial_id, double grace_seconds) {
   std::chrono::milliseconds interval = options_.heartbeat_interval;
   if (interval.count() <= 0) {
-    // No grace period: the server never reaps, nothing to keep alive, but
-    // the lease still tells the trial when the server refuses it.
+    // No grace period: the server never reaps, so there is nothing to keep
+    // alive; a refused report or tell still tells the caller.
     if (grace_seconds <= 0) return std::make_shared<Lease>(trial_id, interval);
     interval = std::chrono::milliseconds(static_cast<int64_t>(grace_seconds * 1000 / 4));
     interval = std::max(interval, std::chrono::milliseconds(50));

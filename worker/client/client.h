@@ -38,10 +38,10 @@ namespace parzen::client {
 struct ClientOptions {
   std::string address = "127.0.0.1:50051";
   // Recorded on every trial this client runs; empty: "<hostname>:<pid>".
-  std::string worker_id;
+  std::string worker_id{};
   // Deadline of each attempt of each call.
   std::chrono::milliseconds call_timeout{10'000};
-  RetryPolicy retry;
+  RetryPolicy retry{};
   // 0: a quarter of the study's heartbeat grace period.
   std::chrono::milliseconds heartbeat_interval{0};
 };

@@ -64,6 +64,9 @@ void Heartbeats::Run() {
     lock.unlock();
     const grpc::Status status = send_(lease->trial_id());
     lock.lock();
+    // A beat in flight while the trial was told gets FAILED_PRECONDITION
+    // too; that trial finished normally and is not lost.
+    if (lease->released()) continue;
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
         status.error_code() == grpc::StatusCode::NOT_FOUND) {
       lease->MarkLost(status.error_message());

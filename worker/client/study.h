@@ -21,10 +21,10 @@ namespace parzen::client {
 class Client;
 
 struct StudyOptions {
-  std::string name;
+  std::string name{};
   std::vector<Direction> directions{Direction::kMinimize};
-  v1::SamplerConfig sampler;  // unset: random
-  v1::PrunerConfig pruner;    // unset: median with Optuna's defaults
+  v1::SamplerConfig sampler{};  // unset: random
+  v1::PrunerConfig pruner{};    // unset: median with Optuna's defaults
   int64_t max_trials = 0;     // 0: unlimited
   double heartbeat_grace_seconds = 0;
   int64_t max_retries = 0;

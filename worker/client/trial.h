@@ -23,7 +23,7 @@ class Client;
 
 struct FloatOptions {
   bool log = false;
-  std::optional<double> step;
+  std::optional<double> step = std::nullopt;
 };
 
 struct IntOptions {

@@ -1,5 +1,6 @@
 #include "worker/client/heartbeat.h"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -52,7 +53,7 @@ class FakeServer {
  private:
   const grpc::Status answer_;
   std::mutex mutex_;
-  std::map<TrialId, int> beats_;                           // guarded by mutex_
+  std::map<TrialId, int> beats_;                            // guarded by mutex_
   std::map<TrialId, steady_clock::time_point> first_beat_;  // guarded by mutex_
 };
 
@@ -99,13 +100,13 @@ TEST(HeartbeatsTest, ReleasedLeaseStopsWhileOthersContinue) {
   auto running = heartbeats.Start(2, kInterval);
   ASSERT_TRUE(WaitFor([&] { return server.Beats(1) >= 1; }));
   told->Release();
-  // A beat already in flight when Release ran may still land; wait it out.
-  std::this_thread::sleep_for(2 * kInterval);
   const int told_beats = server.Beats(1);
   const int running_beats = server.Beats(2);
-  std::this_thread::sleep_for(kQuietPeriod);
-  EXPECT_EQ(server.Beats(1), told_beats);
-  EXPECT_GT(server.Beats(2), running_beats);
+  // The other lease's beats measure the time passing, however loaded the
+  // machine is.
+  ASSERT_TRUE(WaitFor([&] { return server.Beats(2) >= running_beats + 5; }));
+  // One beat may have been in flight when Release ran; none may start after.
+  EXPECT_LE(server.Beats(1), told_beats + 1);
 }
 
 TEST(HeartbeatsTest, DroppedLeaseStops) {
@@ -116,10 +117,10 @@ TEST(HeartbeatsTest, DroppedLeaseStops) {
   // A Trial destroyed without Tell drops its lease: the server must be
   // left to reap it.
   lease.reset();
-  std::this_thread::sleep_for(2 * kInterval);
   const int beats = server.Beats(5);
   std::this_thread::sleep_for(kQuietPeriod);
-  EXPECT_EQ(server.Beats(5), beats);
+  // One beat may have been in flight when the lease went; none may start after.
+  EXPECT_LE(server.Beats(5), beats + 1);
 }
 
 class HeartbeatsRefusedTest : public ::testing::TestWithParam<grpc::StatusCode> {};
@@ -167,6 +168,30 @@ TEST(HeartbeatsTest, DestructorStopsTheThreadPromptly) {
   // instead of waiting it out.
   EXPECT_LT(steady_clock::now() - started, std::chrono::seconds(10));
   EXPECT_EQ(server.Beats(1), 0);
+}
+
+// Tell races a beat: the server refuses the beat because the trial just
+// finished. That trial was told, not lost.
+TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
+  std::mutex mutex;
+  std::shared_ptr<Lease> lease;  // guarded by mutex
+  std::atomic<int> beats{0};
+  Heartbeats heartbeats([&](TrialId) {
+    {
+      std::lock_guard lock(mutex);
+      lease->Release();  // the Tell lands while this beat is in flight
+    }
+    ++beats;
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "trial 0 is already COMPLETE");
+  });
+  {
+    std::lock_guard lock(mutex);
+    lease = heartbeats.Start(1, kInterval);
+  }
+  ASSERT_TRUE(WaitFor([&] { return beats.load() >= 1; }));
+  std::this_thread::sleep_for(kQuietPeriod);
+  EXPECT_FALSE(lease->lost());
+  EXPECT_EQ(beats.load(), 1);
 }
 
 }  // namespace

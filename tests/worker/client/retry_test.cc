@@ -39,8 +39,8 @@ TEST(IsRetryableTest, NeverMeansNever) {
 
 // min(max, initial * multiplier^(retry - 1)) in milliseconds, before jitter.
 double Ceiling(const RetryPolicy& policy, int retry) {
-  const double base = static_cast<double>(policy.initial_backoff.count()) *
-                      std::pow(policy.multiplier, retry - 1);
+  const double base =
+      static_cast<double>(policy.initial_backoff.count()) * std::pow(policy.multiplier, retry - 1);
   return std::min(base, static_cast<double>(policy.max_backoff.count()));
 }
 
