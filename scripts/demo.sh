@@ -51,7 +51,7 @@ for i in $(seq "$WORKERS"); do
   "$BUILD_DIR"/worker/parzen-worker --server "$SERVER" --study demo --max-trials "$TRIALS" \
     --pruner median:n_startup_trials=3 --heartbeat-grace 30 --epochs 2 \
     --train-size 5000 --val-size 2000 --threads 1 --data-dir data/mnist \
-    --worker-id "worker-$i" 2>&1 | sed -u "s/^/[worker-$i] /" &
+    --worker-id "worker-$i" &
   WORKER_PIDS+=($!)
   PIDS+=($!)
 done

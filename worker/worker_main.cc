@@ -263,8 +263,10 @@ int main(int argc, char** argv) {
   }
   if (f.threads > 0) omp_set_num_threads(f.threads);
 
+  if (f.worker_id.empty()) f.worker_id = parzen::client::DefaultWorkerId();
   spdlog::set_default_logger(spdlog::stderr_color_mt("parzen-worker"));
   spdlog::set_level(spdlog::level::from_str(f.log_level == "warning" ? "warn" : f.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // The worker id on every line: many workers' logs often end up together.
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + f.worker_id + "] %v");
   return Run(f, stop_signals);
 }

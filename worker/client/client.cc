@@ -10,15 +10,11 @@
 #include "common/proto_convert.h"
 
 namespace parzen::client {
-namespace {
-
 std::string DefaultWorkerId() {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
   return std::string(host[0] ? host : "worker") + ":" + std::to_string(getpid());
 }
-
-}  // namespace
 
 bool IsBudgetReached(const absl::Status& status) {
   return status.code() == absl::StatusCode::kOutOfRange;

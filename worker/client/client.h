@@ -49,6 +49,9 @@ struct ClientOptions {
 // True for Ask's "study budget reached" answer: the study is done, not broken.
 bool IsBudgetReached(const absl::Status& status);
 
+// "<hostname>:<pid>": the worker id a Client uses when none is given.
+std::string DefaultWorkerId();
+
 // Thread-safe. Must outlive the Studies and Trials it hands out.
 class Client {
  public:
