@@ -13,10 +13,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/logging.h"
 #include "server/core/reaper.h"
 #include "server/core/study_manager.h"
 #include "server/service/study_service_impl.h"
@@ -106,13 +106,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Block the stop signals before any thread starts, so every thread
-  // inherits the mask and only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = parzen::BlockStopSignals();
 
   Flags flags;
   CLI::App app{"parzen-server: the Parzen study server"};
@@ -122,8 +116,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warning, error, critical")
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical",
-                             "off"}));
+      ->check(CLI::IsMember(parzen::LogLevelNames()));
   app.add_option("--port-file", flags.port_file, "write the bound port to this file");
   app.add_option("--reaper-period-ms", flags.reaper_period_ms,
                  "how often to look for lost heartbeats")
@@ -135,9 +128,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   CLI11_PARSE(app, argc, argv);
 
-  auto logger = spdlog::stderr_color_mt("parzen");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(flags.log_level == "warning" ? "warn" : flags.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  parzen::SetUpLogging("parzen", flags.log_level);
   return Run(flags, stop_signals);
 }

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
 #include "common/search_space.h"
 #include "worker/client/client.h"
 #include "worker/client/study_config.h"
@@ -196,13 +196,9 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Blocked before any thread starts, so only the watcher's sigtimedwait
-  // sees them and training stops at a batch boundary, not mid-RPC.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Only the watcher's sigtimedwait sees them, so training stops at a batch
+  // boundary, not mid-RPC.
+  const sigset_t stop_signals = parzen::BlockStopSignals();
 
   Flags f;
   CLI::App app{"parzen-worker: tunes the MNIST network on a Parzen study"};
@@ -253,8 +249,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
-                             "off"}))
+      ->check(CLI::IsMember(parzen::LogLevelNames()))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (f.print_space) {
@@ -264,9 +259,7 @@ int main(int argc, char** argv) {
   if (f.threads > 0) omp_set_num_threads(f.threads);
 
   if (f.worker_id.empty()) f.worker_id = parzen::client::DefaultWorkerId();
-  spdlog::set_default_logger(spdlog::stderr_color_mt("parzen-worker"));
-  spdlog::set_level(spdlog::level::from_str(f.log_level == "warning" ? "warn" : f.log_level));
   // The worker id on every line: many workers' logs often end up together.
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + f.worker_id + "] %v");
+  parzen::SetUpLogging("parzen-worker", f.log_level, f.worker_id);
   return Run(f, stop_signals);
 }

@@ -31,15 +31,6 @@ std::string MnistDir() {
   return std::string(PARZEN_SOURCE_DIR) + "/data/mnist";
 }
 
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 bool WorkerCluster::StartServer(const ServerLaunch& launch) {
   WriteFile("space.json", kSearchSpace);
   auto server = ServerProcess::Start(dir_.File("study.db"), {"--reaper-period-ms", "100"}, launch);

@@ -15,15 +15,13 @@
 #include "parzen/v1/study_service.grpc.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/wait.h"
 
 namespace parzen::testing {
 
 // The MNIST files: $PARZEN_MNIST_DIR, else data/mnist in the source tree
 // (scripts/test.sh fetches them there).
 std::string MnistDir();
-
-// Polls `done` every 50 ms until it holds or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 class WorkerCluster {
  public:

@@ -13,6 +13,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/wait.h"
+
 #include "common/proto_convert.h"
 #include "parzen/v1/study_service_mock.grpc.pb.h"
 #include "tests/testing/status_matchers.h"
@@ -38,15 +40,6 @@ using MockStub = StrictMock<v1::MockStudyServiceStub>;
 constexpr milliseconds kCallTimeout(2'000);
 constexpr TrialId kTrialId = 7;
 constexpr char kWorkerId[] = "worker-a:42";
-
-bool WaitFor(const std::function<bool()>& condition, milliseconds timeout = milliseconds(5'000)) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (!condition()) {
-    if (steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
-}
 
 grpc::Status Unavailable() { return {grpc::StatusCode::UNAVAILABLE, "connection refused"}; }
 grpc::Status DeadlineExceeded() { return {grpc::StatusCode::DEADLINE_EXCEEDED, "deadline"}; }
@@ -778,7 +771,7 @@ TEST_F(ClientHeartbeatTest, HeartbeatsCarryTrialIdWorkerIdAndADeadline) {
   EXPECT_CALL(*stub_, Tell(_, _, _)).WillOnce(AnswerTell(FinishedTrial(v1::COMPLETE, {1})));
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/60);
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
-  ASSERT_TRUE(WaitFor([&] { return beats_.count() >= 2; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats_.count() >= 2; }));
   for (const v1::HeartbeatRequest& request : beats_.requests()) {
     EXPECT_EQ(request.trial_id(), kTrialId);
     EXPECT_EQ(request.worker_id(), kWorkerId);
@@ -805,7 +798,7 @@ TEST_P(HeartbeatRefusedTest, RefusedHeartbeatMarksTheTrialLost) {
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/60);
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
 
-  ASSERT_TRUE(WaitFor([&] { return trial.lost(); }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return trial.lost(); }));
   EXPECT_EQ(trial.lost_reason(), reason);
   EXPECT_TRUE(trial.ShouldPrune());
   const absl::Status report = trial.Report(0.5, 1);
@@ -829,7 +822,7 @@ TEST_F(ClientHeartbeatTest, TransientHeartbeatFailuresKeepTheTrial) {
   EXPECT_CALL(*stub_, Tell(_, _, _)).WillOnce(AnswerTell(FinishedTrial(v1::COMPLETE, {1})));
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/60);
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
-  EXPECT_TRUE(WaitFor([&] { return beats_.count() >= 3; }));
+  EXPECT_TRUE(::parzen::testing::WaitUntil([&] { return beats_.count() >= 3; }));
   EXPECT_FALSE(trial.lost());
   EXPECT_FALSE(trial.ShouldPrune());
   ASSERT_OK(trial.Report(0.5, 1));
@@ -841,7 +834,7 @@ TEST_F(ClientHeartbeatTest, HeartbeatsStopAfterTell) {
   EXPECT_CALL(*stub_, Tell(_, _, _)).WillOnce(AnswerTell(FinishedTrial(v1::COMPLETE, {1})));
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/60);
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
-  ASSERT_TRUE(WaitFor([&] { return beats_.count() >= 1; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats_.count() >= 1; }));
   ASSERT_OK(study.Tell(trial, 1));
   ExpectNoMoreHeartbeats();
 }
@@ -851,7 +844,7 @@ TEST_F(ClientHeartbeatTest, HeartbeatsStopWhenTheTrialIsDropped) {
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/60);
   {
     ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
-    ASSERT_TRUE(WaitFor([&] { return beats_.count() >= 1; }));
+    ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats_.count() >= 1; }));
   }
   // An abandoned trial must be left for the server to reap.
   ExpectNoMoreHeartbeats();
@@ -871,7 +864,7 @@ TEST_F(ClientHeartbeatTest, EachRunningTrialGetsItsOwnHeartbeats) {
     for (const v1::HeartbeatRequest& r : beats_.requests()) n += r.trial_id() == id;
     return n;
   };
-  EXPECT_TRUE(WaitFor([&] { return beats_for(kTrialId) >= 2 && beats_for(8) >= 2; }));
+  EXPECT_TRUE(::parzen::testing::WaitUntil([&] { return beats_for(kTrialId) >= 2 && beats_for(8) >= 2; }));
 }
 
 class DefaultHeartbeatIntervalTest : public ClientHeartbeatTest {
@@ -885,7 +878,7 @@ TEST_F(DefaultHeartbeatIntervalTest, IntervalFollowsTheGracePeriod) {
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/0.4);
   const auto asked = steady_clock::now();
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
-  ASSERT_TRUE(WaitFor([&] { return beats_.count() >= 2; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats_.count() >= 2; }));
   // Two intervals of 100 ms: a lower bound the heartbeat thread's timed
   // wait guarantees.
   EXPECT_GE(steady_clock::now() - asked, milliseconds(200));

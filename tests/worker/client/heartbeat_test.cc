@@ -9,22 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/wait.h"
+
 namespace parzen::client {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-// Polls `condition` until it holds or `timeout` passes: bounded, and no
-// slower than the machine under test.
-bool WaitFor(const std::function<bool()>& condition, milliseconds timeout = milliseconds(5'000)) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (!condition()) {
-    if (steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
-}
 
 // Stands in for the RPC: counts beats per trial and answers `answer`.
 // Declare it before the Heartbeats it serves, so the heartbeat thread is
@@ -79,7 +70,7 @@ TEST(HeartbeatsTest, FirstBeatWaitsOneInterval) {
   Heartbeats heartbeats(server.Send());
   const auto started = steady_clock::now();
   auto lease = heartbeats.Start(1, milliseconds(30));
-  ASSERT_TRUE(WaitFor([&] { return server.Beats(1) >= 1; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(1) >= 1; }));
   // Ask counts as the first beat, so the thread must not send at once.
   EXPECT_GE(server.FirstBeat(1) - started, milliseconds(30));
 }
@@ -89,7 +80,7 @@ TEST(HeartbeatsTest, BeatsEveryLeaseWithItsOwnTrialId) {
   Heartbeats heartbeats(server.Send());
   auto a = heartbeats.Start(11, kInterval);
   auto b = heartbeats.Start(12, kInterval);
-  EXPECT_TRUE(WaitFor([&] { return server.Beats(11) >= 3 && server.Beats(12) >= 3; }));
+  EXPECT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(11) >= 3 && server.Beats(12) >= 3; }));
   EXPECT_EQ(server.Beats(13), 0);
 }
 
@@ -98,13 +89,13 @@ TEST(HeartbeatsTest, ReleasedLeaseStopsWhileOthersContinue) {
   Heartbeats heartbeats(server.Send());
   auto told = heartbeats.Start(1, kInterval);
   auto running = heartbeats.Start(2, kInterval);
-  ASSERT_TRUE(WaitFor([&] { return server.Beats(1) >= 1; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(1) >= 1; }));
   told->Release();
   const int told_beats = server.Beats(1);
   const int running_beats = server.Beats(2);
   // The other lease's beats measure the time passing, however loaded the
   // machine is.
-  ASSERT_TRUE(WaitFor([&] { return server.Beats(2) >= running_beats + 5; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(2) >= running_beats + 5; }));
   // One beat may have been in flight when Release ran; none may start after.
   EXPECT_LE(server.Beats(1), told_beats + 1);
 }
@@ -113,7 +104,7 @@ TEST(HeartbeatsTest, DroppedLeaseStops) {
   FakeServer server;
   Heartbeats heartbeats(server.Send());
   auto lease = heartbeats.Start(5, kInterval);
-  ASSERT_TRUE(WaitFor([&] { return server.Beats(5) >= 1; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(5) >= 1; }));
   // A Trial destroyed without Tell drops its lease: the server must be
   // left to reap it.
   lease.reset();
@@ -129,7 +120,7 @@ TEST_P(HeartbeatsRefusedTest, RefusalMarksTheLeaseLostAndStopsBeating) {
   FakeServer server(grpc::Status(GetParam(), "trial 4 (id 9) is FAIL: heartbeat lost"));
   Heartbeats heartbeats(server.Send());
   auto lease = heartbeats.Start(9, kInterval);
-  ASSERT_TRUE(WaitFor([&] { return lease->lost(); }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return lease->lost(); }));
   EXPECT_EQ(lease->lost_reason(), "trial 4 (id 9) is FAIL: heartbeat lost");
   std::this_thread::sleep_for(kQuietPeriod);
   // Nothing is left to keep alive after the first refusal.
@@ -146,7 +137,7 @@ TEST_P(HeartbeatsTransientTest, TransientFailureKeepsTheLeaseAndKeepsBeating) {
   FakeServer server(grpc::Status(GetParam(), "server restarting"));
   Heartbeats heartbeats(server.Send());
   auto lease = heartbeats.Start(2, kInterval);
-  EXPECT_TRUE(WaitFor([&] { return server.Beats(2) >= 3; }));
+  EXPECT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(2) >= 3; }));
   EXPECT_FALSE(lease->lost());
   EXPECT_EQ(lease->lost_reason(), "");
 }
@@ -188,7 +179,7 @@ TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
     std::lock_guard lock(mutex);
     lease = heartbeats.Start(1, kInterval);
   }
-  ASSERT_TRUE(WaitFor([&] { return beats.load() >= 1; }));
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats.load() >= 1; }));
   std::this_thread::sleep_for(kQuietPeriod);
   EXPECT_FALSE(lease->lost());
   EXPECT_EQ(beats.load(), 1);
