@@ -169,5 +169,29 @@ TEST(WorkerStudyTest, ObjectiveMustMatchTheStudysDirection) {
   EXPECT_TRUE(cluster.Trials().empty());
 }
 
+TEST(WorkerStudyTest, ReportsEveryNBatchesWithTheBatchCountAsStep) {
+  WorkerCluster cluster("report-every");
+  ASSERT_TRUE(cluster.StartServer());
+  // 1,000 images in batches of 50: 20 batches an epoch, a report every 5.
+  const std::string space = cluster.WriteFile(
+      "fixed-batch.json", R"({"lr": {"type": "float", "low": 0.01, "high": 0.05},
+                              "batch_size": {"type": "categorical", "choices": [50]}})");
+  ChildProcess& worker =
+      cluster.StartWorker("w", {"--space", space, "--train-size", "1000", "--report-every", "5",
+                                "--pruner", "nop", "--max-trials", "1"});
+  const std::optional<int> code = worker.WaitFor(seconds(120));
+  ASSERT_TRUE(code.has_value()) << cluster.Logs();
+  ASSERT_EQ(*code, 0) << cluster.Logs();
+  const std::vector<v1::Trial> trials = cluster.Trials();
+  ASSERT_EQ(trials.size(), 1u);
+  const v1::Trial& t = trials[0];
+  ASSERT_EQ(t.state(), v1::COMPLETE) << cluster.Logs();
+  std::vector<int64_t> steps;
+  for (const v1::IntermediateValue& iv : t.intermediate_values()) steps.push_back(iv.step());
+  EXPECT_EQ(steps, (std::vector<int64_t>{5, 10, 15, 20, 25, 30, 35, 40}));
+  // The last report point is the end of training: the told value is its loss.
+  EXPECT_EQ(t.values(0), t.intermediate_values(7).value());
+}
+
 }  // namespace
 }  // namespace parzen::testing
