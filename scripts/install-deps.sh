@@ -12,7 +12,8 @@ PACKAGES=(
   libabsl-dev
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev
-  libdnnl-dev zlib1g-dev
+  # oneDNN's CMake config looks for OpenCL (only a Recommends of libdnnl-dev).
+  libdnnl-dev ocl-icd-opencl-dev zlib1g-dev
   python3 python3-optuna
   iproute2
 )
