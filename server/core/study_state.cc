@@ -564,7 +564,8 @@ Storage::Ticket StudyState::ReapExpired() {
     }
     for (const auto& [name, value] : t.fixed_params) retry.fixed_params.emplace(name, value);
     retry.user_attrs = t.user_attrs;
-    retry.retry_of = t.number;
+    // The original trial, however many retries deep (Optuna's failed_trial).
+    retry.retry_of = t.retry_of.value_or(t.number);
     retry.retry_count = t.retry_count + 1;
     trials_.push_back(retry);
     ++counts_[TrialState::kWaiting];

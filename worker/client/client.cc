@@ -22,8 +22,8 @@ bool IsBudgetReached(const absl::Status& status) {
 
 std::unique_ptr<Client> Client::Connect(ClientOptions options) {
   grpc::ChannelArguments args;
-  // Notice a dead server or a cut link between calls, not only on the next
-  // call's deadline.
+  // Pings while a call is in flight, so a dead server or a cut link fails a
+  // long call before its deadline.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   auto channel =
@@ -35,7 +35,9 @@ Client::Client(std::shared_ptr<v1::StudyService::StubInterface> stub, ClientOpti
     : stub_(std::move(stub)),
       options_(std::move(options)),
       rng_(std::random_device{}()),
-      heartbeats_([this](TrialId id) { return SendHeartbeat(id); }) {
+      heartbeats_([this](TrialId id, std::chrono::milliseconds interval) {
+        return SendHeartbeat(id, interval);
+      }) {
   if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
   options_.retry.max_attempts = std::max(1, options_.retry.max_attempts);
 }
@@ -100,14 +102,16 @@ std::shared_ptr<Lease> Client::StartHeartbeats(TrialId trial_id, double grace_se
   return heartbeats_.Start(trial_id, interval);
 }
 
-grpc::Status Client::SendHeartbeat(TrialId trial_id) {
+grpc::Status Client::SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval) {
   v1::HeartbeatRequest request;
   request.set_trial_id(trial_id);
   request.set_worker_id(options_.worker_id);
   v1::HeartbeatResponse response;
   grpc::ClientContext context;
-  // One attempt: the next beat is the retry.
-  context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+  // One attempt, no longer than the interval: the next beat is the retry,
+  // and a beat stuck for long would hold up the others past the grace.
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::min(options_.call_timeout, interval));
   return stub_->Heartbeat(&context, request, &response);
 }
 

@@ -80,13 +80,13 @@ class Client {
                     grpc::Status (v1::StudyService::StubInterface::*rpc)(grpc::ClientContext*,
                                                                           const Request&,
                                                                           Response*),
-                    const Request& request, Response* response);
+                    const Request& request, Response* response, const CallLimits& limits = {});
 
   std::shared_ptr<Lease> StartHeartbeats(TrialId trial_id, double grace_seconds);
 
  private:
   std::chrono::milliseconds NextBackoff(int retry);
-  grpc::Status SendHeartbeat(TrialId trial_id);
+  grpc::Status SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval);
 
   const std::shared_ptr<v1::StudyService::StubInterface> stub_;
   ClientOptions options_;
@@ -100,27 +100,40 @@ template <typename Request, typename Response>
 absl::Status Client::Call(std::string_view method, Idempotency idempotency,
                           grpc::Status (v1::StudyService::StubInterface::*rpc)(
                               grpc::ClientContext*, const Request&, Response*),
-                          const Request& request, Response* response) {
+                          const Request& request, Response* response,
+                          const CallLimits& limits) {
+  const int max_attempts = limits.max_attempts > 0 ? limits.max_attempts
+                                                   : options_.retry.max_attempts;
+  const auto timeout = limits.timeout.count() > 0 ? limits.timeout : options_.call_timeout;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
     status = ((*stub_).*rpc)(&context, request, response);
     if (status.ok()) return absl::OkStatus();
-    if (!IsRetryable(status.error_code(), idempotency) ||
-        attempt >= options_.retry.max_attempts) {
-      break;
-    }
+    if (!IsRetryable(status.error_code(), idempotency) || attempt >= max_attempts) break;
     const auto pause = NextBackoff(attempt);
-    spdlog::debug("{} failed ({}), retry {} in {} ms", method, status.error_message(), attempt,
-                  pause.count());
+    // The first retry is worth a line: a worker gone quiet for a minute
+    // should say it is waiting for the server.
+    if (attempt == 1) {
+      spdlog::warn("{} to {} failed ({}); retrying up to {} times", method, options_.address,
+                   status.error_message(), max_attempts - 1);
+    } else {
+      spdlog::debug("{} failed ({}), retry {} in {} ms", method, status.error_message(), attempt,
+                    pause.count());
+    }
     std::this_thread::sleep_for(pause);
   }
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   if (IsRetryable(status.error_code(), idempotency)) {
     return absl::Status(code, std::string(method) + ": no answer from the server after " +
-                                  std::to_string(options_.retry.max_attempts) +
+                                  std::to_string(max_attempts) +
                                   " attempts: " + status.error_message());
+  }
+  // The server's own errors say what is wrong; a transport error alone
+  // ("Deadline Exceeded") needs the call it ended.
+  if (code == absl::StatusCode::kDeadlineExceeded || code == absl::StatusCode::kUnavailable) {
+    return absl::Status(code, std::string(method) + ": " + status.error_message());
   }
   return absl::Status(code, status.error_message());
 }

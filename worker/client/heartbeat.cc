@@ -62,11 +62,11 @@ void Heartbeats::Run() {
     // The RPC may block for its deadline: never with the lock held, so
     // Start and the destructor stay prompt.
     lock.unlock();
-    const grpc::Status status = send_(lease->trial_id());
+    const grpc::Status status = send_(lease->trial_id(), lease->interval());
     lock.lock();
-    // A beat in flight while the trial was told gets FAILED_PRECONDITION
-    // too; that trial finished normally and is not lost.
-    if (lease->released()) continue;
+    // A beat that crossed the trial's Tell gets FAILED_PRECONDITION too;
+    // that trial finished normally and is not lost.
+    if (lease->released() || lease->telling()) continue;
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
         status.error_code() == grpc::StatusCode::NOT_FOUND) {
       lease->MarkLost(status.error_message());

@@ -38,19 +38,26 @@ class Lease {
   void Release() { released_.store(true, std::memory_order_release); }
   bool released() const { return released_.load(std::memory_order_acquire); }
 
+  // While a Tell is on its way, a refused beat means the Tell got there
+  // first, not that the trial was lost: beats go on, refusals are ignored.
+  void SetTelling(bool telling) { telling_.store(telling, std::memory_order_release); }
+  bool telling() const { return telling_.load(std::memory_order_acquire); }
+
  private:
   const TrialId trial_id_;
   const std::chrono::milliseconds interval_;
   std::atomic<bool> lost_{false};
   std::atomic<bool> released_{false};
+  std::atomic<bool> telling_{false};
   mutable std::mutex mutex_;
   std::string lost_reason_;  // guarded by mutex_
 };
 
 class Heartbeats {
  public:
-  // Sends one heartbeat; called on the heartbeat thread.
-  using SendFn = std::function<grpc::Status(TrialId)>;
+  // Sends one heartbeat (trial, its lease's interval); called on the
+  // heartbeat thread.
+  using SendFn = std::function<grpc::Status(TrialId, std::chrono::milliseconds)>;
 
   explicit Heartbeats(SendFn send) : send_(std::move(send)) {}
   ~Heartbeats();

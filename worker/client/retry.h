@@ -31,6 +31,12 @@ struct RetryPolicy {
   double multiplier = 2.0;
 };
 
+// Tighter bounds for one call than the client's defaults; 0 keeps those.
+struct CallLimits {
+  int max_attempts = 0;
+  std::chrono::milliseconds timeout{0};
+};
+
 bool IsRetryable(grpc::StatusCode code, Idempotency idempotency);
 
 // Pause before retry number `retry` (1 for the first retry): exponential

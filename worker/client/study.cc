@@ -49,22 +49,29 @@ absl::StatusOr<TellResult> Study::TellPruned(Trial& trial) {
   return TellState(trial, TrialState::kPruned, {}, "");
 }
 
-absl::StatusOr<TellResult> Study::TellFail(Trial& trial, const std::string& reason) {
-  return TellState(trial, TrialState::kFail, {}, reason);
+absl::StatusOr<TellResult> Study::TellFail(Trial& trial, const std::string& reason,
+                                           const CallLimits& limits) {
+  return TellState(trial, TrialState::kFail, {}, reason, limits);
 }
 
 absl::StatusOr<TellResult> Study::TellState(Trial& trial, TrialState state,
                                             const std::vector<double>& values,
-                                            const std::string& fail_reason) {
+                                            const std::string& fail_reason,
+                                            const CallLimits& limits) {
   v1::TellRequest request;
   request.set_trial_id(trial.id());
   request.set_state(ToProto(state));
   for (double v : values) request.add_values(v);
   request.set_fail_reason(fail_reason);
   v1::TellResponse response;
+  if (trial.lease_) trial.lease_->SetTelling(true);
   // Safe to repeat after a lost reply: the server accepts an identical Tell.
-  PARZEN_RETURN_IF_ERROR(
-      client_->Call("Tell", Idempotency::kIdempotent, &Stub::Tell, request, &response));
+  const absl::Status told =
+      client_->Call("Tell", Idempotency::kIdempotent, &Stub::Tell, request, &response, limits);
+  if (!told.ok()) {
+    if (trial.lease_) trial.lease_->SetTelling(false);
+    return told;
+  }
   trial.Finish();
   PARZEN_ASSIGN_OR_RETURN(trial.trial_, FromProto(response.trial()));
   return TellResult{trial.trial_.state, response.message()};

@@ -14,6 +14,7 @@
 #include "common/trial.h"
 #include "common/types.h"
 #include "parzen/v1/study_service.pb.h"
+#include "worker/client/retry.h"
 #include "worker/client/trial.h"
 
 namespace parzen::client {
@@ -59,7 +60,9 @@ class Study {
   absl::StatusOr<TellResult> Tell(Trial& trial, double value);
   absl::StatusOr<TellResult> Tell(Trial& trial, const std::vector<double>& values);
   absl::StatusOr<TellResult> TellPruned(Trial& trial);
-  absl::StatusOr<TellResult> TellFail(Trial& trial, const std::string& reason);
+  // `limits`: e.g. a quick, best-effort FAIL on the way out of a process.
+  absl::StatusOr<TellResult> TellFail(Trial& trial, const std::string& reason,
+                                      const CallLimits& limits = {});
 
   // Optuna's enqueue_trial: the next Ask hands these parameters out first.
   absl::StatusOr<int64_t> Enqueue(const std::map<std::string, ParamValue>& params);
@@ -73,7 +76,8 @@ class Study {
  private:
   absl::StatusOr<TellResult> TellState(Trial& trial, TrialState state,
                                        const std::vector<double>& values,
-                                       const std::string& fail_reason);
+                                       const std::string& fail_reason,
+                                       const CallLimits& limits = {});
   absl::StatusOr<v1::GetStudyResponse> Get();
 
   Client* client_;

@@ -209,5 +209,19 @@ TEST(WatchQueueTest, SnapshotDoesNotCountAgainstTheLiveCapacity) {
   EXPECT_TRUE(queue.overflowed());
 }
 
+TEST_F(StudyManagerTest, EveryRetryRecordsTheOriginalTrial) {
+  StudyConfig c = Config("chain");
+  c.heartbeat_grace_seconds = 10;
+  c.max_retries = 3;
+  Create(c);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial original, Await(manager_->Ask("chain", {}, "w")));
+  for (int retry = 1; retry <= 3; ++retry) {
+    clock_.Advance(11'000'000);
+    manager_->ReapExpired();
+    ASSERT_OK_AND_ASSIGN(FrozenTrial next, Await(manager_->Ask("chain", {}, "w")));
+    EXPECT_EQ(next.retry_of, original.number) << "retry " << retry;
+  }
+}
+
 }  // namespace
 }  // namespace parzen

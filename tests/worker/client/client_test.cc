@@ -210,7 +210,7 @@ TEST_F(ClientTest, AskIsNotRetriedOnDeadlineExceeded) {
       .WillOnce(Return(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded")));
   absl::StatusOr<Trial> trial = study.Ask();
   EXPECT_EQ(trial.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(trial.status().message(), "Deadline Exceeded");
+  EXPECT_EQ(trial.status().message(), "Ask: Deadline Exceeded");
 }
 
 TEST_F(ClientTest, EnqueueIsNeverRetried) {

@@ -25,7 +25,7 @@ class FakeServer {
   explicit FakeServer(grpc::Status answer = grpc::Status::OK) : answer_(std::move(answer)) {}
 
   Heartbeats::SendFn Send() {
-    return [this](TrialId id) {
+    return [this](TrialId id, milliseconds) {
       std::lock_guard lock(mutex_);
       ++beats_[id];
       if (first_beat_.find(id) == first_beat_.end()) first_beat_[id] = steady_clock::now();
@@ -167,7 +167,7 @@ TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
   std::mutex mutex;
   std::shared_ptr<Lease> lease;  // guarded by mutex
   std::atomic<int> beats{0};
-  Heartbeats heartbeats([&](TrialId) {
+  Heartbeats heartbeats([&](TrialId, milliseconds) {
     {
       std::lock_guard lock(mutex);
       lease->Release();  // the Tell lands while this beat is in flight
@@ -183,6 +183,18 @@ TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
   std::this_thread::sleep_for(kQuietPeriod);
   EXPECT_FALSE(lease->lost());
   EXPECT_EQ(beats.load(), 1);
+}
+
+TEST(HeartbeatsTest, ARefusalWhileTellingDoesNotMarkTheTrialLost) {
+  FakeServer server(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "already COMPLETE"));
+  Heartbeats heartbeats(server.Send());
+  auto lease = heartbeats.Start(1, kInterval);
+  lease->SetTelling(true);
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(1) >= 3; }));
+  EXPECT_FALSE(lease->lost()) << "the Tell got there first; the trial is not lost";
+  // The Tell failed: refusals count again.
+  lease->SetTelling(false);
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return lease->lost(); }));
 }
 
 }  // namespace
