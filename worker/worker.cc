@@ -39,6 +39,17 @@ std::string FormatParams(const std::map<std::string, ParamValue>& params) {
 
 void ClearProgressLine() { std::fprintf(stderr, "\r%*s\r", 78, ""); }
 
+// Refused because the server no longer counts the trial as ours: reaped
+// after a lost heartbeat, finished elsewhere, or its study deleted.
+bool IsNoLongerOurs(const client::Trial& trial, const absl::Status& status) {
+  return trial.lost() || status.code() == absl::StatusCode::kFailedPrecondition ||
+         status.code() == absl::StatusCode::kNotFound;
+}
+
+// A FAIL told on the way out: two short attempts, not the minutes a normal
+// call may retry for.
+constexpr client::CallLimits kQuickTell{2, std::chrono::milliseconds(3000)};
+
 }  // namespace
 
 Worker::Worker(client::Study* study, const WorkerData* data, WorkerOptions options,
@@ -50,6 +61,7 @@ double Worker::Metric(double loss, double accuracy) const {
 }
 
 absl::StatusOr<WorkerExit> Worker::Run() {
+  int consecutive_failures = 0;
   while (true) {
     if (StopRequested()) return WorkerExit::kStopRequested;
     if (options_.max_trials > 0 && trials_run_ >= options_.max_trials) {
@@ -63,10 +75,23 @@ absl::StatusOr<WorkerExit> Worker::Run() {
       }
       continue;
     }
-    if (!trial.ok()) return trial.status();
+    if (!trial.ok()) {
+      // A stop during Ask's retries is still a stop, not a failure.
+      if (StopRequested()) return WorkerExit::kStopRequested;
+      return trial.status();
+    }
     ++trials_run_;
     PARZEN_ASSIGN_OR_RETURN(Outcome outcome, RunTrial(*trial));
     if (outcome == Outcome::kStopped) return WorkerExit::kStopRequested;
+    // Failed trials do not use up the budget: a failure that repeats on
+    // every trial (a broken machine, a bad flag) would otherwise fill the
+    // study with FAIL trials forever. Optuna's optimize stops too.
+    consecutive_failures = outcome == Outcome::kFailed ? consecutive_failures + 1 : 0;
+    if (consecutive_failures >= kMaxConsecutiveFailures) {
+      return absl::AbortedError(std::to_string(kMaxConsecutiveFailures) +
+                                " trials in a row failed to train (last: " + last_failure_ +
+                                "); stopping this worker");
+    }
   }
 }
 
@@ -76,12 +101,11 @@ absl::StatusOr<bool> Worker::WaitForRetries() {
   bool announced = false;
   while (!StopRequested()) {
     PARZEN_ASSIGN_OR_RETURN(client::StudyCounts counts, study_->Counts());
-    if (counts.waiting > 0) return true;
-    if (counts.running == 0) {
-      // The budget may have been freed by a trial that failed meanwhile.
-      return study_->max_trials() == 0 ||
-             counts.complete + counts.pruned < study_->max_trials();
-    }
+    const int64_t used = counts.running + counts.complete + counts.pruned;
+    // A slot freed by a trial that failed meanwhile: ask again. (Waiting
+    // trials alone do not help: the budget is checked before the queue.)
+    if (study_->max_trials() == 0 || used < study_->max_trials()) return true;
+    if (counts.running == 0) return false;
     if (!announced) {
       spdlog::info("study budget reached; waiting for {} running trial(s) elsewhere in case one "
                    "is lost and retried",
@@ -95,6 +119,24 @@ absl::StatusOr<bool> Worker::WaitForRetries() {
   return false;
 }
 
+absl::StatusOr<Worker::Outcome> Worker::Settle(client::Trial& trial, const std::string& label,
+                                               const absl::Status& status) {
+  if (status.ok()) return Outcome::kComplete;
+  if (IsNoLongerOurs(trial, status)) {
+    spdlog::warn("{} is no longer ours ({}); dropping it", label,
+                 trial.lost() ? trial.lost_reason() : std::string(status.message()));
+    return Outcome::kLost;
+  }
+  // Most likely the server is unreachable; a quick FAIL on the way out says
+  // why if it is back, and the reaper covers the rest.
+  const auto told = study_->TellFail(trial, std::string(status.message()), kQuickTell);
+  if (!told.ok()) {
+    spdlog::warn("{}: could not tell FAIL ({}); the server will reap it", label,
+                 std::string(told.status().message()));
+  }
+  return status;
+}
+
 absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
   const auto start = Steady::now();
   const std::map<std::string, ParamValue> params = trial.params();
@@ -106,9 +148,13 @@ absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
   absl::StatusOr<mnist::TrainConfig> config =
       mnist::ApplyHyperparameters(params, options_.base_config);
   if (!config.ok()) {
+    // Only enqueued values get here (the space was checked up front): this
+    // trial's fault, not the worker's.
     spdlog::warn("{} failed: {}", label, std::string(config.status().message()));
-    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, std::string(config.status().message())).status());
-    return Outcome::kFailed;
+    PARZEN_ASSIGN_OR_RETURN(
+        Outcome o, Settle(trial, label,
+                          study_->TellFail(trial, std::string(config.status().message())).status()));
+    return o == Outcome::kLost ? o : Outcome::kRejected;
   }
   // A retry re-runs its original's seed, so a re-run reproduces it.
   config->seed = options_.seed * 1'000'003 + static_cast<uint64_t>(
@@ -129,6 +175,7 @@ absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
     return !pruned;
   };
   auto on_epoch = [&](const mnist::EpochMetrics& m) {
+    if (StopRequested()) return false;
     if (options_.report_every_batches > 0) return true;
     return report(m.epoch - 1, mnist::Evaluation{m.validation_loss, m.validation_accuracy, 0});
   };
@@ -158,57 +205,72 @@ absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
                                            : sig == SIGINT ? "SIGINT"
                                                            : "signal " + std::to_string(sig));
     spdlog::info("{} stopped: {}; telling FAIL", label, reason);
-    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, reason).status());
+    // Quick and best effort: the process is on its way out, and a trial we
+    // cannot tell is reaped by the server anyway.
+    const auto told = study_->TellFail(trial, reason, kQuickTell);
+    if (!told.ok()) {
+      spdlog::warn("{}: could not tell FAIL ({}); the server will reap it", label,
+                   std::string(told.status().message()));
+    }
     return Outcome::kStopped;
   }
-  if (trial.lost() || report_error.code() == absl::StatusCode::kFailedPrecondition) {
-    spdlog::warn("{} is no longer ours ({}); dropping it",
-                 label, trial.lost() ? trial.lost_reason() : std::string(report_error.message()));
-    return Outcome::kLost;
+  if (!report_error.ok() || trial.lost()) {
+    return Settle(trial, label,
+                  report_error.ok() ? absl::FailedPreconditionError("lost") : report_error);
   }
-  PARZEN_RETURN_IF_ERROR(report_error);
   if (!result.ok()) {
-    spdlog::warn("{} failed: {}", label, std::string(result.status().message()));
-    PARZEN_RETURN_IF_ERROR(study_->TellFail(trial, std::string(result.status().message())).status());
-    return Outcome::kFailed;
+    last_failure_ = std::string(result.status().message());
+    spdlog::warn("{} failed: {}", label, last_failure_);
+    PARZEN_ASSIGN_OR_RETURN(Outcome o,
+                            Settle(trial, label, study_->TellFail(trial, last_failure_).status()));
+    return o == Outcome::kLost ? o : Outcome::kFailed;
   }
-  auto set_attr = [&trial](const std::string& key, const ParamValue& value) {
-    return trial.SetUserAttr(key, value);
-  };
-  double images_per_s = 0;
-  if (!result->epochs.empty()) {
-    // A pruned trial keeps the metrics it was judged on, maybe mid-epoch.
-    const mnist::EpochMetrics& last = result->epochs.back();
-    if (!pruned) {
-      last_loss = last.validation_loss;
-      last_accuracy = last.validation_accuracy;
+
+  // From here on the trial may be reaped at any call; Settle drops it then.
+  Outcome outcome = Outcome::kComplete;
+  const absl::Status finished = [&]() -> absl::Status {
+    auto set_attr = [&trial](const std::string& key, const ParamValue& value) {
+      return trial.SetUserAttr(key, value);
+    };
+    double images_per_s = 0;
+    if (!result->epochs.empty()) {
+      // A pruned trial keeps the metrics it was judged on, maybe mid-epoch.
+      const mnist::EpochMetrics& last = result->epochs.back();
+      if (!pruned) {
+        last_loss = last.validation_loss;
+        last_accuracy = last.validation_accuracy;
+      }
+      images_per_s = last.train_images_per_s;
+      PARZEN_RETURN_IF_ERROR(set_attr("images_per_s", images_per_s));
     }
-    images_per_s = last.train_images_per_s;
-    PARZEN_RETURN_IF_ERROR(set_attr("images_per_s", images_per_s));
-  }
-  PARZEN_RETURN_IF_ERROR(set_attr("val_loss", last_loss));
-  PARZEN_RETURN_IF_ERROR(set_attr("val_accuracy", last_accuracy));
-  PARZEN_RETURN_IF_ERROR(set_attr("train_seconds", seconds));
-  if (pruned) {
-    PARZEN_RETURN_IF_ERROR(study_->TellPruned(trial).status());
-    spdlog::info("{} pruned at step {}: {}={:.4f} after {:.1f} s", label,
-                 trial.snapshot().last_step().value_or(0),
-                 options_.objective == Objective::kValidationLoss ? "val_loss" : "val_accuracy",
-                 Metric(last_loss, last_accuracy), seconds);
-    return Outcome::kPruned;
-  }
-  const mnist::Evaluation test = mnist::Evaluate(*result->network, data_->test);
-  PARZEN_RETURN_IF_ERROR(set_attr("test_accuracy", test.accuracy));
-  PARZEN_ASSIGN_OR_RETURN(client::TellResult told,
-                          study_->Tell(trial, Metric(last_loss, last_accuracy)));
-  if (told.state != TrialState::kComplete) {
-    spdlog::warn("{} stored as {}: {}", label, TrialStateName(told.state), told.message);
-    return Outcome::kFailed;
-  }
-  spdlog::info("{} complete: val_loss={:.4f} val_accuracy={:.4f} test_accuracy={:.4f} in {:.1f} s "
-               "({:.0f} images/s)",
-               label, last_loss, last_accuracy, test.accuracy, seconds, images_per_s);
-  return Outcome::kComplete;
+    PARZEN_RETURN_IF_ERROR(set_attr("val_loss", last_loss));
+    PARZEN_RETURN_IF_ERROR(set_attr("val_accuracy", last_accuracy));
+    PARZEN_RETURN_IF_ERROR(set_attr("train_seconds", seconds));
+    if (pruned) {
+      PARZEN_RETURN_IF_ERROR(study_->TellPruned(trial).status());
+      spdlog::info("{} pruned at step {}: {}={:.4f} after {:.1f} s", label,
+                   trial.snapshot().last_step().value_or(0),
+                   options_.objective == Objective::kValidationLoss ? "val_loss" : "val_accuracy",
+                   Metric(last_loss, last_accuracy), seconds);
+      outcome = Outcome::kPruned;
+      return absl::OkStatus();
+    }
+    const mnist::Evaluation test = mnist::Evaluate(*result->network, data_->test);
+    PARZEN_RETURN_IF_ERROR(set_attr("test_accuracy", test.accuracy));
+    PARZEN_ASSIGN_OR_RETURN(client::TellResult told,
+                            study_->Tell(trial, Metric(last_loss, last_accuracy)));
+    if (told.state != TrialState::kComplete) {
+      spdlog::warn("{} stored as {}: {}", label, TrialStateName(told.state), told.message);
+      outcome = Outcome::kRejected;
+      return absl::OkStatus();
+    }
+    spdlog::info("{} complete: val_loss={:.4f} val_accuracy={:.4f} test_accuracy={:.4f} in "
+                 "{:.1f} s ({:.0f} images/s)",
+                 label, last_loss, last_accuracy, test.accuracy, seconds, images_per_s);
+    return absl::OkStatus();
+  }();
+  if (!finished.ok()) return Settle(trial, label, finished);
+  return outcome;
 }
 
 }  // namespace parzen

@@ -58,8 +58,17 @@ class Worker {
   int64_t trials_run() const { return trials_run_; }
 
  private:
-  enum class Outcome { kComplete, kPruned, kFailed, kLost, kStopped };
+  // kFailed: training failed (counts towards kMaxConsecutiveFailures);
+  // kRejected: the trial's own parameters or value were unusable.
+  enum class Outcome { kComplete, kPruned, kFailed, kRejected, kLost, kStopped };
+  static constexpr int kMaxConsecutiveFailures = 3;
+
   absl::StatusOr<Outcome> RunTrial(client::Trial& trial);
+  // `status` of a call on `trial`: kLost when the server no longer counts
+  // the trial as ours (dropped, the loop goes on); other errors are
+  // returned after a quick FAIL; OK is kComplete.
+  absl::StatusOr<Outcome> Settle(client::Trial& trial, const std::string& label,
+                                 const absl::Status& status);
   // The study's budget is used up; waits while trials still run elsewhere
   // (one may be reaped and handed back for a retry). True when Ask may
   // succeed again.
@@ -73,6 +82,7 @@ class Worker {
 
   const std::atomic<int>* stop_signal_;
   int64_t trials_run_ = 0;
+  std::string last_failure_;
 };
 
 }  // namespace parzen

@@ -58,11 +58,15 @@ class SignalWatcher {
           const timespec tick{0, 100'000'000};
           while (!done_.load()) {
             const int sig = sigtimedwait(&signals, nullptr, &tick);
-            if (sig > 0 && signal_.load() == 0) {
-              signal_.store(sig);
-              spdlog::info("received {}; stopping within one batch",
-                           sig == SIGINT ? "SIGINT" : "SIGTERM");
+            if (sig <= 0) continue;
+            if (signal_.load() != 0) {
+              // A second signal: the user will not wait for the clean stop.
+              std::fprintf(stderr, "second stop signal; exiting now\n");
+              std::_Exit(128 + sig);
             }
+            signal_.store(sig);
+            spdlog::info("received {}; stopping within one batch (again to exit at once)",
+                         sig == SIGINT ? "SIGINT" : "SIGTERM");
           }
         }) {}
   ~SignalWatcher() {
@@ -76,6 +80,21 @@ class SignalWatcher {
   std::atomic<bool> done_{false};
   std::thread thread_;  // last: starts once the flags above exist
 };
+
+// Reporting loss to a maximizing study (or accuracy to a minimizing one)
+// would make the pruner stop the best trials.
+absl::Status CheckDirections(const std::vector<parzen::Direction>& directions,
+                             parzen::Objective objective, const std::string& objective_name,
+                             const std::string& where) {
+  const parzen::Direction wanted = objective == parzen::Objective::kValidationLoss
+                                       ? parzen::Direction::kMinimize
+                                       : parzen::Direction::kMaximize;
+  if (directions.size() == 1 && directions[0] == wanted) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      where + " does not " +
+      std::string(wanted == parzen::Direction::kMinimize ? "minimize" : "maximize") +
+      " one value, but --objective " + objective_name + " needs it to");
+}
 
 int Fail(int code, const absl::Status& status) {
   spdlog::error("{}", std::string(status.message()));
@@ -150,6 +169,18 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
 
   auto request = StudyRequest(f, options.objective);
   if (!request.ok()) return Fail(2, request.status());
+  // Checked before the study is created, so a wrong flag leaves no wrong
+  // study behind for the next worker.
+  std::vector<Direction> requested;
+  for (int d : request->directions()) {
+    requested.push_back(d == v1::MAXIMIZE ? Direction::kMaximize : Direction::kMinimize);
+  }
+  if (requested.empty()) requested.push_back(Direction::kMinimize);
+  if (auto s = CheckDirections(requested, options.objective, f.objective,
+                               f.study_config.empty() ? "--direction" : f.study_config);
+      !s.ok()) {
+    return Fail(2, s);
+  }
   auto data = LoadData(f);
   if (!data.ok()) return Fail(2, data.status());
 
@@ -160,16 +191,16 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
   auto client = client::Client::Connect(client_options);
   auto study = client->CreateStudy(*request);
   if (!study.ok()) return Fail(1, study.status());
-  // Reporting loss to a maximizing study (or accuracy to a minimizing one)
-  // would make the pruner stop the best trials.
-  const Direction wanted = options.objective == Objective::kValidationLoss ? Direction::kMinimize
-                                                                          : Direction::kMaximize;
-  if (study->directions().size() != 1 || study->directions()[0] != wanted) {
-    return Fail(2, absl::InvalidArgumentError(
-                       "study \"" + study->name() + "\" does not " +
-                       std::string(wanted == Direction::kMinimize ? "minimize" : "maximize") +
-                       " one value, but --objective " + f.objective + " needs it to"));
+  if (auto s = CheckDirections(study->directions(), options.objective, f.objective,
+                               "study \"" + study->name() + "\"");
+      !s.ok()) {
+    return Fail(2, s);
   }
+  spdlog::info("study \"{}\": max_trials {}, heartbeat grace {} s, max retries {}{}",
+               study->name(), study->max_trials(), study->heartbeat_grace_seconds(),
+               study->max_retries(),
+               study->heartbeat_grace_seconds() > 0 ? "" : " (no reaping: a lost worker's trial "
+                                                           "stays RUNNING)");
   spdlog::info("worker {} on study \"{}\" at {}: {} parameters, objective {}, {} epochs on {} "
                "images, {} threads, {}",
                client->worker_id(), study->name(), f.server, options.search_space.size(),
@@ -227,9 +258,15 @@ int main(int argc, char** argv) {
   app.add_flag("--print-space", f.print_space, "print the built-in search space and exit");
   app.add_option("--n-trials", f.n_trials, "this worker's budget (0: until the study's)")
       ->capture_default_str();
-  app.add_option("--epochs", f.epochs, "epochs per trial")->capture_default_str();
-  app.add_option("--train-size", f.train_size, "training images (of 60,000)")->capture_default_str();
-  app.add_option("--val-size", f.val_size, "validation images (of 60,000)")->capture_default_str();
+  app.add_option("--epochs", f.epochs, "epochs per trial")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--train-size", f.train_size, "training images (of 60,000)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--val-size", f.val_size, "validation images (of 60,000)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--threads", f.threads, "oneDNN threads (0: all cores)")->capture_default_str();
   app.add_option("--data-dir", f.data_dir, "directory with the four MNIST IDX files")
       ->capture_default_str();
@@ -238,7 +275,9 @@ int main(int argc, char** argv) {
                  "(maximize)")
       ->check(CLI::IsMember({"val_loss", "val_accuracy"}))
       ->capture_default_str();
-  app.add_option("--report-every", f.report_every, "epoch, or a number of batches")
+  app.add_option("--report-every", f.report_every,
+                 "epoch, or a number of batches (step = batches trained: when batch_size is "
+                 "tuned, trials at one step have seen different numbers of images)")
       ->capture_default_str();
   app.add_option("--seed", f.seed, "seed for the data split and every trial's training")
       ->capture_default_str();

@@ -35,6 +35,8 @@ class VirtualHosts {
   // False (and `error` set) where namespaces cannot be made: no root, no
   // CAP_NET_ADMIN, no iproute2.
   bool CreateBridge(std::string* error) {
+    // Left over from a run that was killed before its clean-up (same pid).
+    Sh("ip link del " + tag_ + "br");
     if (!Sh("ip link add " + tag_ + "br type bridge") ||
         !Sh("ip addr add " + std::string(kSubnet) + "254/24 dev " + tag_ + "br") ||
         !Sh("ip link set " + tag_ + "br up")) {
@@ -48,6 +50,8 @@ class VirtualHosts {
   bool AddHost(const std::string& host, int octet, std::string* error) {
     const std::string ns = Namespace(host), veth = tag_ + host, peer = tag_ + host + "p";
     hosts_.push_back(host);
+    Sh("ip link del " + veth);
+    Sh("ip netns del " + ns);
     const bool ok = Sh("ip netns add " + ns) &&
                     Sh("ip link add " + veth + " type veth peer name " + peer) &&
                     Sh("ip link set " + peer + " netns " + ns) &&
@@ -61,6 +65,7 @@ class VirtualHosts {
 
   // Pulls the host's cable: its end of the veth pair goes down.
   bool CutLink(const std::string& host) { return Sh("ip link set " + tag_ + host + " down"); }
+  bool RestoreLink(const std::string& host) { return Sh("ip link set " + tag_ + host + " up"); }
 
   std::vector<std::string> Exec(const std::string& host) const {
     return {"ip", "netns", "exec", Namespace(host)};
@@ -89,7 +94,7 @@ TEST(MultiHostTest, CutLinkGetsTheTrialReapedAndRerunOnTheOtherHost) {
   ASSERT_EQ(cluster.server_address().rfind(VirtualHosts::Address(1) + ":", 0), 0u);
   const std::vector<std::string> study = {"--max-trials", "6", "--pruner", "nop",
                                           "--heartbeat-grace", "2", "--max-retries", "1"};
-  cluster.StartWorker("host1", study, net.Exec("h1"));
+  ChildProcess& host1 = cluster.StartWorker("host1", study, net.Exec("h1"));
   ChildProcess& host2 = cluster.StartWorker("host2", study, net.Exec("h2"));
 
   const std::optional<int64_t> cut = cluster.WaitForRunningTrial("host1", seconds(60));
@@ -122,6 +127,21 @@ TEST(MultiHostTest, CutLinkGetsTheTrialReapedAndRerunOnTheOtherHost) {
   }
   EXPECT_EQ(finished, 6) << cluster.Logs();
   EXPECT_TRUE(rerun_on_host2) << "trial " << *cut << " was not re-run on host2\n" << cluster.Logs();
+  // The cable back in once host2 is done (else host1 might take the retry
+  // itself): host1's next call or beat is refused, and it drops the trial
+  // instead of telling it. Its retries back off up to 10 s.
+  ASSERT_TRUE(net.RestoreLink("h1"));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return host1.Log().find("trial " + std::to_string(*cut) + " is no longer ours") !=
+               std::string::npos;
+      },
+      seconds(90)))
+      << cluster.Logs();
+  const std::optional<int> host1_code = host1.WaitFor(seconds(60));
+  ASSERT_TRUE(host1_code.has_value()) << cluster.Logs();
+  EXPECT_EQ(*host1_code, 0) << cluster.Logs();
+  EXPECT_EQ(cluster.Trial(*cut).state(), v1::FAIL) << "a dropped trial is never told";
 }
 
 }  // namespace

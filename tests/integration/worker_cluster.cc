@@ -64,6 +64,19 @@ std::string WorkerCluster::WriteFile(const std::string& name, const std::string&
   return dir_.File(name);
 }
 
+bool WorkerCluster::StudyExists() {
+  v1::GetStudyRequest request;
+  request.set_name(study_);
+  v1::GetStudyResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const grpc::Status status = stub_->GetStudy(&context, request, &response);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+    ADD_FAILURE() << "GetStudy(" << study_ << "): " << status.error_message();
+  }
+  return status.ok();
+}
+
 std::vector<v1::Trial> WorkerCluster::Trials() {
   v1::ListTrialsRequest request;
   request.set_study(study_);
@@ -72,7 +85,13 @@ std::vector<v1::Trial> WorkerCluster::Trials() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   const grpc::Status status = stub_->ListTrials(&context, request, &response);
-  if (!status.ok()) return {};
+  if (!status.ok()) {
+    // Before the first worker creates the study there are simply no trials.
+    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
+      ADD_FAILURE() << "ListTrials(" << study_ << "): " << status.error_message();
+    }
+    return {};
+  }
   return {response.trials().begin(), response.trials().end()};
 }
 

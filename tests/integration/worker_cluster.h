@@ -39,6 +39,8 @@ class WorkerCluster {
   // Writes `contents` to `name` in the cluster's directory; its path.
   std::string WriteFile(const std::string& name, const std::string& contents);
 
+  bool StudyExists();
+  // In number order; empty while the study does not exist.
   std::vector<v1::Trial> Trials();
   v1::Trial Trial(int64_t number);
   // The number of a RUNNING trial of `worker_id`, once there is one.
@@ -46,6 +48,7 @@ class WorkerCluster {
                                              std::chrono::milliseconds timeout);
 
   ServerProcess& server() { return *server_; }
+  v1::StudyService::Stub& stub() { return *stub_; }
   const std::string& server_address() const { return server_->address(); }
   // Server and worker logs, for failure messages.
   std::string Logs() const;

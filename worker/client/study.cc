@@ -13,7 +13,8 @@ Study::Study(Client* client, const v1::Study& study)
     : client_(client),
       name_(study.name()),
       heartbeat_grace_seconds_(study.heartbeat_grace_seconds()),
-      max_trials_(study.max_trials()) {
+      max_trials_(study.max_trials()),
+      max_retries_(study.max_retries()) {
   for (int d : study.directions()) {
     directions_.push_back(d == v1::MAXIMIZE ? Direction::kMaximize : Direction::kMinimize);
   }

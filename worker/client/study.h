@@ -51,6 +51,7 @@ class Study {
   const std::vector<Direction>& directions() const { return directions_; }
   double heartbeat_grace_seconds() const { return heartbeat_grace_seconds_; }
   int64_t max_trials() const { return max_trials_; }
+  int64_t max_retries() const { return max_retries_; }
 
   // Starts a trial (an enqueued one first). With a search space, all its
   // parameters are sampled at once and available from Trial::params().
@@ -85,6 +86,7 @@ class Study {
   std::vector<Direction> directions_;
   double heartbeat_grace_seconds_ = 0;
   int64_t max_trials_ = 0;
+  int64_t max_retries_ = 0;
 };
 
 }  // namespace parzen::client
