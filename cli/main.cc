@@ -130,6 +130,8 @@ int ShowBest(parzen::client::Study& study) {
   for (const auto& p : t.params) {
     table.AddRow({"param", p.name, ParamText(parzen::ToExternal(p.distribution, p.internal_value))});
   }
+  // Enqueued values the trial never suggested still shaped it.
+  for (const auto& [name, value] : t.fixed_params) table.AddRow({"param", name, ParamText(value)});
   for (const auto& [key, json] : t.user_attrs) table.AddRow({"attr", key, AttrText(json)});
   std::fputs(table.ToString().c_str(), stdout);
   return 0;
