@@ -101,16 +101,10 @@ TEST(MultiHostTest, CutLinkGetsTheTrialReapedAndRerunOnTheOtherHost) {
   ASSERT_TRUE(cut.has_value()) << cluster.Logs();
   ASSERT_TRUE(net.CutLink("h1"));
 
-  v1::Trial reaped;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        reaped = cluster.Trial(*cut);
-        return reaped.state() != v1::RUNNING;
-      },
-      seconds(30)))
-      << cluster.Logs();
-  EXPECT_EQ(reaped.state(), v1::FAIL) << cluster.Logs();
-  EXPECT_EQ(reaped.fail_reason(), "heartbeat lost");
+  const std::optional<v1::Trial> reaped = cluster.WaitForFinished(*cut, seconds(30));
+  ASSERT_TRUE(reaped.has_value()) << cluster.Logs();
+  EXPECT_EQ(reaped->state(), v1::FAIL) << cluster.Logs();
+  EXPECT_EQ(reaped->fail_reason(), "heartbeat lost");
 
   const std::optional<int> code = host2.WaitFor(seconds(300));
   ASSERT_TRUE(code.has_value()) << cluster.Logs();

@@ -102,6 +102,20 @@ v1::Trial WorkerCluster::Trial(int64_t number) {
   return {};
 }
 
+std::optional<v1::Trial> WorkerCluster::WaitForFinished(int64_t number,
+                                                        std::chrono::milliseconds timeout) {
+  v1::Trial trial;
+  if (!WaitUntil(
+          [&] {
+            trial = Trial(number);
+            return trial.state() != v1::RUNNING;
+          },
+          timeout, std::chrono::milliseconds(50))) {
+    return std::nullopt;
+  }
+  return trial;
+}
+
 std::optional<int64_t> WorkerCluster::WaitForRunningTrial(const std::string& worker_id,
                                                           std::chrono::milliseconds timeout) {
   std::optional<int64_t> number;
@@ -112,7 +126,7 @@ std::optional<int64_t> WorkerCluster::WaitForRunningTrial(const std::string& wor
         }
         return number.has_value();
       },
-      timeout);
+      timeout, std::chrono::milliseconds(50));
   return number;
 }
 

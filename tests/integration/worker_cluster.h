@@ -43,6 +43,8 @@ class WorkerCluster {
   // In number order; empty while the study does not exist.
   std::vector<v1::Trial> Trials();
   v1::Trial Trial(int64_t number);
+  // Trial `number` once it is no longer RUNNING; nullopt after `timeout`.
+  std::optional<v1::Trial> WaitForFinished(int64_t number, std::chrono::milliseconds timeout);
   // The number of a RUNNING trial of `worker_id`, once there is one.
   std::optional<int64_t> WaitForRunningTrial(const std::string& worker_id,
                                              std::chrono::milliseconds timeout);

@@ -97,14 +97,9 @@ TEST(WorkerStudyTest, KilledWorkersTrialIsReapedAndRerunElsewhere) {
   const auto killed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(doomed.WaitFor(seconds(10)).has_value());
 
-  v1::Trial reaped;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        reaped = cluster.Trial(*killed);
-        return reaped.state() != v1::RUNNING;
-      },
-      seconds(30)))
-      << cluster.Logs();
+  const std::optional<v1::Trial> finished_trial = cluster.WaitForFinished(*killed, seconds(30));
+  ASSERT_TRUE(finished_trial.has_value()) << cluster.Logs();
+  const v1::Trial& reaped = *finished_trial;
   const double reaped_after =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   EXPECT_EQ(reaped.state(), v1::FAIL) << cluster.Logs();
