@@ -189,7 +189,12 @@ absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
                    static_cast<long long>(p.batch), static_cast<long long>(p.batches_per_epoch));
     }
     if (options_.report_every_batches > 0 && step % options_.report_every_batches == 0) {
-      return report(step, mnist::Evaluate(*p.network, data_->validation));
+      absl::StatusOr<mnist::Evaluation> v = mnist::Evaluate(*p.network, data_->validation);
+      if (!v.ok()) {
+        report_error = v.status();
+        return false;
+      }
+      return report(step, *v);
     }
     return true;
   };
@@ -255,7 +260,8 @@ absl::StatusOr<Worker::Outcome> Worker::RunTrial(client::Trial& trial) {
       outcome = Outcome::kPruned;
       return absl::OkStatus();
     }
-    const mnist::Evaluation test = mnist::Evaluate(*result->network, data_->test);
+    PARZEN_ASSIGN_OR_RETURN(const mnist::Evaluation test,
+                            mnist::Evaluate(*result->network, data_->test));
     PARZEN_RETURN_IF_ERROR(set_attr("test_accuracy", test.accuracy));
     PARZEN_ASSIGN_OR_RETURN(client::TellResult told,
                             study_->Tell(trial, Metric(last_loss, last_accuracy)));

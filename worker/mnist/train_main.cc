@@ -118,7 +118,9 @@ int main(int argc, char** argv) {
   };
   auto result = Train(config, split->train, split->validation, on_epoch, on_batch);
   if (!result.ok()) return Fail(result.status());
-  const Evaluation on_test = Evaluate(*result->network, test);
+  auto evaluated = Evaluate(*result->network, test);
+  if (!evaluated.ok()) return Fail(evaluated.status());
+  const Evaluation& on_test = *evaluated;
   const EpochMetrics& last = result->epochs.back();
   std::printf("result test_accuracy=%.4f val_accuracy=%.4f val_loss=%.4f images_per_s=%.0f\n",
               on_test.accuracy, last.validation_accuracy, last.validation_loss,

@@ -74,7 +74,7 @@ double SoftmaxCrossEntropy(const float* logits, const uint8_t* labels, int64_t r
   return loss;
 }
 
-Evaluation Evaluate(Network& network, const Dataset& data) {
+absl::StatusOr<Evaluation> Evaluate(Network& network, const Dataset& data) try {
   const int64_t batch = network.batch_size();
   std::vector<int64_t> order(data.count);
   std::iota(order.begin(), order.end(), 0);
@@ -96,6 +96,8 @@ Evaluation Evaluate(Network& network, const Dataset& data) {
     e.images_per_s = static_cast<double>(data.count) / std::max(Seconds(start), 1e-9);
   }
   return e;
+} catch (const dnnl::error& e) {
+  return absl::InternalError(std::string("oneDNN failed while evaluating: ") + e.what());
 }
 
 absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& train,
@@ -148,7 +150,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
       m.seconds = Seconds(start);
       m.train_loss = loss_sum / static_cast<double>(train.count);
       m.train_images_per_s = static_cast<double>(train.count) / std::max(m.seconds, 1e-9);
-      const Evaluation v = Evaluate(net, validation);
+      PARZEN_ASSIGN_OR_RETURN(const Evaluation v, Evaluate(net, validation));
       m.validation_loss = v.loss;
       m.validation_accuracy = v.accuracy;
       result.epochs.push_back(m);

@@ -68,8 +68,9 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
                                   const Dataset& validation, const EpochCallback& on_epoch,
                                   const BatchCallback& on_batch = {});
 
-// Mean NLL loss and accuracy of `network` on `data` (no dropout).
-Evaluation Evaluate(Network& network, const Dataset& data);
+// Mean NLL loss and accuracy of `network` on `data` (no dropout). Internal
+// when oneDNN fails (dnnl::error never escapes).
+absl::StatusOr<Evaluation> Evaluate(Network& network, const Dataset& data);
 
 // Log-softmax + NLL over `rows` logits rows of a batch: returns the summed
 // loss and writes d(mean loss)/d(logits) scaled by 1/`divisor` into `grad`
