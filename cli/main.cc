@@ -80,14 +80,25 @@ int ListStudies(parzen::client::Client& client) {
   return 0;
 }
 
-int ShowTrials(parzen::client::Study& study) {
+// Column choice for `trials`: empty shows every one the trials have.
+struct Columns {
+  std::vector<std::string> attrs;
+  std::vector<std::string> params;
+};
+
+int ShowTrials(parzen::client::Study& study, const Columns& columns) {
   auto trials = study.Trials();
   if (!trials.ok()) return Fail(trials.status());
-  std::set<std::string> param_names, attr_names;
-  for (const FrozenTrial& t : *trials) {
-    for (const auto& p : t.params) param_names.insert(p.name);
-    for (const auto& [name, value] : t.fixed_params) param_names.insert(name);
-    for (const auto& [key, json] : t.user_attrs) attr_names.insert(key);
+  std::vector<std::string> param_names = columns.params, attr_names = columns.attrs;
+  if (param_names.empty() || attr_names.empty()) {
+    std::set<std::string> params, attrs;
+    for (const FrozenTrial& t : *trials) {
+      for (const auto& p : t.params) params.insert(p.name);
+      for (const auto& [name, value] : t.fixed_params) params.insert(name);
+      for (const auto& [key, json] : t.user_attrs) attrs.insert(key);
+    }
+    if (param_names.empty()) param_names.assign(params.begin(), params.end());
+    if (attr_names.empty()) attr_names.assign(attrs.begin(), attrs.end());
   }
   std::vector<std::string> header = {"#", "state", "value", "seconds"};
   header.insert(header.end(), attr_names.begin(), attr_names.end());
@@ -154,6 +165,7 @@ int ShowStatus(parzen::client::Study& study) {
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1:50051";
   std::string study_name;
+  Columns columns;
   CLI::App app{"parzen: look at the studies on a parzen-server"};
   app.add_option("--server", server, "parzen-server address")->capture_default_str();
   app.require_subcommand(1);
@@ -165,6 +177,12 @@ int main(int argc, char** argv) {
                                                 "attributes and parameters"
                                               : "the best COMPLETE trial of a study");
     sub->add_option("study", study_name, "study name")->required();
+    if (std::string(name) == "trials") {
+      sub->add_option("--attrs", columns.attrs, "user attributes to show (default: all)")
+          ->delimiter(',');
+      sub->add_option("--params", columns.params, "parameters to show (default: all)")
+          ->delimiter(',');
+    }
   }
   CLI11_PARSE(app, argc, argv);
 
@@ -177,6 +195,6 @@ int main(int argc, char** argv) {
   auto study = client->LoadStudy(study_name);
   if (!study.ok()) return Fail(study.status());
   if (command == "status") return ShowStatus(*study);
-  if (command == "trials") return ShowTrials(*study);
+  if (command == "trials") return ShowTrials(*study, columns);
   return ShowBest(*study);
 }

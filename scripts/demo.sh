@@ -63,7 +63,8 @@ if [ "$status" -ne 0 ]; then
 fi
 
 echo
-"$BUILD_DIR"/cli/parzen --server "$SERVER" trials demo
+"$BUILD_DIR"/cli/parzen --server "$SERVER" trials demo --attrs val_accuracy,test_accuracy \
+  --params optimizer,lr,momentum,batch_size,fc_units
 echo
 "$BUILD_DIR"/cli/parzen --server "$SERVER" best demo
 cat <<MSG
@@ -73,5 +74,5 @@ have machines (each with all its cores):
   $BUILD_DIR/server/parzen-server --db studies.db --listen 0.0.0.0:50051
   $BUILD_DIR/worker/parzen-worker --server HOST:50051 --study mnist-full \\
       --max-trials 100 --epochs 10 --data-dir data/mnist
-  $BUILD_DIR/cli/parzen --server HOST:50051 trials mnist-full
+  $BUILD_DIR/cli/parzen --server HOST:50051 trials mnist-full   # every column
 MSG
