@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/table.h"
-#include "common/proto_convert.h"
 #include "worker/client/client.h"
 
 namespace {
@@ -51,31 +50,20 @@ int Fail(const absl::Status& s) {
 }
 
 int ListStudies(parzen::client::Client& client) {
-  parzen::v1::ListStudiesRequest request;
-  request.set_page_size(1000);
+  auto studies = client.ListStudies();
+  if (!studies.ok()) return Fail(studies.status());
   Table table({"study", "direction", "trials", "running", "complete", "pruned", "fail", "best"});
-  do {
-    parzen::v1::ListStudiesResponse response;
-    auto s = client.Call("ListStudies", parzen::client::Idempotency::kIdempotent,
-                         &parzen::v1::StudyService::StubInterface::ListStudies, request,
-                         &response);
-    if (!s.ok()) return Fail(s);
-    for (const auto& st : response.studies()) {
-      const auto& sum = st.summary();
-      std::string directions;
-      for (int d : st.study().directions()) {
-        directions += (directions.empty() ? "" : ",") +
-                      std::string(d == parzen::v1::MAXIMIZE ? "maximize" : "minimize");
-      }
-      table.AddRow({st.study().name(), directions, std::to_string(sum.n_trials()),
-                    std::to_string(sum.n_running()), std::to_string(sum.n_complete()),
-                    std::to_string(sum.n_pruned()), std::to_string(sum.n_fail()),
-                    sum.has_best_trial() && sum.best_trial().values_size() > 0
-                        ? Number(sum.best_trial().values(0))
-                        : ""});
+  for (const parzen::client::StudyListing& s : *studies) {
+    std::string directions;
+    for (parzen::Direction d : s.directions) {
+      directions += (directions.empty() ? "" : ",") +
+                    std::string(d == parzen::Direction::kMaximize ? "maximize" : "minimize");
     }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
+    const parzen::client::StudyCounts& c = s.counts;
+    table.AddRow({s.name, directions, std::to_string(c.trials), std::to_string(c.running),
+                  std::to_string(c.complete), std::to_string(c.pruned), std::to_string(c.fail),
+                  s.best_value ? Number(*s.best_value) : ""});
+  }
   std::fputs(table.ToString().c_str(), stdout);
   return 0;
 }

@@ -90,6 +90,35 @@ absl::Status Client::DeleteStudy(const std::string& name) {
               &v1::StudyService::StubInterface::DeleteStudy, request, &response);
 }
 
+absl::StatusOr<std::vector<StudyListing>> Client::ListStudies() {
+  v1::ListStudiesRequest request;
+  request.set_page_size(1000);
+  std::vector<StudyListing> studies;
+  do {
+    v1::ListStudiesResponse response;
+    PARZEN_RETURN_IF_ERROR(Call("ListStudies", Idempotency::kIdempotent,
+                                &v1::StudyService::StubInterface::ListStudies, request,
+                                &response));
+    for (const v1::GetStudyResponse& s : response.studies()) {
+      StudyListing listing;
+      listing.name = s.study().name();
+      for (int d : s.study().directions()) {
+        listing.directions.push_back(d == v1::MAXIMIZE ? Direction::kMaximize
+                                                       : Direction::kMinimize);
+      }
+      const v1::StudySummary& sum = s.summary();
+      listing.counts = {sum.n_trials(),  sum.n_running(), sum.n_waiting(),
+                        sum.n_complete(), sum.n_pruned(),  sum.n_fail()};
+      if (sum.has_best_trial() && sum.best_trial().values_size() > 0) {
+        listing.best_value = sum.best_trial().values(0);
+      }
+      studies.push_back(std::move(listing));
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return studies;
+}
+
 std::shared_ptr<Lease> Client::StartHeartbeats(TrialId trial_id, double grace_seconds) {
   std::chrono::milliseconds interval = options_.heartbeat_interval;
   if (interval.count() <= 0) {

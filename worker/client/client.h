@@ -69,6 +69,8 @@ class Client {
   absl::StatusOr<Study> CreateStudy(const v1::CreateStudyRequest& request);
   absl::StatusOr<Study> LoadStudy(const std::string& name);
   absl::Status DeleteStudy(const std::string& name);
+  // Every study on the server, by name.
+  absl::StatusOr<std::vector<StudyListing>> ListStudies();
 
   const ClientOptions& options() const { return options_; }
   const std::string& worker_id() const { return options_.worker_id; }

@@ -36,6 +36,14 @@ struct StudyCounts {
   int64_t trials = 0, running = 0, waiting = 0, complete = 0, pruned = 0, fail = 0;
 };
 
+// One line of a study listing.
+struct StudyListing {
+  std::string name;
+  std::vector<Direction> directions;
+  StudyCounts counts;
+  std::optional<double> best_value;  // first objective of the best COMPLETE trial
+};
+
 // What Tell stored: COMPLETE with NaN comes back as FAIL, with a message.
 struct TellResult {
   TrialState state = TrialState::kComplete;
