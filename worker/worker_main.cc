@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/logging.h"
+#include "common/proto_convert.h"
 #include "common/search_space.h"
 #include "worker/client/client.h"
 #include "worker/client/study_config.h"
@@ -173,7 +174,7 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
   // study behind for the next worker.
   std::vector<Direction> requested;
   for (int d : request->directions()) {
-    requested.push_back(d == v1::MAXIMIZE ? Direction::kMaximize : Direction::kMinimize);
+    requested.push_back(FromProto(static_cast<v1::Direction>(d)).value_or(Direction::kMinimize));
   }
   if (requested.empty()) requested.push_back(Direction::kMinimize);
   if (auto s = CheckDirections(requested, options.objective, f.objective,

@@ -18,18 +18,17 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return ss.str();
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& args, std::string log_path)
-    : log_path_(std::move(log_path)) {
+pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log_path) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  pid_ = fork();
-  if (pid_ == 0) {
+  const pid_t pid = fork();
+  if (pid == 0) {
     // The child must not keep the test's blocked-signal mask.
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (log >= 0) {
       dup2(log, STDOUT_FILENO);
       dup2(log, STDERR_FILENO);
@@ -38,7 +37,15 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args, std::string log
     execvp(argv[0], argv.data());
     _exit(127);
   }
+  return pid;
 }
+
+int ExitCodeOf(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& args, std::string log_path)
+    : pid_(SpawnLogged(args, log_path)), log_path_(std::move(log_path)) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) {
@@ -58,7 +65,7 @@ std::optional<int> ChildProcess::WaitFor(std::chrono::milliseconds timeout) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      exit_code_ = ExitCodeOf(status);
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

@@ -39,6 +39,13 @@ class ChildProcess {
 // Everything in the file at `path` ("" if unreadable).
 std::string ReadFileOrEmpty(const std::string& path);
 
+// Starts `args` (argv[0] looked up in PATH when it has no slash) with stdout
+// and stderr in `log_path` and an empty signal mask; returns its pid.
+pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log_path);
+
+// The exit code in a waitpid status; -1 when a signal ended the process.
+int ExitCodeOf(int wait_status);
+
 }  // namespace parzen::testing
 
 #endif  // PARZEN_TESTS_TESTING_CHILD_PROCESS_H_

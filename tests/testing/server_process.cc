@@ -8,42 +8,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/child_process.h"
+
 namespace parzen::testing {
-namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    // The child must not keep the test's blocked-signal mask.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    FILE* log = freopen(log_path.c_str(), "w", stderr);
-    (void)log;
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
-
-}  // namespace
 
 std::string BinaryPath(const std::string& name) {
   return std::string(PARZEN_BINARY_DIR) + "/" + name;
@@ -75,7 +46,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     args.push_back(arg);
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  p->pid_ = Spawn(args, p->log_path_);
+  p->pid_ = SpawnLogged(args, p->log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string port;
   while (port.empty()) {
@@ -83,7 +54,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
       p->pid_ = -1;
       return absl::InternalError("parzen-server exited with code " +
-                                 std::to_string(ExitCode(status)));
+                                 std::to_string(ExitCodeOf(status)));
     }
     if (std::chrono::steady_clock::now() > deadline) {
       return absl::DeadlineExceededError("parzen-server did not write its port file");
@@ -105,11 +76,11 @@ int ServerProcess::RunToExit(const std::vector<std::string>& args, std::string* 
   full.insert(full.end(), args.begin(), args.end());
   TempDir dir;
   const std::string log = dir.File("stderr");
-  const pid_t pid = Spawn(full, log);
+  const pid_t pid = SpawnLogged(full, log);
   int status = 0;
   waitpid(pid, &status, 0);
-  *output = ReadFile(log);
-  return ExitCode(status);
+  *output = ReadFileOrEmpty(log);
+  return ExitCodeOf(status);
 }
 
 ServerProcess::~ServerProcess() {
@@ -120,7 +91,7 @@ std::unique_ptr<v1::StudyService::Stub> ServerProcess::NewStub() const {
   return v1::StudyService::NewStub(channel_);
 }
 
-std::string ServerProcess::Log() const { return ReadFile(log_path_); }
+std::string ServerProcess::Log() const { return ReadFileOrEmpty(log_path_); }
 
 void ServerProcess::Kill() {
   if (pid_ <= 0) return;
@@ -139,7 +110,7 @@ int ServerProcess::Terminate() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  return ExitCode(status);
+  return ExitCodeOf(status);
 }
 
 }  // namespace parzen::testing

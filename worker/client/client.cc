@@ -103,8 +103,8 @@ absl::StatusOr<std::vector<StudyListing>> Client::ListStudies() {
       StudyListing listing;
       listing.name = s.study().name();
       for (int d : s.study().directions()) {
-        listing.directions.push_back(d == v1::MAXIMIZE ? Direction::kMaximize
-                                                       : Direction::kMinimize);
+        listing.directions.push_back(
+            FromProto(static_cast<v1::Direction>(d)).value_or(Direction::kMinimize));
       }
       const v1::StudySummary& sum = s.summary();
       listing.counts = {sum.n_trials(),  sum.n_running(), sum.n_waiting(),

@@ -16,7 +16,7 @@ Study::Study(Client* client, const v1::Study& study)
       max_trials_(study.max_trials()),
       max_retries_(study.max_retries()) {
   for (int d : study.directions()) {
-    directions_.push_back(d == v1::MAXIMIZE ? Direction::kMaximize : Direction::kMinimize);
+    directions_.push_back(FromProto(static_cast<v1::Direction>(d)).value_or(Direction::kMinimize));
   }
 }
 
