@@ -218,6 +218,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
     }).detach();
   }
 
+  void OnSendInitialMetadataDone(bool ok) override { OnWriteDone(ok); }
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
     write_pending_ = false;
@@ -232,8 +233,26 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
   void OnDone() override { delete this; }
 
  private:
+  // Sends `op` (an initial-metadata send or a write) and waits until it is
+  // done; false when the stream broke. gRPC always calls the matching Done
+  // callback, with ok=false after a cancel.
+  template <typename StartOp>
+  bool SendAndWait(StartOp start) {
+    std::unique_lock lock(mu_);
+    write_pending_ = true;
+    start();
+    cv_.wait(lock, [&] { return !write_pending_; });
+    return write_ok_;
+  }
+
   void Run() {
     absl::Status status;
+    // The watch is registered before this reactor exists, so initial
+    // metadata tells the client that every later change will be streamed.
+    if (!SendAndWait([this] { StartSendInitialMetadata(); })) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
     for (;;) {
       {
         std::lock_guard lock(mu_);
@@ -251,12 +270,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
       response_.Clear();
       ToProto(event->trial, study_, response_.mutable_trial());
       response_.set_snapshot(event->ticket == 0);
-      std::unique_lock lock(mu_);
-      write_pending_ = true;
-      StartWrite(&response_);
-      // gRPC always calls OnWriteDone, with ok=false after a cancel.
-      cv_.wait(lock, [&] { return !write_pending_; });
-      if (!write_ok_) break;
+      if (!SendAndWait([this] { StartWrite(&response_); })) break;
     }
     if (status.ok() && queue_->overflowed()) {
       status = absl::ResourceExhaustedError("watcher fell more than 10000 events behind; watch again");

@@ -43,6 +43,9 @@ class StudyLifecycleTest : public ::testing::Test {
       v1::WatchStudyRequest req;
       req.set_study(study);
       reader_ = stub.WatchStudy(&ctx_, req);
+      // Returns once the server has registered the watch, so no later
+      // change can be missed and nothing made after this is a snapshot.
+      reader_->WaitForInitialMetadata();
       thread_ = std::thread([this] {
         v1::WatchStudyResponse resp;
         while (reader_->Read(&resp)) {
