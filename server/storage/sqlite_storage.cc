@@ -238,6 +238,10 @@ absl::Status Translate(const SQLite::Exception& e, const std::string& what) {
 
 absl::Status SqliteStorage::Prepare() {
   try {
+    // Only this server uses the file: holding its lock for the whole run
+    // spares the per-transaction lock calls and the shared-memory index, and
+    // keeps a second server off the same file. Must precede the first read.
+    db_->exec("PRAGMA locking_mode=EXCLUSIVE");
     // The first read fails with SQLITE_NOTADB on a file that is not SQLite,
     // before we have written anything to it.
     const int64_t n_tables = db_->execAndGet("SELECT count(*) FROM sqlite_master").getInt64();
@@ -261,6 +265,9 @@ absl::Status SqliteStorage::Prepare() {
         return absl::UnavailableError(path_ + ": cannot switch to WAL mode (got " + mode + ")");
       }
     }
+    // Take the write lock now, so a file in use fails start-up, not a commit.
+    db_->exec("BEGIN EXCLUSIVE");
+    db_->exec("COMMIT");
     // FULL: every commit reaches the disk before the RPC is answered.
     db_->exec("PRAGMA synchronous=FULL");
     db_->exec("PRAGMA busy_timeout=5000");
@@ -273,6 +280,10 @@ absl::Status SqliteStorage::Prepare() {
       spdlog::info("database {} migrated to schema version {}", path_, v + 1);
     }
   } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_BUSY) {
+      return absl::FailedPreconditionError(
+          path_ + " is in use by another process (another parzen-server?); refusing to share it.");
+    }
     if (e.getErrorCode() == SQLITE_NOTADB) {
       return absl::FailedPreconditionError(path_ +
                                            " is not a SQLite database; refusing to modify it. "

@@ -434,5 +434,32 @@ TEST(DatabaseFileTest, DamagedParzenDatabaseIsRefusedWithOneLine) {
   EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
 }
 
+// Two servers on one file would each number trials from their own memory
+// and hand out duplicates: the second must refuse to start.
+TEST(DatabaseFileTest, SecondServerOnTheSameFileIsRefused) {
+  TempDir dir;
+  const std::string db = dir.File("shared.db");
+  auto server = ServerProcess::Start(db);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  v1::CreateStudyRequest req;
+  req.set_name("s");
+  ASSERT_TRUE(CreateStudy(*stub, req).ok());
+
+  std::string output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--listen", "127.0.0.1:0"}, &output), 2);
+  EXPECT_NE(output.find("is in use by another process"), std::string::npos) << output;
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+
+  // The first server is unaffected and keeps numbering.
+  for (int64_t number = 0; number < 2; ++number) {
+    v1::AskResponse ask;
+    ASSERT_TRUE(Ask(*stub, "s", {FloatSpec("x", 0, 1)}, &ask).ok());
+    EXPECT_EQ(ask.trial().number(), number);
+  }
+  stub.reset();
+  EXPECT_EQ((*server)->Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace parzen::testing
