@@ -20,6 +20,7 @@
 #include "worker/mnist/dataset.h"
 #include "worker/mnist/hyperparameters.h"
 #include "worker/mnist/idx.h"
+#include "worker/mnist/cpu_peak.h"
 #include "worker/mnist/network.h"
 #include "worker/worker.h"
 
@@ -164,7 +165,8 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
   options.max_trials = f.n_trials;
   options.seed = f.seed;
   options.base_config.epochs = f.epochs;
-  const bool bf16 = f.precision == "bf16" || (f.precision == "auto" && mnist::CpuHasNativeBf16());
+  const bool bf16 = f.precision == "bf16" ||
+                    (f.precision == "auto" && mnist::AutoPrecision() == mnist::Precision::kBf16);
   options.base_config.precision = bf16 ? mnist::Precision::kBf16 : mnist::Precision::kFp32;
   options.progress = isatty(fileno(stderr));
 
@@ -284,8 +286,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--worker-id", f.worker_id, "name on this worker's trials (default host:pid)");
   app.add_option("--precision", f.precision,
-                 "fp32, bf16, or auto: bf16 where the CPU has it natively (Debian's oneDNN 2.6 "
-                 "bf16 kernels can still be slower, see BENCHMARKS.md)")
+                 "fp32, bf16, or auto: bf16 where this CPU runs it faster than fp32 (measured "
+                 "at start; see BENCHMARKS.md)")
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
