@@ -145,10 +145,12 @@ absl::StatusOr<Written<bool>> StudyManager::DeleteStudy(const std::string& name)
   return Written<bool>{true, ticket};
 }
 
-absl::StatusOr<Written<FrozenTrial>> StudyManager::Ask(const std::string& study, const SearchSpace& space,
-                                              const std::string& worker_id) {
+absl::StatusOr<Written<FrozenTrial>> StudyManager::Ask(const std::string& study,
+                                                       const SearchSpace& space,
+                                                       const std::string& worker_id,
+                                                       const std::string& request_id) {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
-  return state->Ask(space, worker_id);
+  return state->Ask(space, worker_id, request_id);
 }
 
 absl::StatusOr<Written<TrialParam>> StudyManager::Suggest(TrialId trial, const std::string& name,

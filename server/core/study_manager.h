@@ -41,8 +41,10 @@ class StudyManager {
   std::vector<StudySnapshot> ListStudies(const std::string& after, int64_t limit) const;
   absl::StatusOr<Written<bool>> DeleteStudy(const std::string& name);
 
+  // See StudyState::Ask for `request_id`.
   absl::StatusOr<Written<FrozenTrial>> Ask(const std::string& study, const SearchSpace& space,
-                                           const std::string& worker_id);
+                                           const std::string& worker_id,
+                                           const std::string& request_id = "");
   absl::StatusOr<Written<TrialParam>> Suggest(TrialId trial, const std::string& name,
                                               const Distribution& distribution);
   absl::StatusOr<Written<ReportOutcome>> Report(TrialId trial, int64_t step, double value);

@@ -188,9 +188,25 @@ Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed)
 }
 
 absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
-                                                     const std::string& worker_id) {
+                                                     const std::string& worker_id,
+                                                     const std::string& request_id) {
   std::lock_guard lock(mu_);
   if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  // A retry is answered before the budget check: the first attempt may
+  // have taken the last slot.
+  if (auto it = running_by_request_.find(request_id);
+      !request_id.empty() && it != running_by_request_.end()) {
+    FrozenTrial& started = trials_[it->second];
+    if (started.worker_id != worker_id) {
+      return absl::FailedPreconditionError("request_id '" + request_id + "' belongs to an Ask of " +
+                                           (started.worker_id.empty() ? std::string("no worker id")
+                                                                      : "worker " + started.worker_id));
+    }
+    last_beat_us_[started.number] = clock_->SteadyMicros();
+    spdlog::info("study '{}': trial {} handed out again to a repeated Ask", record_.name,
+                 started.number);
+    return Written<FrozenTrial>{started, last_ticket_};
+  }
   if (space.size() > kMaxSearchSpaceSize) {
     return absl::InvalidArgumentError("search space has " + std::to_string(space.size()) +
                                       " parameters; the limit is " +
@@ -256,6 +272,10 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
   SetStateLocked(stored, TrialState::kRunning);
   for (TrialParam& p : sampled) AddParamLocked(stored, std::move(p));
   last_beat_us_[stored.number] = clock_->SteadyMicros();
+  if (!request_id.empty()) {
+    running_by_request_[request_id] = stored.number;
+    request_of_running_[stored.number] = request_id;
+  }
 
   Storage::Ticket ticket;
   if (from_queue) {
@@ -330,6 +350,10 @@ absl::StatusOr<Written<ReportOutcome>> StudyState::Report(int64_t number, int64_
 void StudyState::FinishLocked(FrozenTrial& trial) {
   trial.complete_time_us = clock_->NowMicros();
   last_beat_us_.erase(trial.number);
+  if (auto it = request_of_running_.find(trial.number); it != request_of_running_.end()) {
+    running_by_request_.erase(it->second);
+    request_of_running_.erase(it);
+  }
   if (trial.state != TrialState::kComplete) return;
   for (const auto& [step, value] : trial.intermediate_values) {
     completed_by_step_[step].push_back(value);

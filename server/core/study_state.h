@@ -92,8 +92,12 @@ class StudyState final : public StudyHistory {
   StudySnapshot Snapshot() const;
 
   // OutOfRange when max_trials RUNNING/COMPLETE/PRUNED trials exist.
-  // InvalidArgument for a bad or incompatible search space.
-  absl::StatusOr<Written<FrozenTrial>> Ask(const SearchSpace& space, const std::string& worker_id);
+  // InvalidArgument for a bad or incompatible search space. A non-empty
+  // `request_id` already used by an Ask whose trial is still RUNNING
+  // returns that trial (a retry) when `worker_id` matches, else
+  // FailedPrecondition.
+  absl::StatusOr<Written<FrozenTrial>> Ask(const SearchSpace& space, const std::string& worker_id,
+                                           const std::string& request_id = "");
   absl::StatusOr<Written<TrialParam>> Suggest(int64_t number, const std::string& name,
                                               const Distribution& distribution);
   absl::StatusOr<Written<ReportOutcome>> Report(int64_t number, int64_t step, double value);
@@ -160,6 +164,9 @@ class StudyState final : public StudyHistory {
   std::unordered_map<std::string, Distribution> known_;  // guarded by mu_; first seen per name
   std::unordered_map<int64_t, std::vector<double>> completed_by_step_;  // guarded by mu_
   std::unordered_map<int64_t, int64_t> last_beat_us_;  // guarded by mu_; RUNNING trials
+  // guarded by mu_: the Ask request_id of RUNNING trials, both ways.
+  std::unordered_map<std::string, int64_t> running_by_request_;
+  std::unordered_map<int64_t, std::string> request_of_running_;
   std::vector<std::weak_ptr<WatchQueue>> watchers_;    // guarded by mu_
   // guarded by mu_: the last change submitted; a no-op reply (a repeated
   // Tell, Suggest or report) waits for it, as the original may not be

@@ -18,6 +18,7 @@ namespace {
 constexpr int64_t kDefaultPageSize = 100;
 constexpr int64_t kMaxPageSize = 1000;
 constexpr size_t kMaxWorkerIdLength = 256;
+constexpr size_t kMaxRequestIdLength = 64;
 constexpr size_t kWatchQueueCapacity = 10000;
 constexpr int kMaxOpenWatches = 256;
 
@@ -374,7 +375,11 @@ StudyServiceImpl::Unary* StudyServiceImpl::Ask(Ctx* ctx, const v1::AskRequest* r
   absl::StatusOr<SearchSpace> space = SpaceFromProto(req->search_space());
   if (!space.ok()) return FinishNow(ctx, "Ask", start, space.status());
   if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return FinishNow(ctx, "Ask", start, s);
-  auto trial = manager_->Ask(req->study(), *space, req->worker_id());
+  if (req->request_id().size() > kMaxRequestIdLength) {
+    return FinishNow(ctx, "Ask", start,
+                     absl::InvalidArgumentError("request_id is longer than 64 bytes"));
+  }
+  auto trial = manager_->Ask(req->study(), *space, req->worker_id(), req->request_id());
   if (!trial.ok()) return FinishNow(ctx, "Ask", start, trial.status());
   ToProto(trial->value, req->study(), resp->mutable_trial());
   return FinishWhenDurable(ctx, "Ask", start, trial->ticket);

@@ -46,8 +46,16 @@ class BadInputTest : public ::testing::Test {
     v1::ReportIntermediateResponse rep;
     ASSERT_TRUE(Report(*stub_, finished_id_, 0, 0.7, &rep).ok());
     ASSERT_TRUE(Tell(*stub_, finished_id_, v1::COMPLETE, {0.5}).ok());
+    // The running trial's Ask carries a request id, so another worker can
+    // try to reuse it.
+    grpc::ClientContext ctx;
+    v1::AskRequest ask;
+    ask.set_study("s");
+    *ask.add_search_space() = FloatSpec("lr", 1e-4, 1e-1, true);
+    ask.set_worker_id("owner");
+    ask.set_request_id("owner-ask-1");
     v1::AskResponse running;
-    ASSERT_TRUE(Ask(*stub_, "s", {FloatSpec("lr", 1e-4, 1e-1, true)}, &running).ok());
+    ASSERT_TRUE(stub_->Ask(&ctx, ask, &running).ok());
     running_id_ = running.trial().trial_id();
   }
   void TearDown() override { stub_.reset(); }
@@ -74,11 +82,13 @@ class BadInputTest : public ::testing::Test {
 };
 
 grpc::Status AskWith(v1::StudyService::Stub& stub, const std::string& study,
-                     std::vector<v1::ParameterSpec> space, const std::string& worker = "") {
+                     std::vector<v1::ParameterSpec> space, const std::string& worker = "",
+                     const std::string& request_id = "") {
   grpc::ClientContext ctx;
   v1::AskRequest req;
   req.set_study(study);
   req.set_worker_id(worker);
+  req.set_request_id(request_id);
   for (auto& p : space) *req.add_search_space() = p;
   v1::AskResponse resp;
   return stub.Ask(&ctx, req, &resp);
@@ -160,6 +170,12 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
       {"worker id too long",
        [](auto& s) { return AskWith(s, "s", {}, std::string(300, 'w')); },
        Code::INVALID_ARGUMENT, "worker_id"},
+      {"request id too long",
+       [](auto& s) { return AskWith(s, "s", {}, "w", std::string(65, 'r')); },
+       Code::INVALID_ARGUMENT, "request_id is longer than 64 bytes"},
+      {"another worker's request id",
+       [](auto& s) { return AskWith(s, "s", {}, "intruder", "owner-ask-1"); },
+       Code::FAILED_PRECONDITION, "belongs to an Ask of worker owner"},
       {"suggest on unknown trial",
        [](auto& s) { return SuggestWith(s, 987654321, FloatSpec("x", 0, 1)); }, Code::NOT_FOUND,
        "does not exist"},

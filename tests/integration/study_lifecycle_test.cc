@@ -233,6 +233,31 @@ TEST_F(StudyLifecycleTest, WholeStudyWithPruningListingAndWatching) {
   EXPECT_EQ(finished_order, (std::vector<int64_t>{0, 1, 2, 3}));
 }
 
+TEST_F(StudyLifecycleTest, AskRepeatedWithItsRequestIdGetsTheSameTrial) {
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("retry-ask", 5)).ok());
+  auto ask = [this](const std::string& request_id, v1::AskResponse* out) {
+    grpc::ClientContext ctx;
+    v1::AskRequest req;
+    req.set_study("retry-ask");
+    req.set_worker_id("w1");
+    req.set_request_id(request_id);
+    *req.add_search_space() = FloatSpec("lr", 1e-4, 1e-1, /*log=*/true);
+    return stub_->Ask(&ctx, req, out);
+  };
+  v1::AskResponse first, repeat, other;
+  ASSERT_TRUE(ask("a", &first).ok());
+  ASSERT_TRUE(ask("a", &repeat).ok());  // as after a lost reply
+  ASSERT_TRUE(ask("b", &other).ok());
+  EXPECT_EQ(repeat.trial().trial_id(), first.trial().trial_id());
+  EXPECT_EQ(repeat.trial().params(0).value().double_value(),
+            first.trial().params(0).value().double_value());
+  EXPECT_EQ(other.trial().number(), 1);
+  v1::GetStudyResponse study;
+  ASSERT_TRUE(GetStudy(*stub_, "retry-ask", &study).ok());
+  EXPECT_EQ(study.summary().n_trials(), 2);
+  EXPECT_EQ(study.summary().n_running(), 2);
+}
+
 TEST_F(StudyLifecycleTest, EnqueuedParametersAreHandedOutFirst) {
   ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("enq", 5)).ok());
   grpc::ClientContext ctx;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -45,6 +46,14 @@ Client::Client(std::shared_ptr<v1::StudyService::StubInterface> stub, ClientOpti
 std::chrono::milliseconds Client::NextBackoff(int retry) {
   std::lock_guard lock(rng_mutex_);
   return Backoff(options_.retry, retry, rng_);
+}
+
+std::string Client::NewRequestId() {
+  std::lock_guard lock(rng_mutex_);
+  char id[33];
+  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(rng_()),
+                static_cast<unsigned long long>(rng_()));
+  return id;
 }
 
 absl::StatusOr<Study> Client::CreateStudy(const StudyOptions& options) {

@@ -86,6 +86,10 @@ class Client {
 
   std::shared_ptr<Lease> StartHeartbeats(TrialId trial_id, double grace_seconds);
 
+  // A fresh random token (32 hex digits) that lets the server recognise a
+  // retried Ask.
+  std::string NewRequestId();
+
  private:
   std::chrono::milliseconds NextBackoff(int retry);
   grpc::Status SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval);
@@ -93,7 +97,7 @@ class Client {
   const std::shared_ptr<v1::StudyService::StubInterface> stub_;
   ClientOptions options_;
   std::mutex rng_mutex_;
-  std::mt19937_64 rng_;  // guarded by rng_mutex_; jitter only
+  std::mt19937_64 rng_;  // guarded by rng_mutex_; jitter and request ids
   // Last member: its thread calls the stub and must stop before the rest goes.
   Heartbeats heartbeats_;
 };

@@ -29,9 +29,12 @@ absl::StatusOr<Trial> Study::Ask(const SearchSpace& search_space) {
     spec->set_name(entry.name);
     *spec->mutable_distribution() = ToProto(entry.distribution);
   }
+  // Every attempt carries the same request id, so the server answers a
+  // retry with the trial the lost reply held: no orphan RUNNING trial.
+  request.set_request_id(client_->NewRequestId());
   v1::AskResponse response;
   PARZEN_RETURN_IF_ERROR(
-      client_->Call("Ask", Idempotency::kUnavailableOnly, &Stub::Ask, request, &response));
+      client_->Call("Ask", Idempotency::kIdempotent, &Stub::Ask, request, &response));
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(response.trial()));
   auto lease = client_->StartHeartbeats(trial.trial_id, heartbeat_grace_seconds_);
   return Trial(client_, std::move(trial), std::move(lease));

@@ -223,5 +223,43 @@ TEST_F(StudyManagerTest, EveryRetryRecordsTheOriginalTrial) {
   }
 }
 
+TEST_F(StudyManagerTest, RepeatedAskWithARequestIdGetsTheSameTrial) {
+  StudyConfig c = Config("idem");
+  c.max_trials = 2;
+  c.heartbeat_grace_seconds = 10;
+  Create(c);
+  const SearchSpace space = {{"x", FloatDistribution{0, 1, false, std::nullopt}}};
+  ASSERT_OK_AND_ASSIGN(FrozenTrial first, Await(manager_->Ask("idem", space, "w", "req-1")));
+  ASSERT_OK_AND_ASSIGN(FrozenTrial second, Await(manager_->Ask("idem", space, "w", "req-2")));
+  EXPECT_EQ(second.number, 1);
+  // The budget is used up, yet a retry of either Ask gets its own trial.
+  ASSERT_OK_AND_ASSIGN(FrozenTrial again, Await(manager_->Ask("idem", space, "w", "req-1")));
+  EXPECT_EQ(again.number, first.number);
+  EXPECT_EQ(again.params[0].internal_value, first.params[0].internal_value);
+  EXPECT_EQ(manager_->Ask("idem", space, "w", "req-3").status().code(),
+            absl::StatusCode::kOutOfRange);
+  // Another worker cannot take over the trial by reusing the id.
+  absl::StatusOr<Written<FrozenTrial>> stolen = manager_->Ask("idem", space, "other", "req-1");
+  EXPECT_EQ(stolen.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(stolen.status().message().find("worker w"), std::string::npos) << stolen.status();
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("idem"));
+  EXPECT_EQ(snapshot.summary.n_trials, 2);
+
+  // A repeat counts as a sign of life: the trial outlives its first grace.
+  clock_.Advance(8'000'000);
+  ASSERT_OK(Await(manager_->Ask("idem", space, "w", "req-1")).status());
+  clock_.Advance(8'000'000);
+  manager_->ReapExpired();
+  ASSERT_OK_AND_ASSIGN(FrozenTrial alive, manager_->GetTrial(first.trial_id));
+  EXPECT_EQ(alive.state, TrialState::kRunning);
+  ASSERT_OK_AND_ASSIGN(FrozenTrial silent, manager_->GetTrial(second.trial_id));
+  EXPECT_EQ(silent.state, TrialState::kFail);
+
+  // Once the trial is finished the id is forgotten, so it starts a new trial.
+  ASSERT_OK(Await(manager_->Tell(first.trial_id, TrialState::kComplete, {0.5}, "")).status());
+  ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, Await(manager_->Ask("idem", space, "w", "req-1")));
+  EXPECT_EQ(fresh.number, 2);
+}
+
 }  // namespace
 }  // namespace parzen

@@ -202,15 +202,49 @@ TEST_F(ClientTest, AskRetriesUnavailable) {
   EXPECT_EQ(trial.id(), kTrialId);
 }
 
-TEST_F(ClientTest, AskIsNotRetriedOnDeadlineExceeded) {
+TEST_F(ClientTest, AskRetriesADeadlineWithTheSameRequestId) {
   Study study = MakeStudy();
-  // The server may have started a trial before the deadline hit; a second
-  // Ask would start another.
+  // The server may have started a trial before the deadline hit; the
+  // repeat carries the same request id so the server hands that trial out
+  // again instead of starting a second one.
+  std::vector<std::string> ids;
+  auto record = [&ids](grpc::ClientContext*, const v1::AskRequest& request, v1::AskResponse*) {
+    ids.push_back(request.request_id());
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded");
+  };
   EXPECT_CALL(*stub_, Ask(_, _, _))
-      .WillOnce(Return(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded")));
-  absl::StatusOr<Trial> trial = study.Ask();
-  EXPECT_EQ(trial.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(trial.status().message(), "Ask: Deadline Exceeded");
+      .WillOnce(Invoke(record))
+      .WillOnce(Invoke(record))
+      .WillOnce(Invoke([&ids](grpc::ClientContext*, const v1::AskRequest& request,
+                              v1::AskResponse* response) {
+        ids.push_back(request.request_id());
+        *response->mutable_trial() = RunningTrial();
+        return grpc::Status::OK;
+      }));
+  ASSERT_OK_AND_ASSIGN(Trial trial, study.Ask());
+  EXPECT_EQ(trial.id(), kTrialId);
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0].size(), 32u);
+  EXPECT_EQ(ids[1], ids[0]);
+  EXPECT_EQ(ids[2], ids[0]);
+}
+
+TEST_F(ClientTest, EachAskHasItsOwnRequestId) {
+  Study study = MakeStudy();
+  std::vector<std::string> ids;
+  EXPECT_CALL(*stub_, Ask(_, _, _))
+      .Times(2)
+      .WillRepeatedly(Invoke([&ids](grpc::ClientContext*, const v1::AskRequest& request,
+                                    v1::AskResponse* response) {
+        ids.push_back(request.request_id());
+        *response->mutable_trial() = RunningTrial();
+        return grpc::Status::OK;
+      }));
+  ASSERT_OK(study.Ask().status());
+  ASSERT_OK(study.Ask().status());
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_FALSE(ids[0].empty());
+  EXPECT_NE(ids[0], ids[1]);
 }
 
 TEST_F(ClientTest, EnqueueIsNeverRetried) {
