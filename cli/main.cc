@@ -1,6 +1,9 @@
 // parzen: the command-line client. Lists studies, shows a study's status,
-// its trials and its best trial.
+// its trials and its best trial, and follows a study live.
 #include <cstdio>
+#include <limits>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -148,6 +151,75 @@ int ShowStatus(parzen::client::Study& study) {
   return 0;
 }
 
+// One line per event a person would want to see: a trial appearing or
+// changing state, or reporting a new step. Other changes (parameters,
+// attributes) are left out.
+class ChangePrinter {
+ public:
+  void Print(const FrozenTrial& t) {
+    Seen& seen = seen_[t.number];
+    const bool first = !seen.state.has_value();
+    if (first || *seen.state != t.state) PrintState(t);
+    for (auto it = t.intermediate_values.upper_bound(seen.last_step);
+         it != t.intermediate_values.end(); ++it) {
+      if (first && t.state != parzen::TrialState::kRunning) break;  // history, not news
+      std::printf("#%lld step %lld: %s\n", static_cast<long long>(t.number),
+                  static_cast<long long>(it->first), Number(it->second).c_str());
+    }
+    seen.state = t.state;
+    if (!t.intermediate_values.empty()) seen.last_step = t.intermediate_values.rbegin()->first;
+    std::fflush(stdout);
+  }
+
+ private:
+  struct Seen {
+    std::optional<parzen::TrialState> state;
+    int64_t last_step = std::numeric_limits<int64_t>::min();
+  };
+
+  static void PrintState(const FrozenTrial& t) {
+    std::string line = "#" + std::to_string(t.number) + " " +
+                       std::string(parzen::TrialStateName(t.state));
+    switch (t.state) {
+      case parzen::TrialState::kRunning:
+        if (!t.worker_id.empty()) line += " on " + t.worker_id;
+        for (const auto& p : t.params) {
+          line += " " + p.name + "=" + ParamText(parzen::ToExternal(p.distribution, p.internal_value));
+        }
+        if (t.retry_of) line += " (retry of #" + std::to_string(*t.retry_of) + ")";
+        break;
+      case parzen::TrialState::kComplete:
+      case parzen::TrialState::kPruned:
+        if (!t.values.empty()) line += " value " + Number(t.values[0]);
+        if (!t.intermediate_values.empty() && t.state == parzen::TrialState::kPruned) {
+          line += " at step " + std::to_string(t.intermediate_values.rbegin()->first);
+        }
+        if (!Seconds(t).empty()) line += " after " + Seconds(t) + " s";
+        break;
+      case parzen::TrialState::kFail:
+        if (!t.fail_reason.empty()) line += ": " + t.fail_reason;
+        break;
+      case parzen::TrialState::kWaiting:
+        line += " (enqueued)";
+        break;
+    }
+    std::printf("%s\n", line.c_str());
+  }
+
+  std::map<int64_t, Seen> seen_;
+};
+
+int Watch(parzen::client::Study& study) {
+  ChangePrinter printer;
+  absl::Status s = study.Watch([&printer](const parzen::client::TrialChange& change) {
+    printer.Print(change.trial);
+    return true;
+  });
+  if (!s.ok()) return Fail(s);
+  std::printf("the server ended the watch\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,14 +230,17 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "parzen-server address")->capture_default_str();
   app.require_subcommand(1);
   app.add_subcommand("studies", "list every study with its trial counts");
-  for (const char* name : {"status", "trials", "best"}) {
-    CLI::App* sub = app.add_subcommand(
-        name, std::string(name) == "status"   ? "trial counts of a study"
-              : std::string(name) == "trials" ? "every trial of a study, with values, "
-                                                "attributes and parameters"
-                                              : "the best COMPLETE trial of a study");
+  const std::map<std::string, std::string> study_commands = {
+      {"status", "trial counts of a study"},
+      {"trials", "every trial of a study, with values, attributes and parameters"},
+      {"best", "the best COMPLETE trial of a study"},
+      {"watch", "follow a study live: a line per new trial, state change and report, until "
+                "Ctrl-C"},
+  };
+  for (const auto& [name, help] : study_commands) {
+    CLI::App* sub = app.add_subcommand(name, help);
     sub->add_option("study", study_name, "study name")->required();
-    if (std::string(name) == "trials") {
+    if (name == "trials") {
       sub->add_option("--attrs", columns.attrs, "user attributes to show (default: all)")
           ->delimiter(',');
       sub->add_option("--params", columns.params, "parameters to show (default: all)")
@@ -184,5 +259,6 @@ int main(int argc, char** argv) {
   if (!study.ok()) return Fail(study.status());
   if (command == "status") return ShowStatus(*study);
   if (command == "trials") return ShowTrials(*study, columns);
+  if (command == "watch") return Watch(*study);
   return ShowBest(*study);
 }

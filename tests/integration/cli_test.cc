@@ -1,11 +1,13 @@
 // The parzen CLI against a real server: the listings a person reads.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <sstream>
 
 #include "tests/testing/child_process.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/wait.h"
 
 namespace parzen::testing {
 namespace {
@@ -124,6 +126,48 @@ TEST_F(CliTest, StudiesTrialsBestAndStatus) {
   ASSERT_EQ(status.exit_code, 0) << status.output;
   EXPECT_EQ(status.output,
             "study \"cli\": 3 trials: 0 running, 0 waiting, 2 complete, 0 pruned, 1 failed\n");
+}
+
+TEST_F(CliTest, WatchFollowsTrialsLive) {
+  v1::CreateStudyRequest create;
+  create.set_name("cli");
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+  AddTrial(0.4);
+
+  ChildProcess watch({PARZEN_CLI_BINARY, "--server", server_->address(), "watch", "cli"},
+                     dir_.File("watch.out"));
+  // The existing trial arrives as the snapshot, after the server has
+  // registered the watch: from here on nothing can be missed.
+  ASSERT_TRUE(::parzen::testing::WaitUntil(
+      [&] { return watch.Log().find("#0 COMPLETE") != std::string::npos; },
+      std::chrono::seconds(20)))
+      << watch.Log();
+
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "cli", {CategoricalSpec("kind", {"adam"})}, &ask).ok());
+  const int64_t pruned = ask.trial().trial_id();
+  v1::ReportIntermediateResponse rep;
+  ASSERT_TRUE(Report(*stub_, pruned, 0, 0.9, &rep).ok());
+  ASSERT_TRUE(Report(*stub_, pruned, 1, 0.7, &rep).ok());
+  ASSERT_TRUE(Tell(*stub_, pruned, v1::PRUNED, {}).ok());
+  AddTrial(std::nullopt);
+  ASSERT_TRUE(::parzen::testing::WaitUntil(
+      [&] { return watch.Log().find("#2 FAIL") != std::string::npos; },
+      std::chrono::seconds(20)))
+      << watch.Log();
+  watch.Signal(SIGTERM);
+  watch.WaitFor(std::chrono::seconds(10));
+
+  const std::vector<std::string> lines = Lines(watch.Log());
+  ASSERT_EQ(lines.size(), 7u) << watch.Log();
+  EXPECT_EQ(lines[0].rfind("#0 COMPLETE value 0.4", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1], "#1 RUNNING kind=adam");
+  EXPECT_EQ(lines[2], "#1 step 0: 0.9");
+  EXPECT_EQ(lines[3], "#1 step 1: 0.7");
+  EXPECT_EQ(lines[4].rfind("#1 PRUNED value 0.7 at step 1", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[5].rfind("#2 RUNNING lr=", 0), 0u) << lines[5];
+  EXPECT_EQ(lines[6].rfind("#2 FAIL", 0), 0u) << lines[6];
 }
 
 TEST_F(CliTest, UnknownStudyIsOneLineAndExitCodeOne) {

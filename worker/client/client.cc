@@ -48,6 +48,13 @@ std::chrono::milliseconds Client::NextBackoff(int retry) {
   return Backoff(options_.retry, retry, rng_);
 }
 
+std::unique_ptr<grpc::ClientReaderInterface<v1::WatchStudyResponse>> Client::OpenWatch(
+    grpc::ClientContext* context, const v1::WatchStudyRequest& request) {
+  auto reader = stub_->WatchStudy(context, request);
+  reader->WaitForInitialMetadata();
+  return reader;
+}
+
 std::string Client::NewRequestId() {
   std::lock_guard lock(rng_mutex_);
   char id[33];

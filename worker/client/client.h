@@ -86,6 +86,11 @@ class Client {
 
   std::shared_ptr<Lease> StartHeartbeats(TrialId trial_id, double grace_seconds);
 
+  // The raw WatchStudy stream, for Study::Watch. Returns once the server
+  // has registered the watch (or the call failed; Finish then tells).
+  std::unique_ptr<grpc::ClientReaderInterface<v1::WatchStudyResponse>> OpenWatch(
+      grpc::ClientContext* context, const v1::WatchStudyRequest& request);
+
   // A fresh random token (32 hex digits) that lets the server recognise a
   // retried Ask.
   std::string NewRequestId();

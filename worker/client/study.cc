@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/grpc_status.h"
 #include "common/proto_convert.h"
 #include "worker/client/client.h"
 
@@ -131,6 +132,30 @@ absl::StatusOr<std::vector<FrozenTrial>> Study::Trials(const std::vector<TrialSt
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
   return trials;
+}
+
+absl::Status Study::Watch(const std::function<bool(const TrialChange&)>& on_change) {
+  grpc::ClientContext context;
+  v1::WatchStudyRequest request;
+  request.set_study(name_);
+  auto reader = client_->OpenWatch(&context, request);
+  v1::WatchStudyResponse response;
+  while (reader->Read(&response)) {
+    absl::StatusOr<FrozenTrial> trial = FromProto(response.trial());
+    bool more = trial.ok();
+    if (more) more = on_change(TrialChange{*std::move(trial), response.snapshot()});
+    if (!more) {
+      context.TryCancel();
+      while (reader->Read(&response)) {
+      }
+      reader->Finish();
+      if (!trial.ok()) return trial.status();
+      return absl::OkStatus();
+    }
+  }
+  const absl::Status status = FromGrpcStatus(reader->Finish());
+  if (status.ok()) return status;
+  return absl::Status(status.code(), "WatchStudy: " + std::string(status.message()));
 }
 
 }  // namespace parzen::client

@@ -3,6 +3,7 @@
 #ifndef PARZEN_WORKER_CLIENT_STUDY_H_
 #define PARZEN_WORKER_CLIENT_STUDY_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,6 +46,12 @@ struct StudyListing {
 };
 
 // What Tell stored: COMPLETE with NaN comes back as FAIL, with a message.
+// One change seen by Study::Watch: the trial as it is after the change.
+struct TrialChange {
+  FrozenTrial trial;
+  bool snapshot = false;  // one of the trials that existed when the watch began
+};
+
 struct TellResult {
   TrialState state = TrialState::kComplete;
   std::string message;
@@ -81,6 +88,13 @@ class Study {
   absl::StatusOr<StudyCounts> Counts();
   // Every trial (empty `states`: all states), in number order.
   absl::StatusOr<std::vector<FrozenTrial>> Trials(const std::vector<TrialState>& states = {});
+
+  // Streams every change of the study's trials, starting with the trials
+  // that exist now, calling `on_change` for each until it returns false
+  // (then OK) or the server ends the stream (OK when the server stops or
+  // the study is deleted). No deadline and no retry: a watch lasts as long
+  // as its caller wants.
+  absl::Status Watch(const std::function<bool(const TrialChange&)>& on_change);
 
  private:
   absl::StatusOr<TellResult> TellState(Trial& trial, TrialState state,
