@@ -105,8 +105,11 @@ class CpuWindow {
           server_seconds_ = ProcessCpuSeconds(server) - server0;
           self_seconds_ = SelfCpuSeconds() - self0;
         }) {}
+  ~CpuWindow() { Join(); }
   // Waits for the window to close.
-  void Join() { thread_.join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
   double server_seconds() const { return server_seconds_; }
   double self_seconds() const { return self_seconds_; }
 

@@ -56,10 +56,13 @@ std::unique_ptr<grpc::ClientReaderInterface<v1::WatchStudyResponse>> Client::Ope
 }
 
 std::string Client::NewRequestId() {
-  std::lock_guard lock(rng_mutex_);
+  // Straight from the OS: a generator seeded with 32 bits would give two
+  // processes with the same seed the same ids.
+  std::random_device entropy;
   char id[33];
-  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(rng_()),
-                static_cast<unsigned long long>(rng_()));
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(id + 8 * i, 9, "%08x", static_cast<unsigned>(entropy()));
+  }
   return id;
 }
 

@@ -102,7 +102,7 @@ class Client {
   const std::shared_ptr<v1::StudyService::StubInterface> stub_;
   ClientOptions options_;
   std::mutex rng_mutex_;
-  std::mt19937_64 rng_;  // guarded by rng_mutex_; jitter and request ids
+  std::mt19937_64 rng_;  // guarded by rng_mutex_; jitter only
   // Last member: its thread calls the stub and must stop before the rest goes.
   Heartbeats heartbeats_;
 };

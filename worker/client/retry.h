@@ -16,10 +16,9 @@ enum class Idempotency {
   // A repeat has the effect of one call: retried on UNAVAILABLE and
   // DEADLINE_EXCEEDED.
   kIdempotent,
-  // Ask: a deadline may expire after the server started a trial, and a
-  // repeat would start a second one. Only UNAVAILABLE (the call most likely
-  // never arrived) is retried; a trial orphaned by a lost reply has no
-  // heartbeat and is reaped by the server.
+  // A deadline may expire after the server acted, and a repeat would act
+  // again (CreateStudy without load_if_exists, DeleteStudy). Only
+  // UNAVAILABLE (the call most likely never arrived) is retried.
   kUnavailableOnly,
   kNever,
 };

@@ -45,13 +45,13 @@ struct StudyListing {
   std::optional<double> best_value;  // first objective of the best COMPLETE trial
 };
 
-// What Tell stored: COMPLETE with NaN comes back as FAIL, with a message.
 // One change seen by Study::Watch: the trial as it is after the change.
 struct TrialChange {
   FrozenTrial trial;
   bool snapshot = false;  // one of the trials that existed when the watch began
 };
 
+// What Tell stored: COMPLETE with NaN comes back as FAIL, with a message.
 struct TellResult {
   TrialState state = TrialState::kComplete;
   std::string message;

@@ -74,42 +74,59 @@ double MeasureConv2Ms(bool bf16, int iterations) {
 namespace {
 
 // Twelve independent accumulators cover the instructions' latency, so the
-// loop runs at their issue rate. Returns the multiply-adds per second.
-template <bool kBf16>
-__attribute__((target("avx512f,avx512bf16"))) double MultiplyAddsPerSecond(double seconds) {
-  constexpr int kAccumulators = 12;
-  constexpr int64_t kRounds = 1 << 20;
+// loops run at their issue rate. Each kernel is compiled for exactly the
+// instructions it needs (the fp32 one runs on any AVX-512 CPU) and issues
+// `rounds` x kAccumulators of them. noipa: a kernel found free of side
+// effects would otherwise be called once and its result reused.
+constexpr int kAccumulators = 12;
+constexpr int64_t kRoundsPerCall = 1 << 20;
+
+__attribute__((target("avx512f"), noipa)) float Fp32Fmas(int64_t rounds) {
   __m512 acc[kAccumulators];
   for (auto& a : acc) a = _mm512_setzero_ps();
   const __m512 x = _mm512_set1_ps(1e-6f);
-  const __m512bh xb = (__m512bh)_mm512_set1_epi16(0x3f80);  // bf16 1.0
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0;
-  int64_t rounds = 0;
-  while (elapsed < seconds) {
-    for (int64_t r = 0; r < kRounds; ++r) {
+  for (int64_t r = 0; r < rounds; ++r) {
 #pragma GCC unroll 12
-      for (int i = 0; i < kAccumulators; ++i) {
-        if constexpr (kBf16) {
-          acc[i] = _mm512_dpbf16_ps(acc[i], xb, xb);
-        } else {
-          acc[i] = _mm512_fmadd_ps(x, x, acc[i]);
-        }
-      }
-    }
-    rounds += kRounds;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_fmadd_ps(x, x, acc[i]);
   }
+  alignas(64) float lanes[16];
   float sum = 0;
   for (const auto& a : acc) {
-    alignas(64) float lanes[16];
     _mm512_store_ps(lanes, a);
     for (float v : lanes) sum += v;
   }
-  volatile float sink = sum;  // keeps the loop from being optimised away
-  (void)sink;
-  const double per_instruction = kBf16 ? 32 : 16;  // multiply-adds per zmm instruction
-  return static_cast<double>(rounds) * kAccumulators * per_instruction / elapsed;
+  return sum;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16"), noipa)) float Bf16DotProducts(int64_t rounds) {
+  __m512 acc[kAccumulators];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80);  // bf16 1.0
+  for (int64_t r = 0; r < rounds; ++r) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], x, x);
+  }
+  alignas(64) float lanes[16];
+  float sum = 0;
+  for (const auto& a : acc) {
+    _mm512_store_ps(lanes, a);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+
+// Instructions per second of `kernel` over about `seconds`.
+double InstructionRate(float (*kernel)(int64_t), double seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  int64_t rounds = 0;
+  volatile float sink = 0;  // keeps the loops from being optimised away
+  while (elapsed < seconds) {
+    sink = sink + kernel(kRoundsPerCall);
+    rounds += kRoundsPerCall;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return static_cast<double>(rounds) * kAccumulators / elapsed;
 }
 
 }  // namespace
@@ -118,9 +135,10 @@ double MeasureCoreFmaGflops(bool bf16, double seconds) {
   if (!__builtin_cpu_supports("avx512f")) return 0;
   if (bf16) {
     if (!__builtin_cpu_supports("avx512bf16")) return 0;
-    return 2 * MultiplyAddsPerSecond<true>(seconds) / 1e9;
+    // 16 lanes, 2 products each, 2 FLOP per multiply-add.
+    return 64 * InstructionRate(Bf16DotProducts, seconds) / 1e9;
   }
-  return 2 * MultiplyAddsPerSecond<false>(seconds) / 1e9;
+  return 32 * InstructionRate(Fp32Fmas, seconds) / 1e9;  // 16 lanes x 2 FLOP
 }
 
 Precision AutoPrecision() {
