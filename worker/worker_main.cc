@@ -48,6 +48,8 @@ struct Flags {
   uint64_t seed = 1;
   std::string worker_id;
   std::string precision = "fp32";
+  // The study-creation flags given on the command line (not defaulted).
+  std::vector<std::string> study_flags_given;
   std::string log_level = "info";
   bool print_space = false;
 };
@@ -199,6 +201,15 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
       !s.ok()) {
     return Fail(2, s);
   }
+  if (!study->created() && !f.study_flags_given.empty()) {
+    // Settings are fixed when a study is created; a worker that joins
+    // later cannot change them, and should not look as if it did.
+    std::string given;
+    for (const std::string& name : f.study_flags_given) given += (given.empty() ? "" : ", ") + name;
+    spdlog::warn("study \"{}\" already exists, so {} did not change it: it keeps the sampler, "
+                 "pruner and limits it was created with",
+                 study->name(), given);
+  }
   spdlog::info("study \"{}\": max_trials {}, heartbeat grace {} s, max retries {}{}",
                study->name(), study->max_trials(), study->heartbeat_grace_seconds(),
                study->max_retries(),
@@ -294,6 +305,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(parzen::LogLevelNames()))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  for (const char* name : {"--sampler", "--pruner", "--max-trials", "--heartbeat-grace",
+                           "--max-retries", "--study-config"}) {
+    if (app.count(name) > 0) f.study_flags_given.push_back(name);
+  }
   if (f.print_space) {
     std::fputs(parzen::SearchSpaceToJson(parzen::mnist::DefaultSearchSpace()).c_str(), stdout);
     return 0;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tests/integration/worker_cluster.h"
+#include "tests/testing/requests.h"
 
 namespace parzen::testing {
 namespace {
@@ -188,6 +189,36 @@ TEST(WorkerStudyTest, ObjectiveMustMatchTheStudysDirection) {
   EXPECT_NE(loaded.Log().find("study \"direction\" does not maximize"), std::string::npos)
       << loaded.Log();
   EXPECT_TRUE(cluster.Trials().empty());
+}
+
+TEST(WorkerStudyTest, StudyFlagsThatCannotChangeAnExistingStudyAreReported) {
+  WorkerCluster cluster("existing");
+  ASSERT_TRUE(cluster.StartServer());
+  // A study whose one-trial budget is already spent: a worker joining it
+  // finds nothing to do and exits at once.
+  {
+    v1::CreateStudyRequest request;
+    request.set_name("existing");
+    request.set_max_trials(1);
+    request.mutable_pruner()->mutable_nop();
+    v1::CreateStudyResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(cluster.stub().CreateStudy(&context, request, &response).ok());
+    v1::AskResponse ask;
+    ASSERT_TRUE(Ask(cluster.stub(), "existing", {}, &ask).ok());
+    ASSERT_TRUE(Tell(cluster.stub(), ask.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
+  }
+  ChildProcess& worker =
+      cluster.StartWorker("late", {"--max-trials", "20", "--pruner", "median"});
+  std::optional<int> code = worker.WaitFor(seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << worker.Log();
+  // (The cluster passes --sampler to every worker.)
+  EXPECT_NE(worker.Log().find("study \"existing\" already exists, so --sampler, --pruner, "
+                              "--max-trials did not change it"),
+            std::string::npos)
+      << worker.Log();
+  EXPECT_EQ(cluster.Trials().size(), 1u);
 }
 
 TEST(WorkerStudyTest, ReportsEveryNBatchesWithTheBatchCountAsStep) {

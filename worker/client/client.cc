@@ -87,7 +87,7 @@ absl::StatusOr<Study> Client::CreateStudy(const v1::CreateStudyRequest& request)
   v1::CreateStudyResponse response;
   PARZEN_RETURN_IF_ERROR(Call("CreateStudy", idempotency,
                               &v1::StudyService::StubInterface::CreateStudy, request, &response));
-  return Study(this, response.study());
+  return Study(this, response.study(), response.created());
 }
 
 absl::StatusOr<Study> Client::LoadStudy(const std::string& name) {

@@ -10,12 +10,13 @@ namespace parzen::client {
 
 using Stub = v1::StudyService::StubInterface;
 
-Study::Study(Client* client, const v1::Study& study)
+Study::Study(Client* client, const v1::Study& study, bool created)
     : client_(client),
       name_(study.name()),
       heartbeat_grace_seconds_(study.heartbeat_grace_seconds()),
       max_trials_(study.max_trials()),
-      max_retries_(study.max_retries()) {
+      max_retries_(study.max_retries()),
+      created_(created) {
   for (int d : study.directions()) {
     directions_.push_back(FromProto(static_cast<v1::Direction>(d)).value_or(Direction::kMinimize));
   }

@@ -60,13 +60,16 @@ struct TellResult {
 // Cheap to copy; thread-safe as the Client is.
 class Study {
  public:
-  Study(Client* client, const v1::Study& study);
+  // `created`: this client's CreateStudy made it (false when it loaded an
+  // existing one).
+  Study(Client* client, const v1::Study& study, bool created = false);
 
   const std::string& name() const { return name_; }
   const std::vector<Direction>& directions() const { return directions_; }
   double heartbeat_grace_seconds() const { return heartbeat_grace_seconds_; }
   int64_t max_trials() const { return max_trials_; }
   int64_t max_retries() const { return max_retries_; }
+  bool created() const { return created_; }
 
   // Starts a trial (an enqueued one first). With a search space, all its
   // parameters are sampled at once and available from Trial::params().
@@ -109,6 +112,7 @@ class Study {
   double heartbeat_grace_seconds_ = 0;
   int64_t max_trials_ = 0;
   int64_t max_retries_ = 0;
+  bool created_ = false;
 };
 
 }  // namespace parzen::client
