@@ -1,5 +1,6 @@
 #include "worker/mnist/network.h"
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -129,13 +130,18 @@ class OneDnnNetwork final : public Network {
 
   const float* Forward(const float* images, bool training, uint64_t dropout_seed) override;
   void Backward(const float* logits_grad) override;
-  std::vector<Parameter>& parameters() override { return params_; }
+  std::vector<Parameter>& parameters() override;
+  std::vector<ParameterSpan> OptimizerSpans() override;
+  std::vector<std::string> Kernels() const override { return kernels_; }
   int64_t batch_size() const override { return batch_; }
 
  private:
   enum ParamIndex { kConv1W, kConv1B, kConv2W, kConv2B, kFc1W, kFc1B, kFc2W, kFc2B };
   Parameter& P(ParamIndex i) { return params_[i]; }
   void Build();
+  // The weight tensors and their gradients, in params_ order of the weights.
+  std::array<Tensor*, 4> Weights() { return {&conv1_w_, &conv2_w_, &fc1_w_, &fc2_w_}; }
+  std::array<Tensor*, 4> WeightGrads() { return {&conv1_dw_, &conv2_dw_, &fc1_dw_, &fc2_dw_}; }
 
   const NetworkShape shape_;
   const int64_t batch_;
@@ -149,6 +155,18 @@ class OneDnnNetwork final : public Network {
   std::vector<float> logits_grad_;
   std::vector<uint8_t> mask1_, mask2_;
   bool last_forward_trained_ = false;
+  // In fp32 the master weights are the primitives' own (prim) buffers and
+  // their gradients share those layouts, so a training step converts no
+  // layout; the plain params_ copies are refreshed only when asked for.
+  // In bf16 the master weights are params_ (fp32, plain), converted to the
+  // primitives' bf16 weights before each Forward.
+  const bool prim_master_;
+  // Whose weights are current: params_ after parameters() was called (the
+  // caller may hold on to them and change them at any time, so every
+  // Forward reads them), the prim buffers once OptimizerSpans took over.
+  bool plain_current_ = true;
+  bool plain_stale_ = false;  // the prim weights or gradients are newer than params_
+  std::vector<std::string> kernels_;
 
   // Forward.
   Tensor src_;
@@ -166,8 +184,11 @@ class OneDnnNetwork final : public Network {
   bool conv2_src_differs_ = false;
   memory conv2_src_;
   Relayout conv2_bw_src_, conv2_bw_diff_dst_, conv2_bd_diff_dst_, conv2_bd_diff_src_;
+  // Gradients in the layout the optimizer reads (prim), with plain copies
+  // (user); the backward-weights primitives write the *_written_ views.
   Tensor conv1_dw_, conv2_dw_, fc1_dw_, fc2_dw_;
-  Tensor conv2_w_bwd_;  // conv2 weights in the backward-data layout
+  Relayout conv1_dw_written_, conv2_dw_written_, fc1_dw_written_, fc2_dw_written_;
+  Relayout conv2_w_bwd_;  // conv2 weights in the backward-data layout
   memory conv1_db_, conv2_db_, fc1_db_, fc2_db_;
   dnnl::primitive fc2_bwd_data_, fc2_bwd_weights_, fc1_relu_bwd_, fc1_bwd_data_, fc1_bwd_weights_;
   dnnl::primitive pool_bwd_, conv2_relu_bwd_, conv2_bwd_data_, conv2_bwd_weights_;
@@ -176,7 +197,10 @@ class OneDnnNetwork final : public Network {
 
 OneDnnNetwork::OneDnnNetwork(const NetworkShape& shape, int64_t batch, uint64_t seed,
                              Precision precision)
-    : shape_(shape), batch_(batch), act_(precision == Precision::kBf16 ? dt::bf16 : dt::f32) {
+    : shape_(shape),
+      batch_(batch),
+      act_(precision == Precision::kBf16 ? dt::bf16 : dt::f32),
+      prim_master_(act_ == dt::f32) {
   const int64_t c1 = shape.conv1_channels, c2 = shape.conv2_channels, f = shape.fc_units;
   const int64_t pooled = (kImageSide - 4) / 2;  // 12
   params_ = {
@@ -219,6 +243,32 @@ void OneDnnNetwork::Build() {
   auto any = [this](const memory::dims& d) { return memory::desc(d, act_, tag::any); };
   auto any_f32 = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, dt::f32, t); };
+  // The layout a weight gradient is kept in: the weights' own in fp32 (so
+  // the optimizer works element-wise on the primitives' buffers), the
+  // backward primitive's choice in bf16 (reordered to plain each step).
+  auto grad_layout = [this](const memory::desc& weights, const memory::desc& written) {
+    return prim_master_ ? weights : written;
+  };
+  auto note = [this](const char* primitive, const auto& pd) {
+    kernels_.push_back(std::string(primitive) + ": " + pd.impl_info_str());
+  };
+  // Backward-weights primitives choose their gradient layout. Where that
+  // differs from the weights', the same kernel is asked for the weights'
+  // layout; if it cannot (another kernel would answer, for odd channel
+  // counts a reference one 10-30 times slower), a reorder bridges the two.
+  // `kind` is an empty primitive descriptor of the type to build.
+  auto bwd_weights_pd = [this](auto kind, auto make_desc, const memory::desc& weights_md,
+                               const memory::desc& any_md, const auto& hint) {
+    using Pd = decltype(kind);
+    Pd chosen(make_desc(any_md), eng_, hint);
+    if (!prim_master_ || chosen.diff_weights_desc() == weights_md) return chosen;
+    try {
+      Pd same_layout(make_desc(weights_md), eng_, hint);
+      if (same_layout.impl_info_str() == chosen.impl_info_str()) return same_layout;
+    } catch (const dnnl::error&) {
+    }
+    return chosen;
+  };
 
   dnnl::post_ops relu_ops;
   relu_ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -231,6 +281,7 @@ void OneDnnNetwork::Build() {
       prop_kind::forward_training, algorithm::convolution_direct, any(src_tz),
       any({c1, 1, 3, 3}), plain({c1}, tag::x), any(conv1_dst_tz), strides, no_pad, no_pad);
   auto conv1_pd = dnnl::convolution_forward::primitive_desc(conv1_d, relu_attr, eng_);
+  note("conv1 forward", conv1_pd);
   src_ = Tensor(plain(src_tz, tag::nchw), conv1_pd.src_desc(), eng_, input_.data());
   conv1_w_ = Tensor(plain({c1, 1, 3, 3}, tag::oihw), conv1_pd.weights_desc(), eng_,
                     P(kConv1W).value.data());
@@ -245,6 +296,7 @@ void OneDnnNetwork::Build() {
       prop_kind::forward_training, algorithm::convolution_direct, any(conv1_dst_tz),
       any({c2, c1, 3, 3}), plain({c2}, tag::x), any(conv2_dst_tz), strides, no_pad, no_pad);
   auto conv2_pd = dnnl::convolution_forward::primitive_desc(conv2_d, relu_attr, eng_);
+  note("conv2 forward", conv2_pd);
   conv2_src_differs_ = conv2_pd.src_desc() != conv1_pd.dst_desc();
   conv2_src_ = conv2_src_differs_ ? memory(conv2_pd.src_desc(), eng_) : conv1_dst_;
   conv2_w_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_pd.weights_desc(), eng_,
@@ -258,6 +310,7 @@ void OneDnnNetwork::Build() {
                                             conv2_pd.dst_desc(), any(pool_dst_tz), {2, 2}, {2, 2},
                                             no_pad, no_pad);
   auto pool_pd = dnnl::pooling_forward::primitive_desc(pool_d, eng_);
+  note("max-pool forward", pool_pd);
   pool_dst_ = memory(pool_pd.dst_desc(), eng_);
   pool_ws_ = memory(pool_pd.workspace_desc(), eng_);
   pool_fwd_ = dnnl::pooling_forward(pool_pd);
@@ -267,6 +320,7 @@ void OneDnnNetwork::Build() {
                                                  any({f, c2, 12, 12}), plain({f}, tag::x),
                                                  any({n, f}));
   auto fc1_pd = dnnl::inner_product_forward::primitive_desc(fc1_d, relu_attr, eng_);
+  note("fc1 forward", fc1_pd);
   fc1_w_ = Tensor(plain({f, c2, 12, 12}, tag::oihw), fc1_pd.weights_desc(), eng_,
                   P(kFc1W).value.data());
   fc1_b_ = memory(plain({f}, tag::x), eng_, P(kFc1B).value.data());
@@ -278,6 +332,7 @@ void OneDnnNetwork::Build() {
                                                  any({kClasses, f}), plain({kClasses}, tag::x),
                                                  plain({n, kClasses}, tag::nc));
   auto fc2_pd = dnnl::inner_product_forward::primitive_desc(fc2_d, eng_);
+  note("fc2 forward", fc2_pd);
   fc2_w_ = Tensor(plain({kClasses, f}, tag::oi), fc2_pd.weights_desc(), eng_,
                   P(kFc2W).value.data());
   fc2_b_ = memory(plain({kClasses}, tag::x), eng_, P(kFc2B).value.data());
@@ -291,13 +346,21 @@ void OneDnnNetwork::Build() {
   auto fc2_bd_d = dnnl::inner_product_backward_data::desc(fc1_pd.dst_desc(), fc2_pd.weights_desc(),
                                                           grad_md);
   auto fc2_bd_pd = dnnl::inner_product_backward_data::primitive_desc(fc2_bd_d, eng_, fc2_pd);
+  note("fc2 backward data", fc2_bd_pd);
   fc1_dst_grad_ = memory(fc1_pd.dst_desc(), eng_);
   fc2_bwd_data_ = dnnl::inner_product_backward_data(fc2_bd_pd);
-  auto fc2_bw_d = dnnl::inner_product_backward_weights::desc(
-      fc1_pd.dst_desc(), any_f32({kClasses, f}), plain({kClasses}, tag::x), grad_md);
-  auto fc2_bw_pd = dnnl::inner_product_backward_weights::primitive_desc(fc2_bw_d, eng_, fc2_pd);
-  fc2_dw_ = Tensor(plain({kClasses, f}, tag::oi), fc2_bw_pd.diff_weights_desc(), eng_,
+  auto fc2_bw_pd = bwd_weights_pd(
+      dnnl::inner_product_backward_weights::primitive_desc(),
+      [&](const memory::desc& w) {
+        return dnnl::inner_product_backward_weights::desc(fc1_pd.dst_desc(), w,
+                                                          plain({kClasses}, tag::x), grad_md);
+      },
+      fc2_pd.weights_desc(), any_f32({kClasses, f}), fc2_pd);
+  note("fc2 backward weights", fc2_bw_pd);
+  fc2_dw_ = Tensor(plain({kClasses, f}, tag::oi),
+                   grad_layout(fc2_pd.weights_desc(), fc2_bw_pd.diff_weights_desc()), eng_,
                    P(kFc2W).grad.data());
+  fc2_dw_written_ = Relayout(fc2_dw_.prim, fc2_bw_pd.diff_weights_desc(), eng_);
   fc2_db_ = memory(plain({kClasses}, tag::x), eng_, P(kFc2B).grad.data());
   fc2_bwd_weights_ = dnnl::inner_product_backward_weights(fc2_bw_pd);
 
@@ -318,19 +381,28 @@ void OneDnnNetwork::Build() {
   auto fc1_bd_d = dnnl::inner_product_backward_data::desc(pool_pd.dst_desc(), fc1_pd.weights_desc(),
                                                           fc1_pd.dst_desc());
   auto fc1_bd_pd = dnnl::inner_product_backward_data::primitive_desc(fc1_bd_d, eng_, fc1_pd);
+  note("fc1 backward data", fc1_bd_pd);
   pool_dst_grad_ = memory(pool_pd.dst_desc(), eng_);
   fc1_bwd_data_ = dnnl::inner_product_backward_data(fc1_bd_pd);
-  auto fc1_bw_d = dnnl::inner_product_backward_weights::desc(
-      pool_pd.dst_desc(), any_f32({f, c2, 12, 12}), plain({f}, tag::x), fc1_pd.dst_desc());
-  auto fc1_bw_pd = dnnl::inner_product_backward_weights::primitive_desc(fc1_bw_d, eng_, fc1_pd);
-  fc1_dw_ = Tensor(plain({f, c2, 12, 12}, tag::oihw), fc1_bw_pd.diff_weights_desc(), eng_,
+  auto fc1_bw_pd = bwd_weights_pd(
+      dnnl::inner_product_backward_weights::primitive_desc(),
+      [&](const memory::desc& w) {
+        return dnnl::inner_product_backward_weights::desc(pool_pd.dst_desc(), w,
+                                                          plain({f}, tag::x), fc1_pd.dst_desc());
+      },
+      fc1_pd.weights_desc(), any_f32({f, c2, 12, 12}), fc1_pd);
+  note("fc1 backward weights", fc1_bw_pd);
+  fc1_dw_ = Tensor(plain({f, c2, 12, 12}, tag::oihw),
+                   grad_layout(fc1_pd.weights_desc(), fc1_bw_pd.diff_weights_desc()), eng_,
                    P(kFc1W).grad.data());
+  fc1_dw_written_ = Relayout(fc1_dw_.prim, fc1_bw_pd.diff_weights_desc(), eng_);
   fc1_db_ = memory(plain({f}, tag::x), eng_, P(kFc1B).grad.data());
   fc1_bwd_weights_ = dnnl::inner_product_backward_weights(fc1_bw_pd);
 
   auto pool_bd = dnnl::pooling_backward::desc(algorithm::pooling_max, conv2_pd.dst_desc(),
                                               pool_pd.dst_desc(), {2, 2}, {2, 2}, no_pad, no_pad);
   auto pool_bpd = dnnl::pooling_backward::primitive_desc(pool_bd, eng_, pool_pd);
+  note("max-pool backward", pool_bpd);
   conv2_dst_grad_ = memory(conv2_pd.dst_desc(), eng_);
   pool_bwd_ = dnnl::pooling_backward(pool_bpd);
 
@@ -338,26 +410,32 @@ void OneDnnNetwork::Build() {
   conv2_relu_bwd_ = relu_bwd(conv2_pd.dst_desc());
   // conv2's backward kernels pick their own layouts for the same reason as
   // its forward: the forward's choice can leave them on reference code.
-  auto conv2_bw_d = dnnl::convolution_backward_weights::desc(
-      algorithm::convolution_direct, any(conv1_dst_tz), any_f32({c2, c1, 3, 3}), plain({c2}, tag::x),
-      any(conv2_dst_tz), strides, no_pad, no_pad);
-  auto conv2_bw_pd =
-      dnnl::convolution_backward_weights::primitive_desc(conv2_bw_d, eng_, conv2_pd);
+  auto conv2_bw_pd = bwd_weights_pd(
+      dnnl::convolution_backward_weights::primitive_desc(),
+      [&](const memory::desc& w) {
+        return dnnl::convolution_backward_weights::desc(
+            algorithm::convolution_direct, any(conv1_dst_tz), w, plain({c2}, tag::x),
+            any(conv2_dst_tz), strides, no_pad, no_pad);
+      },
+      conv2_pd.weights_desc(), any_f32({c2, c1, 3, 3}), conv2_pd);
+  note("conv2 backward weights", conv2_bw_pd);
   conv2_bw_src_ = Relayout(conv2_src_, conv2_bw_pd.src_desc(), eng_);
   conv2_bw_diff_dst_ = Relayout(conv2_pre_grad_, conv2_bw_pd.diff_dst_desc(), eng_);
-  conv2_dw_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_bw_pd.diff_weights_desc(), eng_,
+  conv2_dw_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw),
+                     grad_layout(conv2_pd.weights_desc(), conv2_bw_pd.diff_weights_desc()), eng_,
                      P(kConv2W).grad.data());
+  conv2_dw_written_ = Relayout(conv2_dw_.prim, conv2_bw_pd.diff_weights_desc(), eng_);
   conv2_db_ = memory(plain({c2}, tag::x), eng_, P(kConv2B).grad.data());
   conv2_bwd_weights_ = dnnl::convolution_backward_weights(conv2_bw_pd);
   // Backward-data kernels want the weights in their own layout (the forward
   // one would fall back to oneDNN's slow reference code), so they get their
-  // own copy, reordered from the plain master weights.
+  // own copy, reordered from the forward's.
   auto conv2_bd_d = dnnl::convolution_backward_data::desc(
       algorithm::convolution_direct, any(conv1_dst_tz), any({c2, c1, 3, 3}),
       any(conv2_dst_tz), strides, no_pad, no_pad);
   auto conv2_bd_pd = dnnl::convolution_backward_data::primitive_desc(conv2_bd_d, eng_, conv2_pd);
-  conv2_w_bwd_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw), conv2_bd_pd.weights_desc(), eng_,
-                        P(kConv2W).value.data());
+  note("conv2 backward data", conv2_bd_pd);
+  conv2_w_bwd_ = Relayout(conv2_w_.prim, conv2_bd_pd.weights_desc(), eng_);
   conv1_dst_grad_ = memory(conv1_pd.dst_desc(), eng_);
   conv2_bd_diff_dst_ = Relayout(conv2_pre_grad_, conv2_bd_pd.diff_dst_desc(), eng_);
   conv2_bd_diff_src_ = Relayout(conv1_dst_grad_, conv2_bd_pd.diff_src_desc(), eng_);
@@ -365,13 +443,19 @@ void OneDnnNetwork::Build() {
 
   conv1_pre_grad_ = memory(conv1_pd.dst_desc(), eng_);
   conv1_relu_bwd_ = relu_bwd(conv1_pd.dst_desc());
-  auto conv1_bw_d = dnnl::convolution_backward_weights::desc(
-      algorithm::convolution_direct, conv1_pd.src_desc(), any_f32({c1, 1, 3, 3}), plain({c1}, tag::x),
-      conv1_pd.dst_desc(), strides, no_pad, no_pad);
-  auto conv1_bw_pd =
-      dnnl::convolution_backward_weights::primitive_desc(conv1_bw_d, eng_, conv1_pd);
-  conv1_dw_ = Tensor(plain({c1, 1, 3, 3}, tag::oihw), conv1_bw_pd.diff_weights_desc(), eng_,
+  auto conv1_bw_pd = bwd_weights_pd(
+      dnnl::convolution_backward_weights::primitive_desc(),
+      [&](const memory::desc& w) {
+        return dnnl::convolution_backward_weights::desc(
+            algorithm::convolution_direct, conv1_pd.src_desc(), w, plain({c1}, tag::x),
+            conv1_pd.dst_desc(), strides, no_pad, no_pad);
+      },
+      conv1_pd.weights_desc(), any_f32({c1, 1, 3, 3}), conv1_pd);
+  note("conv1 backward weights", conv1_bw_pd);
+  conv1_dw_ = Tensor(plain({c1, 1, 3, 3}, tag::oihw),
+                     grad_layout(conv1_pd.weights_desc(), conv1_bw_pd.diff_weights_desc()), eng_,
                      P(kConv1W).grad.data());
+  conv1_dw_written_ = Relayout(conv1_dw_.prim, conv1_bw_pd.diff_weights_desc(), eng_);
   conv1_db_ = memory(plain({c1}, tag::x), eng_, P(kConv1B).grad.data());
   conv1_bwd_weights_ = dnnl::convolution_backward_weights(conv1_bw_pd);
 }
@@ -379,8 +463,9 @@ void OneDnnNetwork::Build() {
 const float* OneDnnNetwork::Forward(const float* images, bool training, uint64_t dropout_seed) {
   std::copy(images, images + input_.size(), input_.begin());
   src_.ToPrim(stream_);
-  // Weights change after every step; bring them into the primitives' layouts.
-  for (Tensor* w : {&conv1_w_, &conv2_w_, &fc1_w_, &fc2_w_}) w->ToPrim(stream_);
+  if (plain_current_) {
+    for (Tensor* w : Weights()) w->ToPrim(stream_);
+  }
   conv1_fwd_.execute(stream_, {{DNNL_ARG_SRC, src_.prim},
                                {DNNL_ARG_WEIGHTS, conv1_w_.prim},
                                {DNNL_ARG_BIAS, conv1_b_},
@@ -420,7 +505,7 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
   logits_grad_mem_.ToPrim(stream_);
   fc2_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, fc1_dst_},
                                      {DNNL_ARG_DIFF_DST, logits_grad_mem_.prim},
-                                     {DNNL_ARG_DIFF_WEIGHTS, fc2_dw_.prim},
+                                     {DNNL_ARG_DIFF_WEIGHTS, fc2_dw_written_.view},
                                      {DNNL_ARG_DIFF_BIAS, fc2_db_}});
   fc2_bwd_data_.execute(stream_, {{DNNL_ARG_DIFF_DST, logits_grad_mem_.prim},
                                   {DNNL_ARG_WEIGHTS, fc2_w_.prim},
@@ -434,7 +519,7 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
                                   {DNNL_ARG_DIFF_SRC, fc1_pre_grad_}});
   fc1_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, pool_dst_},
                                      {DNNL_ARG_DIFF_DST, fc1_pre_grad_},
-                                     {DNNL_ARG_DIFF_WEIGHTS, fc1_dw_.prim},
+                                     {DNNL_ARG_DIFF_WEIGHTS, fc1_dw_written_.view},
                                      {DNNL_ARG_DIFF_BIAS, fc1_db_}});
   fc1_bwd_data_.execute(stream_, {{DNNL_ARG_DIFF_DST, fc1_pre_grad_},
                                   {DNNL_ARG_WEIGHTS, fc1_w_.prim},
@@ -453,12 +538,12 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
   conv2_bw_diff_dst_.Pull(stream_);
   conv2_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, conv2_bw_src_.view},
                                        {DNNL_ARG_DIFF_DST, conv2_bw_diff_dst_.view},
-                                       {DNNL_ARG_DIFF_WEIGHTS, conv2_dw_.prim},
+                                       {DNNL_ARG_DIFF_WEIGHTS, conv2_dw_written_.view},
                                        {DNNL_ARG_DIFF_BIAS, conv2_db_}});
-  conv2_w_bwd_.ToPrim(stream_);
+  conv2_w_bwd_.Pull(stream_);
   conv2_bd_diff_dst_.Pull(stream_);
   conv2_bwd_data_.execute(stream_, {{DNNL_ARG_DIFF_DST, conv2_bd_diff_dst_.view},
-                                    {DNNL_ARG_WEIGHTS, conv2_w_bwd_.prim},
+                                    {DNNL_ARG_WEIGHTS, conv2_w_bwd_.view},
                                     {DNNL_ARG_DIFF_SRC, conv2_bd_diff_src_.view}});
   conv2_bd_diff_src_.Push(stream_);
   conv1_relu_bwd_.execute(stream_, {{DNNL_ARG_DST, conv1_dst_},
@@ -466,10 +551,54 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
                                     {DNNL_ARG_DIFF_SRC, conv1_pre_grad_}});
   conv1_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, src_.prim},
                                        {DNNL_ARG_DIFF_DST, conv1_pre_grad_},
-                                       {DNNL_ARG_DIFF_WEIGHTS, conv1_dw_.prim},
+                                       {DNNL_ARG_DIFF_WEIGHTS, conv1_dw_written_.view},
                                        {DNNL_ARG_DIFF_BIAS, conv1_db_}});
-  for (Tensor* g : {&conv1_dw_, &conv2_dw_, &fc1_dw_, &fc2_dw_}) g->ToUser(stream_);
+  for (Relayout* g : {&conv1_dw_written_, &conv2_dw_written_, &fc1_dw_written_, &fc2_dw_written_}) {
+    g->Push(stream_);
+  }
+  if (prim_master_) {
+    plain_stale_ = true;
+  } else {
+    for (Tensor* g : WeightGrads()) g->ToUser(stream_);
+  }
   stream_.wait();
+}
+
+std::vector<Parameter>& OneDnnNetwork::parameters() {
+  if (plain_stale_) {
+    for (Tensor* w : Weights()) w->ToUser(stream_);
+    for (Tensor* g : WeightGrads()) g->ToUser(stream_);
+    stream_.wait();
+    plain_stale_ = false;
+  }
+  plain_current_ = true;
+  return params_;
+}
+
+std::vector<ParameterSpan> OneDnnNetwork::OptimizerSpans() {
+  auto plain_span = [](Parameter& p) {
+    return ParameterSpan{p.value.data(), p.grad.data(), p.value.size()};
+  };
+  std::vector<ParameterSpan> spans;
+  if (!prim_master_) {
+    for (Parameter& p : params_) spans.push_back(plain_span(p));
+    return spans;
+  }
+  if (plain_current_) {
+    for (Tensor* w : Weights()) w->ToPrim(stream_);
+    stream_.wait();
+    plain_current_ = false;
+  }
+  const std::array<Tensor*, 4> weights = Weights(), grads = WeightGrads();
+  for (size_t k = 0; k < weights.size(); ++k) {
+    const memory& w = weights[k]->prim;
+    spans.push_back({static_cast<float*>(w.get_data_handle()),
+                     static_cast<const float*>(grads[k]->prim.get_data_handle()),
+                     w.get_desc().get_size() / sizeof(float)});
+    spans.push_back(plain_span(params_[2 * k + 1]));  // the bias, always plain
+  }
+  plain_stale_ = true;
+  return spans;
 }
 
 }  // namespace

@@ -41,6 +41,15 @@ struct Parameter {
   std::vector<float> grad;
 };
 
+// A parameter where the network keeps it, for element-wise updates:
+// `value` and `grad` hold `size` floats in one element order (the
+// primitives' layout, which need not be plain; padding stays zero).
+struct ParameterSpan {
+  float* value;
+  const float* grad;
+  size_t size;
+};
+
 // Not thread-safe; one per trial. Primitives and buffers are created once,
 // for a fixed batch size.
 class Network {
@@ -56,7 +65,18 @@ class Network {
   // gradient of the loss with respect to its logits ([batch, 10]).
   virtual void Backward(const float* logits_grad) = 0;
 
+  // Every parameter in a plain layout, with its gradient from the last
+  // Backward; changes made through them are what the next Forward uses.
+  // Layouts are converted on demand: for tests and inspection, not for
+  // the training loop.
   virtual std::vector<Parameter>& parameters() = 0;
+  // The same parameters, in the same order, where the primitives keep
+  // them: what an optimizer updates after Backward. Valid until the next
+  // call of parameters().
+  virtual std::vector<ParameterSpan> OptimizerSpans() = 0;
+  // The oneDNN kernel behind each primitive ("conv2 forward: jit:avx512_core"):
+  // for logs, and to check that none fell back to oneDNN's reference code.
+  virtual std::vector<std::string> Kernels() const = 0;
   virtual int64_t batch_size() const = 0;
 };
 

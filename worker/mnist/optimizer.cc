@@ -22,10 +22,16 @@ absl::Status ValidateOptimizerConfig(const OptimizerConfig& c) {
 }
 
 void Optimizer::Step(std::vector<Parameter>& params, double lr) {
+  std::vector<ParameterSpan> spans;
+  for (Parameter& p : params) spans.push_back({p.value.data(), p.grad.data(), p.value.size()});
+  Step(spans, lr);
+}
+
+void Optimizer::Step(const std::vector<ParameterSpan>& params, double lr) {
   if (state1_.empty()) {
-    for (const Parameter& p : params) {
-      state1_.emplace_back(p.value.size(), 0.0f);
-      state2_.emplace_back(config_.kind == OptimizerKind::kAdam ? p.value.size() : 0, 0.0f);
+    for (const ParameterSpan& p : params) {
+      state1_.emplace_back(p.size, 0.0f);
+      state2_.emplace_back(config_.kind == OptimizerKind::kAdam ? p.size : 0, 0.0f);
     }
   }
   ++steps_;
@@ -33,10 +39,10 @@ void Optimizer::Step(std::vector<Parameter>& params, double lr) {
   const auto wd = static_cast<float>(config_.weight_decay);
   const auto mom = static_cast<float>(config_.momentum);
   for (size_t k = 0; k < params.size(); ++k) {
-    std::vector<float>& w = params[k].value;
-    const std::vector<float>& g = params[k].grad;
+    float* const w = params[k].value;
+    const float* const g = params[k].grad;
     std::vector<float>& m = state1_[k];
-    const size_t n = w.size();
+    const size_t n = params[k].size;
     if (config_.kind == OptimizerKind::kSgd) {
       // torch.optim.SGD: d = g + wd*w; buf = mom*buf + d (buf = d at step 1);
       // w -= lr * (nesterov ? d + mom*buf : buf).

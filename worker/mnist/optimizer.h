@@ -33,6 +33,8 @@ class Optimizer {
  public:
   explicit Optimizer(const OptimizerConfig& config) : config_(config) {}
   // One update of every parameter with learning rate `lr` (the schedule's).
+  // The spans must come in the same order, with the same sizes, every step.
+  void Step(const std::vector<ParameterSpan>& params, double lr);
   void Step(std::vector<Parameter>& params, double lr);
 
  private:

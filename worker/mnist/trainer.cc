@@ -139,7 +139,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Dataset& trai
         loss_sum += SoftmaxCrossEntropy(logits, labels.data(), end - begin, config.batch_size,
                                         static_cast<double>(end - begin), grad.data(), nullptr);
         net.Backward(grad.data());
-        optimizer.Step(net.parameters(), lr);
+        optimizer.Step(net.OptimizerSpans(), lr);
         if (on_batch && !on_batch({epoch, b + 1, batches, &net})) {
           result.stopped_early = true;
           return result;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tests/testing/status_matchers.h"
+#include "worker/mnist/optimizer.h"
 #include "worker/mnist/trainer.h"
 
 namespace parzen::mnist {
@@ -121,6 +122,76 @@ TEST(NetworkTest, Bf16GradientsTrackFp32) {
                                                       << std::sqrt(diff / norm);
     EXPECT_GT(norm, 0) << a.name;
     RecordProperty(a.name, std::to_string(std::sqrt(diff / norm)));
+  }
+}
+
+// The optimizer updates the primitives' own buffers (blocked layouts,
+// padding) in fp32: three steps of each optimizer must give bit for bit
+// the parameters that updating the plain copies gives.
+TEST(NetworkTest, UpdatesInThePrimitivesLayoutsEqualPlainUpdates) {
+  const int64_t batch = 8;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> images(batch * 784);
+  for (float& v : images) v = normal(rng);
+  std::vector<uint8_t> labels(batch);
+  for (auto& l : labels) l = static_cast<uint8_t>(rng() % 10);
+  OptimizerConfig sgd;
+  sgd.lr = 0.05;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 1e-3;
+  OptimizerConfig adam;
+  adam.kind = OptimizerKind::kAdam;
+  adam.lr = 1e-3;
+  adam.weight_decay = 1e-4;
+  for (const NetworkShape& shape :
+       {NetworkShape{32, 64, 128, 0.25, 0.5}, NetworkShape{8, 24, 10, 0.0, 0.0},
+        NetworkShape{3, 5, 7, 0.0, 0.0}}) {
+    for (const OptimizerConfig& config : {sgd, adam}) {
+      SCOPED_TRACE(::testing::PrintToString(shape) +
+                   (config.kind == OptimizerKind::kAdam ? " adam" : " sgd"));
+      ASSERT_OK_AND_ASSIGN(auto in_place, MakeNetwork(shape, batch, 17));
+      ASSERT_OK_AND_ASSIGN(auto plain, MakeNetwork(shape, batch, 17));
+      Optimizer in_place_opt(config), plain_opt(config);
+      for (int step = 0; step < 3; ++step) {
+        for (Network* net : {in_place.get(), plain.get()}) {
+          const float* logits = net->Forward(images.data(), /*training=*/true, step);
+          std::vector<float> grad(batch * 10);
+          SoftmaxCrossEntropy(logits, labels.data(), batch, batch, batch, grad.data(), nullptr);
+          net->Backward(grad.data());
+        }
+        in_place_opt.Step(in_place->OptimizerSpans(), 0.05);
+        plain_opt.Step(plain->parameters(), 0.05);
+      }
+      for (size_t k = 0; k < plain->parameters().size(); ++k) {
+        const Parameter& a = in_place->parameters()[k];
+        const Parameter& b = plain->parameters()[k];
+        ASSERT_EQ(a.value.size(), b.value.size());
+        size_t differing = 0;
+        for (size_t i = 0; i < a.value.size(); ++i) differing += a.value[i] != b.value[i];
+        EXPECT_EQ(differing, 0u) << a.name;
+      }
+    }
+  }
+}
+
+// oneDNN falls back to reference kernels (10-30 times slower) for layouts
+// its fast kernels do not take: no primitive may end up there, whatever
+// the tuned sizes.
+TEST(NetworkTest, NoPrimitiveFallsBackToReferenceKernels) {
+  for (const NetworkShape& shape :
+       {NetworkShape{32, 64, 128, 0.25, 0.5}, NetworkShape{8, 16, 37, 0, 0},
+        NetworkShape{8, 32, 37, 0, 0}, NetworkShape{16, 32, 68, 0, 0},
+        NetworkShape{24, 40, 100, 0, 0}}) {
+    for (int64_t batch : {32, 128}) {
+      ASSERT_OK_AND_ASSIGN(auto net, MakeNetwork(shape, batch, 1));
+      const std::vector<std::string> kernels = net->Kernels();
+      EXPECT_EQ(kernels.size(), 13u);
+      for (const std::string& k : kernels) {
+        EXPECT_EQ(k.find("ref"), std::string::npos)
+            << ::testing::PrintToString(shape) << " batch " << batch << ": " << k;
+      }
+    }
   }
 }
 
