@@ -81,6 +81,17 @@ namespace {
 constexpr int kAccumulators = 12;
 constexpr int64_t kRoundsPerCall = 1 << 20;
 
+// What the accumulators hold, so the work cannot be dropped as unused.
+__attribute__((target("avx512f"))) float SumOfLanes(const __m512 (&acc)[kAccumulators]) {
+  alignas(64) float lanes[16];
+  float sum = 0;
+  for (const auto& a : acc) {
+    _mm512_store_ps(lanes, a);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+
 __attribute__((target("avx512f"), noipa)) float Fp32Fmas(int64_t rounds) {
   __m512 acc[kAccumulators];
   for (auto& a : acc) a = _mm512_setzero_ps();
@@ -89,13 +100,7 @@ __attribute__((target("avx512f"), noipa)) float Fp32Fmas(int64_t rounds) {
 #pragma GCC unroll 12
     for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_fmadd_ps(x, x, acc[i]);
   }
-  alignas(64) float lanes[16];
-  float sum = 0;
-  for (const auto& a : acc) {
-    _mm512_store_ps(lanes, a);
-    for (float v : lanes) sum += v;
-  }
-  return sum;
+  return SumOfLanes(acc);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512bf16"), noipa)) float Bf16DotProducts(int64_t rounds) {
@@ -106,13 +111,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"), noipa)) float Bf16DotProdu
 #pragma GCC unroll 12
     for (int i = 0; i < kAccumulators; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], x, x);
   }
-  alignas(64) float lanes[16];
-  float sum = 0;
-  for (const auto& a : acc) {
-    _mm512_store_ps(lanes, a);
-    for (float v : lanes) sum += v;
-  }
-  return sum;
+  return SumOfLanes(acc);
 }
 
 // Instructions per second of `kernel` over about `seconds`.
