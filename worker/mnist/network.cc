@@ -243,12 +243,6 @@ void OneDnnNetwork::Build() {
   auto any = [this](const memory::dims& d) { return memory::desc(d, act_, tag::any); };
   auto any_f32 = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
   auto plain = [](const memory::dims& d, tag t) { return memory::desc(d, dt::f32, t); };
-  // The layout a weight gradient is kept in: the weights' own in fp32 (so
-  // the optimizer works element-wise on the primitives' buffers), the
-  // backward primitive's choice in bf16 (reordered to plain each step).
-  auto grad_layout = [this](const memory::desc& weights, const memory::desc& written) {
-    return prim_master_ ? weights : written;
-  };
   auto note = [this](const char* primitive, const auto& pd) {
     kernels_.push_back(std::string(primitive) + ": " + pd.impl_info_str());
   };
@@ -268,6 +262,18 @@ void OneDnnNetwork::Build() {
     } catch (const dnnl::error&) {
     }
     return chosen;
+  };
+  // Binds weight `w`'s gradient: kept in the weights' own layout in fp32 (so
+  // the optimizer works element-wise on the primitives' buffers), in the
+  // backward primitive's choice in bf16 (reordered to plain each step);
+  // `written` is what the backward-weights primitive `bw_pd` writes.
+  auto keep_grad = [&](const char* primitive, const auto& bw_pd, const memory::desc& weights_md,
+                       const memory::desc& plain_md, ParamIndex w, Tensor* grad,
+                       Relayout* written) {
+    note(primitive, bw_pd);
+    const memory::desc& chosen = bw_pd.diff_weights_desc();
+    *grad = Tensor(plain_md, prim_master_ ? weights_md : chosen, eng_, P(w).grad.data());
+    *written = Relayout(grad->prim, chosen, eng_);
   };
 
   dnnl::post_ops relu_ops;
@@ -356,11 +362,8 @@ void OneDnnNetwork::Build() {
                                                           plain({kClasses}, tag::x), grad_md);
       },
       fc2_pd.weights_desc(), any_f32({kClasses, f}), fc2_pd);
-  note("fc2 backward weights", fc2_bw_pd);
-  fc2_dw_ = Tensor(plain({kClasses, f}, tag::oi),
-                   grad_layout(fc2_pd.weights_desc(), fc2_bw_pd.diff_weights_desc()), eng_,
-                   P(kFc2W).grad.data());
-  fc2_dw_written_ = Relayout(fc2_dw_.prim, fc2_bw_pd.diff_weights_desc(), eng_);
+  keep_grad("fc2 backward weights", fc2_bw_pd, fc2_pd.weights_desc(), plain({kClasses, f}, tag::oi),
+            kFc2W, &fc2_dw_, &fc2_dw_written_);
   fc2_db_ = memory(plain({kClasses}, tag::x), eng_, P(kFc2B).grad.data());
   fc2_bwd_weights_ = dnnl::inner_product_backward_weights(fc2_bw_pd);
 
@@ -391,11 +394,8 @@ void OneDnnNetwork::Build() {
                                                           plain({f}, tag::x), fc1_pd.dst_desc());
       },
       fc1_pd.weights_desc(), any_f32({f, c2, 12, 12}), fc1_pd);
-  note("fc1 backward weights", fc1_bw_pd);
-  fc1_dw_ = Tensor(plain({f, c2, 12, 12}, tag::oihw),
-                   grad_layout(fc1_pd.weights_desc(), fc1_bw_pd.diff_weights_desc()), eng_,
-                   P(kFc1W).grad.data());
-  fc1_dw_written_ = Relayout(fc1_dw_.prim, fc1_bw_pd.diff_weights_desc(), eng_);
+  keep_grad("fc1 backward weights", fc1_bw_pd, fc1_pd.weights_desc(),
+            plain({f, c2, 12, 12}, tag::oihw), kFc1W, &fc1_dw_, &fc1_dw_written_);
   fc1_db_ = memory(plain({f}, tag::x), eng_, P(kFc1B).grad.data());
   fc1_bwd_weights_ = dnnl::inner_product_backward_weights(fc1_bw_pd);
 
@@ -418,13 +418,10 @@ void OneDnnNetwork::Build() {
             any(conv2_dst_tz), strides, no_pad, no_pad);
       },
       conv2_pd.weights_desc(), any_f32({c2, c1, 3, 3}), conv2_pd);
-  note("conv2 backward weights", conv2_bw_pd);
   conv2_bw_src_ = Relayout(conv2_src_, conv2_bw_pd.src_desc(), eng_);
   conv2_bw_diff_dst_ = Relayout(conv2_pre_grad_, conv2_bw_pd.diff_dst_desc(), eng_);
-  conv2_dw_ = Tensor(plain({c2, c1, 3, 3}, tag::oihw),
-                     grad_layout(conv2_pd.weights_desc(), conv2_bw_pd.diff_weights_desc()), eng_,
-                     P(kConv2W).grad.data());
-  conv2_dw_written_ = Relayout(conv2_dw_.prim, conv2_bw_pd.diff_weights_desc(), eng_);
+  keep_grad("conv2 backward weights", conv2_bw_pd, conv2_pd.weights_desc(),
+            plain({c2, c1, 3, 3}, tag::oihw), kConv2W, &conv2_dw_, &conv2_dw_written_);
   conv2_db_ = memory(plain({c2}, tag::x), eng_, P(kConv2B).grad.data());
   conv2_bwd_weights_ = dnnl::convolution_backward_weights(conv2_bw_pd);
   // Backward-data kernels want the weights in their own layout (the forward
@@ -451,11 +448,8 @@ void OneDnnNetwork::Build() {
             conv1_pd.dst_desc(), strides, no_pad, no_pad);
       },
       conv1_pd.weights_desc(), any_f32({c1, 1, 3, 3}), conv1_pd);
-  note("conv1 backward weights", conv1_bw_pd);
-  conv1_dw_ = Tensor(plain({c1, 1, 3, 3}, tag::oihw),
-                     grad_layout(conv1_pd.weights_desc(), conv1_bw_pd.diff_weights_desc()), eng_,
-                     P(kConv1W).grad.data());
-  conv1_dw_written_ = Relayout(conv1_dw_.prim, conv1_bw_pd.diff_weights_desc(), eng_);
+  keep_grad("conv1 backward weights", conv1_bw_pd, conv1_pd.weights_desc(),
+            plain({c1, 1, 3, 3}, tag::oihw), kConv1W, &conv1_dw_, &conv1_dw_written_);
   conv1_db_ = memory(plain({c1}, tag::x), eng_, P(kConv1B).grad.data());
   conv1_bwd_weights_ = dnnl::convolution_backward_weights(conv1_bw_pd);
 }
