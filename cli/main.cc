@@ -1,11 +1,14 @@
 // parzen: the command-line client. Lists studies, shows a study's status,
 // its trials and its best trial, and follows a study live.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -209,13 +212,33 @@ class ChangePrinter {
   std::map<int64_t, Seen> seen_;
 };
 
+// Follows the study until the server ends the watch or Ctrl-C. A lost
+// connection (the server restarting, or a link that keepalive pings found
+// dead) is retried: the new stream starts with the study as it is then, and
+// the printer shows only what changed meanwhile.
 int Watch(parzen::client::Study& study) {
+  constexpr std::chrono::seconds kMaxBackoff{8};
   ChangePrinter printer;
-  absl::Status s = study.Watch([&printer](const parzen::client::TrialChange& change) {
-    printer.Print(change.trial);
-    return true;
-  });
-  if (!s.ok()) return Fail(s);
+  std::chrono::seconds backoff{1};
+  bool lost = false;
+  for (;;) {
+    absl::Status s = study.Watch([&](const parzen::client::TrialChange& change) {
+      if (lost) {
+        std::fprintf(stderr, "watch: reconnected\n");
+        lost = false;
+        backoff = std::chrono::seconds(1);
+      }
+      printer.Print(change.trial);
+      return true;
+    });
+    if (s.ok()) break;
+    if (s.code() != absl::StatusCode::kUnavailable) return Fail(s);
+    std::fprintf(stderr, "watch: connection lost (%s); reconnecting in %lld s\n",
+                 std::string(s.message()).c_str(), static_cast<long long>(backoff.count()));
+    lost = true;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(2 * backoff, kMaxBackoff);
+  }
   std::printf("the server ended the watch\n");
   return 0;
 }
@@ -227,7 +250,13 @@ int main(int argc, char** argv) {
   std::string study_name;
   Columns columns;
   CLI::App app{"parzen: look at the studies on a parzen-server"};
+  int keepalive_s = 20;
   app.add_option("--server", server, "parzen-server address")->capture_default_str();
+  app.add_option("--keepalive-s", keepalive_s,
+                 "ping the server every this many seconds while a call is open; a link "
+                 "silent for up to 10 s more is given up (watch then reconnects)")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 3600));
   app.require_subcommand(1);
   app.add_subcommand("studies", "list every study with its trial counts");
   const std::map<std::string, std::string> study_commands = {
@@ -252,6 +281,9 @@ int main(int argc, char** argv) {
   parzen::client::ClientOptions options;
   options.address = server;
   options.retry.max_attempts = 3;
+  options.keepalive_time = std::chrono::seconds(keepalive_s);
+  options.keepalive_timeout =
+      std::min<std::chrono::milliseconds>(options.keepalive_time, std::chrono::seconds(10));
   auto client = parzen::client::Client::Connect(options);
   const std::string command = app.get_subcommands().front()->get_name();
   if (command == "studies") return ListStudies(*client);

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +33,7 @@ struct Flags {
   std::string port_file;
   int reaper_period_ms = 500;
   int stats_period_s = 60;
+  int keepalive_s = 60;
 };
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -61,6 +63,15 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  // Clients ping while a call is open, also on a quiet WatchStudy stream;
+  // accept that every 5 s instead of calling it abuse after two pings.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Our own pings find clients that vanished without closing their
+  // connection, so their watch streams (and the threads behind them) end.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, flags.keepalive_s * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, std::min(flags.keepalive_s, 20) * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -129,6 +140,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(10, 60000));
   app.add_option("--stats-period-s", flags.stats_period_s,
                  "how often to log request counts and latencies")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--keepalive-s", flags.keepalive_s,
+                 "ping each client connection every this many seconds; one that does not "
+                 "answer within as long (20 s at most) is closed, ending its calls")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   CLI11_PARSE(app, argc, argv);

@@ -207,10 +207,12 @@ absl::StatusOr<std::map<std::string, ParamValue>> ParamsFromProto(
 // after Finish, so OnDone may delete it.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyResponse> {
  public:
-  WatchReactor(StudyManager* manager, std::string study, std::shared_ptr<WatchQueue> queue,
-               const std::atomic<bool>* stopping, std::function<void()> on_exit)
+  WatchReactor(StudyManager* manager, std::string study, std::string peer,
+               std::shared_ptr<WatchQueue> queue, const std::atomic<bool>* stopping,
+               std::function<void()> on_exit)
       : manager_(manager),
         study_(std::move(study)),
+        peer_(std::move(peer)),
         queue_(std::move(queue)),
         stopping_(stopping) {
     std::thread([this, on_exit = std::move(on_exit)] {
@@ -276,11 +278,21 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
     if (status.ok() && queue_->overflowed()) {
       status = absl::ResourceExhaustedError("watcher fell more than 10000 events behind; watch again");
     }
+    spdlog::info("watch of study '{}' by {} ended: {}", study_, peer_, EndReason(status));
     Finish(Reply("WatchStudy", status));
+  }
+
+  std::string EndReason(const absl::Status& status) const {
+    if (!status.ok()) return std::string(status.message());
+    if (stopping_->load()) return "the server is stopping";
+    if (queue_->closed()) return "the study was deleted";
+    // Cancelled by the client, or its connection found dead by keepalive.
+    return "the client went away";
   }
 
   StudyManager* const manager_;
   const std::string study_;
+  const std::string peer_;
   const std::shared_ptr<WatchQueue> queue_;
   const std::atomic<bool>* const stopping_;
   v1::WatchStudyResponse response_;
@@ -480,7 +492,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
 }
 
 grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
-    Ctx*, const v1::WatchStudyRequest* req) {
+    Ctx* ctx, const v1::WatchStudyRequest* req) {
   {
     // Each stream holds a thread: bound them.
     std::lock_guard lock(watch_mu_);
@@ -499,7 +511,9 @@ grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
     watch_cv_.notify_all();
     return new FailedWatch(Reply("WatchStudy", s));
   }
-  return new WatchReactor(manager_, req->study(), std::move(queue), &stopping_, [this] {
+  spdlog::info("watch of study '{}' by {} began", req->study(), ctx->peer());
+  return new WatchReactor(manager_, req->study(), ctx->peer(), std::move(queue), &stopping_,
+                          [this] {
     std::lock_guard lock(watch_mu_);
     --open_watches_;
     watch_cv_.notify_all();

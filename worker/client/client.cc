@@ -24,9 +24,12 @@ bool IsBudgetReached(const absl::Status& status) {
 std::unique_ptr<Client> Client::Connect(ClientOptions options) {
   grpc::ChannelArguments args;
   // Pings while a call is in flight, so a dead server or a cut link fails a
-  // long call before its deadline.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  // long call before its deadline. gRPC stops after two pings without data
+  // by default, which left a quiet watch blind to a link lost later; 0
+  // keeps pinging for as long as the call lasts.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive_timeout.count()));
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   auto channel =
       grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
   return std::make_unique<Client>(v1::StudyService::NewStub(channel), std::move(options));

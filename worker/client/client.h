@@ -44,6 +44,12 @@ struct ClientOptions {
   RetryPolicy retry{};
   // 0: a quarter of the study's heartbeat grace period.
   std::chrono::milliseconds heartbeat_interval{0};
+  // While a call is open, the connection is pinged every `keepalive_time`;
+  // a ping unanswered for `keepalive_timeout` fails the call with
+  // UNAVAILABLE. This is what ends a long call (a quiet WatchStudy) over a
+  // silently broken link. The server accepts pings every 5 s at most.
+  std::chrono::milliseconds keepalive_time{20'000};
+  std::chrono::milliseconds keepalive_timeout{10'000};
 };
 
 // True for Ask's "study budget reached" answer: the study is done, not broken.
