@@ -19,6 +19,7 @@
 #include <memory>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -44,6 +45,7 @@ struct Flags {
   int clients = 8;
   double seconds = 10;
   double warmup_seconds = 1;
+  double floor_seconds = 5;
   bool optuna = true;
   int optuna_processes = 4;
   double optuna_seconds = 10;
@@ -276,18 +278,29 @@ struct Shared {
   }
 };
 
+// kAskTell is the benchmark. kReadFloor loops two GetTrial reads of one
+// trial instead and writes nothing: what gRPC and the loop alone cost on
+// this machine, the floor under any Ask+Tell.
+enum class Workload { kAskTell, kReadFloor };
+
 // One client: Ask, then Tell, then Ask again, until the window closes. All
 // clients run on one completion queue drained by one thread, which also
 // polls the sockets: no thread is woken per call, so the load generator,
 // which shares the two cores with the server, spends as little as it can.
 class Client {
  public:
-  Client(v1::StudyService::Stub* stub, const v1::AskRequest* ask_req, Shared* shared,
-         ClientResult* out, grpc::CompletionQueue* cq)
-      : stub_(stub), ask_req_(ask_req), shared_(shared), out_(out), cq_(cq) {
+  Client(v1::StudyService::Stub* stub, const v1::AskRequest* ask_req, Workload workload,
+         int64_t read_trial_id, Shared* shared, ClientResult* out, grpc::CompletionQueue* cq)
+      : stub_(stub),
+        ask_req_(ask_req),
+        workload_(workload),
+        shared_(shared),
+        out_(out),
+        cq_(cq) {
     out_->ask_us.reserve(1 << 16);
     out_->tell_us.reserve(1 << 16);
     tell_req_.set_state(v1::COMPLETE);
+    get_req_.set_trial_id(read_trial_id);
   }
 
   // Returns false once the client has stopped (window over or an error).
@@ -299,6 +312,7 @@ class Client {
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(Deadline());
     asking_ = true;
+    if (workload_ == Workload::kReadFloor) return StartGet();
     ask_reader_ = stub_->AsyncAsk(ctx_.get(), *ask_req_, cq_);
     ask_reader_->Finish(&ask_resp_, &status_, this);
     return true;
@@ -308,8 +322,22 @@ class Client {
   bool Proceed() { return asking_ ? OnAsk() : OnTell(); }
 
  private:
+  bool StartGet() {
+    get_reader_ = stub_->AsyncGetTrial(ctx_.get(), get_req_, cq_);
+    get_reader_->Finish(&get_resp_, &status_, this);
+    return true;
+  }
+
   bool OnAsk() {
     t1_ = Clock::now();
+    if (workload_ == Workload::kReadFloor) {
+      if (!status_.ok()) return Fail(RpcError("GetTrial", status_));
+      if (get_resp_.trial().params_size() != 3) return Fail("GetTrial: want 3 parameters");
+      ctx_ = std::make_unique<grpc::ClientContext>();
+      ctx_->set_deadline(Deadline());
+      asking_ = false;
+      return StartGet();
+    }
     if (!status_.ok()) return Fail(RpcError("Ask", status_));
     if (ask_resp_.trial().params_size() != 3) {
       return Fail("Ask returned " + std::to_string(ask_resp_.trial().params_size()) +
@@ -328,8 +356,11 @@ class Client {
 
   bool OnTell() {
     const Clock::time_point t2 = Clock::now();
-    if (!status_.ok()) return Fail(RpcError("Tell", status_));
-    if (tell_resp_.trial().state() != v1::COMPLETE) {
+    if (workload_ == Workload::kReadFloor) {
+      if (!status_.ok()) return Fail(RpcError("GetTrial", status_));
+    } else if (!status_.ok()) {
+      return Fail(RpcError("Tell", status_));
+    } else if (tell_resp_.trial().state() != v1::COMPLETE) {
       return Fail("Tell stored state " + v1::TrialState_Name(tell_resp_.trial().state()) + " (" +
                   tell_resp_.message() + "), want COMPLETE");
     }
@@ -354,6 +385,7 @@ class Client {
 
   v1::StudyService::Stub* const stub_;
   const v1::AskRequest* const ask_req_;
+  const Workload workload_;
   Shared* const shared_;
   ClientResult* const out_;
   grpc::CompletionQueue* const cq_;
@@ -365,6 +397,9 @@ class Client {
   v1::AskResponse ask_resp_;
   v1::TellRequest tell_req_;
   v1::TellResponse tell_resp_;
+  v1::GetTrialRequest get_req_;
+  v1::GetTrialResponse get_resp_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetTrialResponse>> get_reader_;
   Clock::time_point t0_, t1_;
 };
 
@@ -416,6 +451,68 @@ void PrintResult(double parzen, double optuna) {
   std::printf("server_throughput parzen_trials_per_s=%.1f optuna_trials_per_s=%.1f ratio=%.1f\n",
               parzen, optuna, ratio);
   std::fflush(stdout);
+}
+
+// What the clients did in one measured window. Latencies are in
+// microseconds: `first_us` of Ask (or the first read), `second_us` of Tell.
+struct Window {
+  int64_t loops_total = 0;     // warmup included
+  int64_t loops_measured = 0;  // finished inside the window
+  std::vector<double> first_us;
+  std::vector<double> second_us;
+  double server_cpu_s = std::nan("");
+  double self_cpu_s = std::nan("");
+  std::string error;  // the first RPC error; the window is void then
+
+  double server_cpu_us_per_loop() const { return server_cpu_s * 1e6 / Loops(); }
+  double self_cpu_us_per_loop() const { return self_cpu_s * 1e6 / Loops(); }
+
+ private:
+  double Loops() const { return std::max<double>(1, static_cast<double>(loops_measured)); }
+};
+
+// Runs one client per stub until `warmup + seconds` have passed, measuring
+// the last `seconds` and the CPU of process `cpu_pid` meanwhile.
+Window Measure(const std::vector<std::unique_ptr<v1::StudyService::Stub>>& stubs,
+               const std::vector<v1::AskRequest>& ask_reqs, Workload workload,
+               int64_t read_trial_id, double warmup, double seconds, pid_t cpu_pid) {
+  Shared shared;
+  shared.measure_begin = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(warmup));
+  shared.measure_end = shared.measure_begin + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(seconds));
+  std::vector<ClientResult> results(stubs.size());
+  CpuWindow cpu(cpu_pid, shared.measure_begin, shared.measure_end);
+  {
+    grpc::CompletionQueue cq;
+    std::vector<std::unique_ptr<Client>> clients;
+    int running = 0;
+    for (size_t k = 0; k < stubs.size(); ++k) {
+      clients.push_back(std::make_unique<Client>(stubs[k].get(), &ask_reqs[k], workload,
+                                                 read_trial_id, &shared, &results[k], &cq));
+      running += clients.back()->StartAsk();
+    }
+    void* tag = nullptr;
+    bool ok = false;
+    while (running > 0 && cq.Next(&tag, &ok)) {
+      if (!static_cast<Client*>(tag)->Proceed()) --running;
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+  cpu.Join();
+  Window w;
+  w.error = shared.first_error;
+  w.server_cpu_s = cpu.server_seconds();
+  w.self_cpu_s = cpu.self_seconds();
+  for (const ClientResult& r : results) {
+    w.loops_total += r.trials_total;
+    w.loops_measured += r.trials_measured;
+    w.first_us.insert(w.first_us.end(), r.ask_us.begin(), r.ask_us.end());
+    w.second_us.insert(w.second_us.end(), r.tell_us.begin(), r.tell_us.end());
+  }
+  return w;
 }
 
 int Run(const Flags& flags) {
@@ -471,58 +568,24 @@ int Run(const Flags& flags) {
     }
   }
 
-  Shared shared;
-  const Clock::time_point start = Clock::now();
-  shared.measure_begin =
-      start + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(flags.warmup_seconds));
-  shared.measure_end = shared.measure_begin + std::chrono::duration_cast<Clock::duration>(
-                                                  std::chrono::duration<double>(flags.seconds));
-  std::vector<ClientResult> results(static_cast<size_t>(flags.clients));
-  // Only a server the benchmark started has a pid to read.
-  CpuWindow cpu(flags.server.empty() ? local.pid() : getpid(), shared.measure_begin,
-                shared.measure_end);
   std::vector<v1::AskRequest> ask_reqs;
   for (int i = 0; i < flags.clients; ++i) ask_reqs.push_back(MakeAskRequest(study, i));
-  {
-    grpc::CompletionQueue cq;
-    std::vector<std::unique_ptr<Client>> clients;
-    int running = 0;
-    for (int i = 0; i < flags.clients; ++i) {
-      const auto k = static_cast<size_t>(i);
-      clients.push_back(
-          std::make_unique<Client>(stubs[k].get(), &ask_reqs[k], &shared, &results[k], &cq));
-      running += clients.back()->StartAsk();
-    }
-    void* tag = nullptr;
-    bool ok = false;
-    while (running > 0 && cq.Next(&tag, &ok)) {
-      if (!static_cast<Client*>(tag)->Proceed()) --running;
-    }
-    cq.Shutdown();
-    while (cq.Next(&tag, &ok)) {
-    }
-  }
-  cpu.Join();
-  if (shared.failed) {
+  // Only a server the benchmark started has a pid to read.
+  const pid_t cpu_pid = flags.server.empty() ? local.pid() : getpid();
+  Window run = Measure(stubs, ask_reqs, Workload::kAskTell, 0, flags.warmup_seconds,
+                       flags.seconds, cpu_pid);
+  if (!run.error.empty()) {
     std::fprintf(stderr, "server_throughput: RPC error, the measurement is void: %s\n",
-                 shared.first_error.c_str());
+                 run.error.c_str());
     if (!flags.server.empty()) return 1;
     local.KeepDir();
     std::fprintf(stderr, "server log (%s):\n%s", local.log_path().c_str(), local.Log().c_str());
     return 1;
   }
-
-  int64_t trials_total = 0;
-  int64_t trials_measured = 0;
-  std::vector<double> ask_us;
-  std::vector<double> tell_us;
-  for (const ClientResult& r : results) {
-    trials_total += r.trials_total;
-    trials_measured += r.trials_measured;
-    ask_us.insert(ask_us.end(), r.ask_us.begin(), r.ask_us.end());
-    tell_us.insert(tell_us.end(), r.tell_us.begin(), r.tell_us.end());
-  }
+  const int64_t trials_total = run.loops_total;
+  const int64_t trials_measured = run.loops_measured;
+  std::vector<double>& ask_us = run.first_us;
+  std::vector<double>& tell_us = run.second_us;
   const double parzen_tps = static_cast<double>(trials_measured) / flags.seconds;
 
   // Sanity: every Tell the clients saw succeed is a COMPLETE trial.
@@ -549,6 +612,23 @@ int Run(const Flags& flags) {
       return 1;
     }
   }
+  std::optional<Window> floor;
+  if (flags.floor_seconds > 0) {
+    v1::AskResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    grpc::Status st = stubs[0]->Ask(&ctx, ask_reqs[0], &resp);
+    if (!st.ok()) {
+      std::fprintf(stderr, "server_throughput: %s\n", RpcError("Ask", st).c_str());
+      return 1;
+    }
+    floor = Measure(stubs, ask_reqs, Workload::kReadFloor, resp.trial().trial_id(), 0.5,
+                    flags.floor_seconds, cpu_pid);
+    if (!floor->error.empty()) {
+      std::fprintf(stderr, "server_throughput: floor: %s\n", floor->error.c_str());
+      return 1;
+    }
+  }
   stubs.clear();
   if (flags.server.empty()) {
     const int code = local.Stop();
@@ -565,11 +645,18 @@ int Run(const Flags& flags) {
               flags.seconds, static_cast<long long>(trials_measured), parzen_tps,
               PercentileMs(ask_us, 0.50), PercentileMs(ask_us, 0.99),
               PercentileMs(tell_us, 0.50), PercentileMs(tell_us, 0.99));
-  const double per_trial_us = 1e6 / std::max<double>(1, static_cast<double>(trials_measured));
   std::printf("CPU per trial: server %.0f us, load generator %.0f us (2 cores give %.0f us per "
               "trial at 5,000 trials/s)\n\n",
-              flags.server.empty() ? cpu.server_seconds() * per_trial_us : std::nan(""),
-              cpu.self_seconds() * per_trial_us, 2e6 / 5000);
+              flags.server.empty() ? run.server_cpu_us_per_loop() : std::nan(""),
+              run.self_cpu_us_per_loop(), 2e6 / 5000);
+  if (floor) {
+    const double loops_per_s = static_cast<double>(floor->loops_measured) / flags.floor_seconds;
+    std::printf("transport floor (the same clients, 2 GetTrial reads per loop, nothing written): "
+                "%.1f loops/s; CPU per loop: server %.0f us, load generator %.0f us\n\n",
+                loops_per_s,
+                flags.server.empty() ? floor->server_cpu_us_per_loop() : std::nan(""),
+                floor->self_cpu_us_per_loop());
+  }
   std::fflush(stdout);
 
   if (!flags.optuna) {
@@ -608,6 +695,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--warmup-seconds", flags.warmup_seconds, "unmeasured time before")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--floor-seconds", flags.floor_seconds,
+                 "then measure the transport floor (reads only) this long; 0 skips it")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--optuna,!--no-optuna", flags.optuna, "also measure Optuna on this machine")
