@@ -36,6 +36,9 @@ struct FrozenTrial {
   std::optional<int64_t> retry_of;                // number of the reaped trial it repeats
   int64_t retry_count = 0;                        // retries before this one in its chain
   std::string worker_id;
+  // The request_id of the Ask that started it, so a client retrying that
+  // Ask gets this trial back, also after a server restart; empty: none.
+  std::string ask_request_id;
 
   // Optuna's trial.last_step: the largest reported step.
   std::optional<int64_t> last_step() const {

@@ -64,6 +64,10 @@ StudyState::StudyState(StudyRecord record, StudyConfig config, std::unique_ptr<S
     // A restart gives every running trial a fresh lease: its worker may
     // still be alive and beating.
     if (t.state == TrialState::kRunning) last_beat_us_[t.number] = now;
+    if (t.state == TrialState::kRunning && !t.ask_request_id.empty()) {
+      running_by_request_[t.ask_request_id] = t.number;
+      request_of_running_[t.number] = t.ask_request_id;
+    }
   }
 }
 
@@ -252,6 +256,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
   }
   trial.start_time_us = clock_->NowMicros();
   trial.worker_id = worker_id;
+  trial.ask_request_id = request_id;
   using Relative = std::map<std::string, double>;
   PARZEN_ASSIGN_OR_RETURN(Relative relative, sampler_->SampleRelative(*this, trial, normalized));
   std::vector<TrialParam> sampled;
@@ -269,6 +274,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
   FrozenTrial& stored = trials_[trial.number];
   stored.start_time_us = trial.start_time_us;
   stored.worker_id = trial.worker_id;
+  stored.ask_request_id = trial.ask_request_id;
   SetStateLocked(stored, TrialState::kRunning);
   for (TrialParam& p : sampled) AddParamLocked(stored, std::move(p));
   last_beat_us_[stored.number] = clock_->SteadyMicros();

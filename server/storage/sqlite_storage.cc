@@ -81,6 +81,10 @@ CREATE TABLE trial_user_attrs (
   PRIMARY KEY (trial_id, key)
 ) WITHOUT ROWID;
 )sql",
+    // 2: Ask request ids outlive a restart.
+    R"sql(
+ALTER TABLE trials ADD COLUMN ask_request_id TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -333,7 +337,7 @@ absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
     SQLite::Statement t(*db_,
                         "SELECT trial_id, study_id, number, state, trial_values, start_time_us, "
                         "complete_time_us, fail_reason, retry_of, retry_count, worker_id, "
-                        "fixed_params_json FROM trials ORDER BY study_id, number");
+                        "fixed_params_json, ask_request_id FROM trials ORDER BY study_id, number");
     while (t.executeStep()) {
       auto it = study_index.find(t.getColumn(1).getInt64());
       if (it == study_index.end()) continue;
@@ -357,6 +361,7 @@ absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
       ft.retry_count = t.getColumn(9).getInt64();
       ft.worker_id = t.getColumn(10).getString();
       PARZEN_ASSIGN_OR_RETURN(ft.fixed_params, DecodeFixedParams(t.getColumn(11).getString()));
+      ft.ask_request_id = t.getColumn(12).getString();
       where[ft.trial_id] = Where{it->second, ls.trials.size()};
       ls.trials.push_back(std::move(ft));
     }
@@ -581,8 +586,8 @@ void SqliteStorage::Apply(const mutation::InsertTrial& m) {
   const FrozenTrial& t = m.trial;
   auto& s = Stmt(
       "INSERT INTO trials (trial_id, study_id, number, state, trial_values, start_time_us, "
-      "complete_time_us, fail_reason, retry_of, retry_count, worker_id, fixed_params_json) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "complete_time_us, fail_reason, retry_of, retry_count, worker_id, fixed_params_json, "
+      "ask_request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, t.trial_id);
   s.bind(2, t.study_id);
   s.bind(3, t.number);
@@ -599,6 +604,7 @@ void SqliteStorage::Apply(const mutation::InsertTrial& m) {
   s.bind(10, t.retry_count);
   s.bind(11, t.worker_id);
   s.bind(12, EncodeFixedParams(t.fixed_params));
+  s.bind(13, t.ask_request_id);
   s.exec();
   int64_t position = 0;
   for (const TrialParam& p : t.params) InsertParamRow(t.trial_id, position++, p);
@@ -613,14 +619,15 @@ void SqliteStorage::Apply(const mutation::UpdateTrial& m) {
   const FrozenTrial& t = m.trial;
   auto& s = Stmt(
       "UPDATE trials SET state = ?, trial_values = ?, start_time_us = ?, complete_time_us = ?, "
-      "fail_reason = ?, worker_id = ? WHERE trial_id = ?");
+      "fail_reason = ?, worker_id = ?, ask_request_id = ? WHERE trial_id = ?");
   s.bind(1, std::string(TrialStateName(t.state)));
   s.bind(2, EncodeValues(t.values));
   s.bind(3, t.start_time_us);
   s.bind(4, t.complete_time_us);
   s.bind(5, t.fail_reason);
   s.bind(6, t.worker_id);
-  s.bind(7, t.trial_id);
+  s.bind(7, t.ask_request_id);
+  s.bind(8, t.trial_id);
   s.exec();
   // Finished trials never receive parameters again.
   if (IsFinished(t.state)) param_count_.erase(t.trial_id);

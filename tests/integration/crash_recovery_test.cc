@@ -185,3 +185,57 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
 
 }  // namespace
 }  // namespace parzen::testing
+
+namespace parzen::testing {
+namespace {
+
+// The reply to an Ask can be lost in a crash after its commit; the client
+// retries with the same request id against the restarted server and must
+// get that trial back, not a second one that leaves the first to be reaped.
+TEST(CrashRecoveryTest, AskRetriedAfterKillNineGetsTheSameTrial) {
+  TempDir dir;
+  const std::string db = dir.File("retry.db");
+  auto ask = [](ServerProcess& server, const std::string& worker, const std::string& request_id,
+                v1::AskResponse* out) {
+    auto stub = server.NewStub();
+    grpc::ClientContext ctx;
+    v1::AskRequest req;
+    req.set_study("retry");
+    req.set_worker_id(worker);
+    req.set_request_id(request_id);
+    *req.add_search_space() = FloatSpec("lr", 1e-4, 1e-1, /*log=*/true);
+    return stub->Ask(&ctx, req, out);
+  };
+  v1::AskResponse first;
+  {
+    auto server = ServerProcess::Start(db, {"--log-level", "warning"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    v1::CreateStudyRequest create;
+    create.set_name("retry");
+    ASSERT_TRUE(CreateStudy(*(*server)->NewStub(), create).ok());
+    ASSERT_TRUE(ask(**server, "w1", "req-1", &first).ok());
+    (*server)->Kill();
+  }
+  auto server = ServerProcess::Start(db, {"--log-level", "warning"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  v1::AskResponse repeat;
+  ASSERT_TRUE(ask(**server, "w1", "req-1", &repeat).ok());
+  EXPECT_EQ(repeat.trial().trial_id(), first.trial().trial_id());
+  EXPECT_EQ(repeat.trial().params(0).value().double_value(),
+            first.trial().params(0).value().double_value());
+  v1::AskResponse stolen;
+  const grpc::Status other = ask(**server, "w2", "req-1", &stolen);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << other.error_message();
+  v1::GetStudyResponse study;
+  ASSERT_TRUE(GetStudy(*(*server)->NewStub(), "retry", &study).ok());
+  EXPECT_EQ(study.summary().n_trials(), 1);
+
+  // Once the trial is finished the id is free again: a new Ask, a new trial.
+  ASSERT_TRUE(Tell(*(*server)->NewStub(), first.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
+  v1::AskResponse next;
+  ASSERT_TRUE(ask(**server, "w1", "req-1", &next).ok());
+  EXPECT_EQ(next.trial().number(), 1);
+}
+
+}  // namespace
+}  // namespace parzen::testing

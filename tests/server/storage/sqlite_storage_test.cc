@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -29,6 +31,7 @@ FrozenTrial SampleTrial() {
   t.retry_of = 7;
   t.retry_count = 2;
   t.worker_id = "w1";
+  t.ask_request_id = "ask-1";
   return t;
 }
 
@@ -51,6 +54,7 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
     t.state = TrialState::kComplete;
     t.values = {std::numeric_limits<double>::infinity(), 0.1};
     t.complete_time_us = 5678;
+    t.ask_request_id = "ask-2";
     const Storage::Ticket last = storage->Submit(mutation::UpdateTrial{t});
     ASSERT_OK(storage->WaitDurable(last));
   }
@@ -90,8 +94,37 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
   EXPECT_EQ(t.retry_of, 7);
   EXPECT_EQ(t.retry_count, 2);
   EXPECT_EQ(t.worker_id, "w1");
+  EXPECT_EQ(t.ask_request_id, "ask-2");
   EXPECT_EQ(t.start_time_us, 1234);
   EXPECT_EQ(t.complete_time_us, 5678);
+}
+
+// A database written before Ask request ids were stored (schema 1) is
+// migrated in place and keeps every trial.
+TEST(SqliteStorageTest, SchemaOneDatabaseIsMigrated) {
+  testing::TempDir dir;
+  const std::string path = dir.File("old.db");
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK_AND_ASSIGN(auto loaded, storage->LoadAll());
+    storage->Submit(mutation::PutStudy{StudyRecord{1, "study", {Direction::kMinimize}, "{}", {}, 1}});
+    ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::InsertTrial{SampleTrial()})));
+  }
+  {
+    // Back to schema 1 as it was: the column did not exist.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("ALTER TABLE trials DROP COLUMN ask_request_id; PRAGMA user_version=1;");
+  }
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+  ASSERT_OK_AND_ASSIGN(auto db, storage->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  ASSERT_EQ(db.studies[0].trials.size(), 1u);
+  EXPECT_EQ(db.studies[0].trials[0].worker_id, "w1");
+  EXPECT_EQ(db.studies[0].trials[0].ask_request_id, "");
+  EXPECT_EQ(db.studies[0].trials[0].params.size(), 2u);
+  storage.reset();
+  SQLite::Database check(path, SQLite::OPEN_READONLY);
+  EXPECT_EQ(check.execAndGet("PRAGMA user_version").getInt(), kSchemaVersion);
 }
 
 TEST(SqliteStorageTest, DeleteStudyRemovesItsTrials) {
