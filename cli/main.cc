@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/table.h"
+#include "common/access_token.h"
 #include "worker/client/client.h"
 
 namespace {
@@ -252,6 +253,9 @@ int main(int argc, char** argv) {
   CLI::App app{"parzen: look at the studies on a parzen-server"};
   int keepalive_s = 20;
   app.add_option("--server", server, "parzen-server address")->capture_default_str();
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "the access token the server requires (its --token-file)");
   app.add_option("--keepalive-s", keepalive_s,
                  "ping the server every this many seconds while a call is open; a link "
                  "silent for up to 10 s more is given up (watch then reconnects)")
@@ -281,6 +285,11 @@ int main(int argc, char** argv) {
   parzen::client::ClientOptions options;
   options.address = server;
   options.retry.max_attempts = 3;
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = parzen::ReadAccessTokenFile(token_file);
+    if (!token.ok()) return Fail(token.status());
+    options.access_token = *std::move(token);
+  }
   options.keepalive_time = std::chrono::seconds(keepalive_s);
   options.keepalive_timeout =
       std::min<std::chrono::milliseconds>(options.keepalive_time, std::chrono::seconds(10));

@@ -17,6 +17,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
+#include "common/access_token.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "server/core/reaper.h"
@@ -34,6 +35,7 @@ struct Flags {
   int reaper_period_ms = 500;
   int stats_period_s = 60;
   int keepalive_s = 60;
+  std::string token_file;
 };
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -57,7 +59,16 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     kill(getpid(), SIGTERM);
   });
 
-  parzen::StudyServiceImpl service(manager->get());
+  std::string token;
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<std::string> read = parzen::ReadAccessTokenFile(flags.token_file);
+    if (!read.ok()) {
+      spdlog::critical("{}", std::string(read.status().message()));
+      return 2;
+    }
+    token = *std::move(read);
+  }
+  parzen::StudyServiceImpl service(manager->get(), token);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -78,8 +89,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
     return 2;
   }
-  spdlog::info("parzen-server listening on {} (port {}), database {}", flags.listen, port,
-               flags.db);
+  spdlog::info("parzen-server listening on {} (port {}), database {}{}", flags.listen, port,
+               flags.db, token.empty() ? "" : ", access token required");
   if (!flags.port_file.empty()) {
     // Written whole then renamed, so a reader never sees a partial number.
     const std::string tmp = flags.port_file + ".tmp";
@@ -142,6 +153,8 @@ int main(int argc, char** argv) {
                  "how often to log request counts and latencies")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  app.add_option("--token-file", flags.token_file,
+                 "require the token in this file of every call (clients pass the same file)");
   app.add_option("--keepalive-s", flags.keepalive_s,
                  "ping each client connection every this many seconds; one that does not "
                  "answer within as long (20 s at most) is closed, ending its calls")

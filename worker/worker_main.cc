@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/access_token.h"
 #include "common/logging.h"
 #include "common/proto_convert.h"
 #include "common/search_space.h"
@@ -28,6 +29,7 @@ namespace {
 
 struct Flags {
   std::string server = "127.0.0.1:50051";
+  std::string token_file;
   std::string study = "mnist";
   std::string study_config;
   std::string direction;
@@ -193,6 +195,11 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
   client::ClientOptions client_options;
   client_options.address = f.server;
   client_options.worker_id = f.worker_id;
+  if (!f.token_file.empty()) {
+    auto token = ReadAccessTokenFile(f.token_file);
+    if (!token.ok()) return Fail(2, token.status());
+    client_options.access_token = *std::move(token);
+  }
   auto client = client::Client::Connect(client_options);
   auto study = client->CreateStudy(*request);
   if (!study.ok()) return Fail(1, study.status());
@@ -250,6 +257,8 @@ int main(int argc, char** argv) {
   // A repeated flag overrides the earlier one, so wrappers can append.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--server", f.server, "parzen-server address")->capture_default_str();
+  app.add_option("--token-file", f.token_file,
+                 "the access token the server requires (its --token-file)");
   app.add_option("--study", f.study, "study name; created if missing")->capture_default_str();
   app.add_option("--study-config", f.study_config,
                  "create the study from this JSON CreateStudyRequest instead of the flags below");

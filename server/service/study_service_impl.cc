@@ -9,6 +9,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include "common/access_token.h"
 #include "common/grpc_status.h"
 #include "common/proto_convert.h"
 
@@ -317,6 +318,21 @@ StudyServiceImpl::~StudyServiceImpl() {
   watch_cv_.wait(lock, [&] { return open_watches_ == 0; });
 }
 
+absl::Status StudyServiceImpl::Authorize(const Ctx& ctx) const {
+  if (token_.empty()) return absl::OkStatus();
+  const auto& metadata = ctx.client_metadata();
+  const auto it = metadata.find(kAuthorizationKey);
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "this server requires an access token; give the client the server's token file "
+        "(--token-file)");
+  }
+  if (!TokenMatches(std::string_view(it->second.data(), it->second.size()), token_)) {
+    return absl::UnauthenticatedError("the access token does not match this server's");
+  }
+  return absl::OkStatus();
+}
+
 StudyServiceImpl::Unary* StudyServiceImpl::FinishNow(Ctx* ctx, const char* method,
                                                      RequestStats::Clock::time_point start,
                                                      const absl::Status& status) {
@@ -339,6 +355,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::FinishWhenDurable(
 StudyServiceImpl::Unary* StudyServiceImpl::CreateStudy(Ctx* ctx, const v1::CreateStudyRequest* req,
                                                        v1::CreateStudyResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "CreateStudy", start, s);
   absl::StatusOr<StudyConfig> config = ConfigFromRequest(*req);
   if (!config.ok()) return FinishNow(ctx, "CreateStudy", start, config.status());
   bool created = false;
@@ -352,6 +369,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::CreateStudy(Ctx* ctx, const v1::Creat
 StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudyRequest* req,
                                                     v1::GetStudyResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "GetStudy", start, s);
   auto snapshot = manager_->GetStudy(req->name());
   if (snapshot.ok()) SnapshotToProto(*snapshot, resp);
   return FinishNow(ctx, "GetStudy", start, snapshot.status());
@@ -360,6 +378,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudy
 StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListStudiesRequest* req,
                                                        v1::ListStudiesResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "ListStudies", start, s);
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
   if (!limit.ok()) return FinishNow(ctx, "ListStudies", start, limit.status());
   // The token is the last name returned: stable under concurrent creation.
@@ -376,6 +395,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListS
 StudyServiceImpl::Unary* StudyServiceImpl::DeleteStudy(Ctx* ctx, const v1::DeleteStudyRequest* req,
                                                        v1::DeleteStudyResponse*) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "DeleteStudy", start, s);
   auto deleted = manager_->DeleteStudy(req->name());
   if (!deleted.ok()) return FinishNow(ctx, "DeleteStudy", start, deleted.status());
   return FinishWhenDurable(ctx, "DeleteStudy", start, deleted->ticket);
@@ -384,6 +404,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::DeleteStudy(Ctx* ctx, const v1::Delet
 StudyServiceImpl::Unary* StudyServiceImpl::Ask(Ctx* ctx, const v1::AskRequest* req,
                                                v1::AskResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Ask", start, s);
   absl::StatusOr<SearchSpace> space = SpaceFromProto(req->search_space());
   if (!space.ok()) return FinishNow(ctx, "Ask", start, space.status());
   if (auto s = CheckWorkerId(req->worker_id()); !s.ok()) return FinishNow(ctx, "Ask", start, s);
@@ -400,6 +421,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::Ask(Ctx* ctx, const v1::AskRequest* r
 StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRequest* req,
                                                    v1::SuggestResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Suggest", start, s);
   absl::StatusOr<Distribution> d = FromProto(req->distribution());
   if (!d.ok()) return FinishNow(ctx, "Suggest", start, d.status());
   auto param = manager_->Suggest(req->trial_id(), req->name(), *d);
@@ -411,6 +433,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRe
 StudyServiceImpl::Unary* StudyServiceImpl::ReportIntermediate(
     Ctx* ctx, const v1::ReportIntermediateRequest* req, v1::ReportIntermediateResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) {
+    return FinishNow(ctx, "ReportIntermediate", start, s);
+  }
   auto outcome = manager_->Report(req->trial_id(), req->step(), req->value());
   if (!outcome.ok()) return FinishNow(ctx, "ReportIntermediate", start, outcome.status());
   resp->set_should_prune(outcome->value.should_prune);
@@ -421,6 +446,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ReportIntermediate(
 StudyServiceImpl::Unary* StudyServiceImpl::Tell(Ctx* ctx, const v1::TellRequest* req,
                                                 v1::TellResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Tell", start, s);
   absl::StatusOr<TrialState> state = FromProto(req->state());
   if (!state.ok()) return FinishNow(ctx, "Tell", start, state.status());
   std::vector<double> values(req->values().begin(), req->values().end());
@@ -435,6 +461,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::Tell(Ctx* ctx, const v1::TellRequest*
 StudyServiceImpl::Unary* StudyServiceImpl::Heartbeat(Ctx* ctx, const v1::HeartbeatRequest* req,
                                                      v1::HeartbeatResponse*) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Heartbeat", start, s);
   return FinishNow(ctx, "Heartbeat", start, manager_->Heartbeat(req->trial_id(), req->worker_id()));
 }
 
@@ -442,6 +469,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::EnqueueTrial(Ctx* ctx,
                                                         const v1::EnqueueTrialRequest* req,
                                                         v1::EnqueueTrialResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "EnqueueTrial", start, s);
   auto params = ParamsFromProto(req->params());
   if (!params.ok()) return FinishNow(ctx, "EnqueueTrial", start, params.status());
   auto attrs = UserAttrsFromProto(req->user_attrs());
@@ -456,6 +484,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
                                                             const v1::SetTrialUserAttrRequest* req,
                                                             v1::SetTrialUserAttrResponse*) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) {
+    return FinishNow(ctx, "SetTrialUserAttr", start, s);
+  }
   absl::StatusOr<std::string> json = ValueToJson(req->value());
   if (!json.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, json.status());
   auto written = manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json);
@@ -466,6 +497,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
 StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrialRequest* req,
                                                     v1::GetTrialResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "GetTrial", start, s);
   auto trial = manager_->GetTrial(req->trial_id());
   if (trial.ok()) {
     ToProto(*trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
@@ -477,6 +509,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrial
 StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTrialsRequest* req,
                                                       v1::ListTrialsResponse* resp) {
   const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "ListTrials", start, s);
   absl::StatusOr<int64_t> limit = PageSize(req->page_size());
   if (!limit.ok()) return FinishNow(ctx, "ListTrials", start, limit.status());
   absl::StatusOr<int64_t> from = ParsePageToken(req->page_token());
@@ -493,6 +526,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
 
 grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
     Ctx* ctx, const v1::WatchStudyRequest* req) {
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return new FailedWatch(Reply("WatchStudy", s));
   {
     // Each stream holds a thread: bound them.
     std::lock_guard lock(watch_mu_);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 
 #include "parzen/v1/study_service.grpc.pb.h"
 #include "server/core/study_manager.h"
@@ -19,7 +20,10 @@ namespace parzen {
 // WatchStudy stream waits for events on a thread of its own.
 class StudyServiceImpl final : public v1::StudyService::CallbackService {
  public:
-  explicit StudyServiceImpl(StudyManager* manager) : manager_(manager) {}
+  // A non-empty `access_token` is required of every call (see
+  // common/access_token.h); the health and reflection services stay open.
+  explicit StudyServiceImpl(StudyManager* manager, std::string access_token = "")
+      : manager_(manager), token_(std::move(access_token)) {}
   ~StudyServiceImpl() override;
 
   // Per-RPC counts and latencies since the last call, as one log line.
@@ -56,8 +60,11 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
                            Storage::Ticket ticket);
   Unary* FinishNow(Ctx* ctx, const char* method, RequestStats::Clock::time_point start,
                    const absl::Status& status);
+  // UNAUTHENTICATED unless the call carries the access token (if any).
+  absl::Status Authorize(const Ctx& ctx) const;
 
   StudyManager* const manager_;
+  const std::string token_;
   RequestStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;

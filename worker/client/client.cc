@@ -8,6 +8,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include "common/access_token.h"
 #include "common/proto_convert.h"
 
 namespace parzen::client {
@@ -53,9 +54,16 @@ std::chrono::milliseconds Client::NextBackoff(int retry) {
 
 std::unique_ptr<grpc::ClientReaderInterface<v1::WatchStudyResponse>> Client::OpenWatch(
     grpc::ClientContext* context, const v1::WatchStudyRequest& request) {
+  PrepareContext(context);
   auto reader = stub_->WatchStudy(context, request);
   reader->WaitForInitialMetadata();
   return reader;
+}
+
+void Client::PrepareContext(grpc::ClientContext* context) const {
+  if (!options_.access_token.empty()) {
+    context->AddMetadata(kAuthorizationKey, kBearerPrefix + options_.access_token);
+  }
 }
 
 std::string Client::NewRequestId() {
@@ -163,6 +171,7 @@ grpc::Status Client::SendHeartbeat(TrialId trial_id, std::chrono::milliseconds i
   // and a beat stuck for long would hold up the others past the grace.
   context.set_deadline(std::chrono::system_clock::now() +
                        std::min(options_.call_timeout, interval));
+  PrepareContext(&context);
   return stub_->Heartbeat(&context, request, &response);
 }
 

@@ -50,6 +50,9 @@ struct ClientOptions {
   // silently broken link. The server accepts pings every 5 s at most.
   std::chrono::milliseconds keepalive_time{20'000};
   std::chrono::milliseconds keepalive_timeout{10'000};
+  // Sent with every call when the server requires one (its --token-file);
+  // ReadAccessTokenFile reads the same file.
+  std::string access_token{};
 };
 
 // True for Ask's "study budget reached" answer: the study is done, not broken.
@@ -101,6 +104,9 @@ class Client {
   // retried Ask.
   std::string NewRequestId();
 
+  // Adds what every call carries (the access token, if any) to `context`.
+  void PrepareContext(grpc::ClientContext* context) const;
+
  private:
   std::chrono::milliseconds NextBackoff(int retry);
   grpc::Status SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval);
@@ -126,6 +132,7 @@ absl::Status Client::Call(std::string_view method, Idempotency idempotency,
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + timeout);
+    PrepareContext(&context);
     status = ((*stub_).*rpc)(&context, request, response);
     if (status.ok()) return absl::OkStatus();
     if (!IsRetryable(status.error_code(), idempotency) || attempt >= max_attempts) break;

@@ -1,0 +1,43 @@
+#include "common/access_token.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace parzen {
+
+absl::StatusOr<std::string> ReadAccessTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read token file " + path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  std::string token = contents.str();
+  const size_t begin = token.find_first_not_of(" \t\r\n");
+  const size_t end = token.find_last_not_of(" \t\r\n");
+  token = begin == std::string::npos ? "" : token.substr(begin, end - begin + 1);
+  if (token.size() < 16 || token.size() > 512) {
+    return absl::InvalidArgumentError("token file " + path +
+                                      " must hold 16 to 512 characters, not " +
+                                      std::to_string(token.size()) +
+                                      " (make one with: head -c 24 /dev/urandom | base64)");
+  }
+  for (char c : token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError("token file " + path +
+                                        " may hold only printable ASCII without spaces");
+    }
+  }
+  return token;
+}
+
+bool TokenMatches(std::string_view presented, std::string_view token) {
+  const std::string_view prefix = kBearerPrefix;
+  if (presented.size() != prefix.size() + token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < presented.size(); ++i) {
+    const char want = i < prefix.size() ? prefix[i] : token[i - prefix.size()];
+    diff |= static_cast<unsigned char>(presented[i] ^ want);
+  }
+  return diff == 0;
+}
+
+}  // namespace parzen
