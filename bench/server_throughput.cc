@@ -612,7 +612,7 @@ int Run(const Flags& flags) {
       return 1;
     }
   }
-  std::optional<Window> floor;
+  std::optional<Window> read_floor;
   if (flags.floor_seconds > 0) {
     v1::AskResponse resp;
     grpc::ClientContext ctx;
@@ -622,10 +622,10 @@ int Run(const Flags& flags) {
       std::fprintf(stderr, "server_throughput: %s\n", RpcError("Ask", st).c_str());
       return 1;
     }
-    floor = Measure(stubs, ask_reqs, Workload::kReadFloor, resp.trial().trial_id(), 0.5,
-                    flags.floor_seconds, cpu_pid);
-    if (!floor->error.empty()) {
-      std::fprintf(stderr, "server_throughput: floor: %s\n", floor->error.c_str());
+    read_floor = Measure(stubs, ask_reqs, Workload::kReadFloor, resp.trial().trial_id(), 0.5,
+                         flags.floor_seconds, cpu_pid);
+    if (!read_floor->error.empty()) {
+      std::fprintf(stderr, "server_throughput: floor: %s\n", read_floor->error.c_str());
       return 1;
     }
   }
@@ -649,13 +649,14 @@ int Run(const Flags& flags) {
               "trial at 5,000 trials/s)\n\n",
               flags.server.empty() ? run.server_cpu_us_per_loop() : std::nan(""),
               run.self_cpu_us_per_loop(), 2e6 / 5000);
-  if (floor) {
-    const double loops_per_s = static_cast<double>(floor->loops_measured) / flags.floor_seconds;
+  if (read_floor) {
+    const double loops_per_s =
+        static_cast<double>(read_floor->loops_measured) / flags.floor_seconds;
     std::printf("transport floor (the same clients, 2 GetTrial reads per loop, nothing written): "
                 "%.1f loops/s; CPU per loop: server %.0f us, load generator %.0f us\n\n",
                 loops_per_s,
-                flags.server.empty() ? floor->server_cpu_us_per_loop() : std::nan(""),
-                floor->self_cpu_us_per_loop());
+                flags.server.empty() ? read_floor->server_cpu_us_per_loop() : std::nan(""),
+                read_floor->self_cpu_us_per_loop());
   }
   std::fflush(stdout);
 

@@ -214,7 +214,7 @@ class ChangePrinter {
 };
 
 // Follows the study until the server ends the watch or Ctrl-C. A lost
-// connection (the server restarting, or a link that keepalive pings found
+// connection (a server that crashed, or a link that keepalive pings found
 // dead) is retried: the new stream starts with the study as it is then, and
 // the printer shows only what changed meanwhile.
 int Watch(parzen::client::Study& study) {

@@ -1,16 +1,16 @@
 #include "common/access_token.h"
 
 #include <fstream>
-#include <sstream>
 
 namespace parzen {
 
 absl::StatusOr<std::string> ReadAccessTokenFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError("cannot read token file " + path);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  std::string token = contents.str();
+  // Bounded, so a wrong path such as /dev/zero fails instead of hanging.
+  std::string token(4096, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<size_t>(in.gcount()));
   const size_t begin = token.find_first_not_of(" \t\r\n");
   const size_t end = token.find_last_not_of(" \t\r\n");
   token = begin == std::string::npos ? "" : token.substr(begin, end - begin + 1);

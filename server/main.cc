@@ -40,6 +40,16 @@ struct Flags {
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
   parzen::RealClock clock;
+  // Before the database: a bad token file must leave it untouched.
+  std::string token;
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<std::string> read = parzen::ReadAccessTokenFile(flags.token_file);
+    if (!read.ok()) {
+      spdlog::critical("{}", std::string(read.status().message()));
+      return 2;
+    }
+    token = *std::move(read);
+  }
   auto storage = parzen::OpenSqliteStorage(flags.db);
   if (!storage.ok()) {
     spdlog::critical("{}", std::string(storage.status().message()));
@@ -59,15 +69,6 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     kill(getpid(), SIGTERM);
   });
 
-  std::string token;
-  if (!flags.token_file.empty()) {
-    absl::StatusOr<std::string> read = parzen::ReadAccessTokenFile(flags.token_file);
-    if (!read.ok()) {
-      spdlog::critical("{}", std::string(read.status().message()));
-      return 2;
-    }
-    token = *std::move(read);
-  }
   parzen::StudyServiceImpl service(manager->get(), token);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -75,8 +76,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   int port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
   // Clients ping while a call is open, also on a quiet WatchStudy stream;
-  // accept that every 5 s instead of calling it abuse after two pings.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  // accept that every 5 s (4 s: slack for timers) instead of calling it
+  // abuse after two pings.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 4'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Our own pings find clients that vanished without closing their
   // connection, so their watch streams (and the threads behind them) end.

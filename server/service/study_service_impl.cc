@@ -254,6 +254,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
     // The watch is registered before this reactor exists, so initial
     // metadata tells the client that every later change will be streamed.
     if (!SendAndWait([this] { StartSendInitialMetadata(); })) {
+      spdlog::info("watch of study '{}' by {} ended: the client went away", study_, peer_);
       Finish(grpc::Status::CANCELLED);
       return;
     }

@@ -67,7 +67,9 @@ TEST_F(AccessTokenTest, CallsWithoutTheTokenAreRefusedAndChangeNothing) {
       << none.error_message();
   for (const std::string& wrong :
        {std::string("Bearer wrong-token-0123456789"), std::string(kToken),
-        good + "x", std::string("Bearer ") + std::string(kToken).substr(1)}) {
+        good + "x", std::string("Bearer ") + std::string(kToken).substr(1),
+        // Same length, last character differs: not a length check only.
+        good.substr(0, good.size() - 1) + "8"}) {
     grpc::Status s = Create(wrong, "intruder");
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << wrong;
     EXPECT_EQ(s.error_message(), "the access token does not match this server's") << wrong;
@@ -142,13 +144,13 @@ TEST_F(AccessTokenTest, ClientLibraryCarriesTheTokenOnEveryCall) {
   options.address = server_->address();
   options.access_token = kToken;
   auto client = client::Client::Connect(options);
-  auto study = client->CreateStudy({.name = "lib", .heartbeat_grace_seconds = 1});
+  auto study = client->CreateStudy({.name = "lib", .heartbeat_grace_seconds = 2});
   ASSERT_TRUE(study.ok()) << study.status();
   auto trial = study->Ask();
   ASSERT_TRUE(trial.ok()) << trial.status();
-  // Beats every 250 ms; one refused marks the trial lost, and without
-  // accepted beats the server reaps it after 1 s.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  // Beats every 500 ms; without accepted beats the server reaps the trial
+  // after 2 s, and the Tell below fails.
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
   EXPECT_FALSE(trial->lost());
   auto told = study->Tell(*trial, 0.5);
   ASSERT_TRUE(told.ok()) << told.status();
