@@ -3,10 +3,14 @@
 #ifndef PARZEN_TESTS_TESTING_REQUESTS_H_
 #define PARZEN_TESTS_TESTING_REQUESTS_H_
 
+#include <future>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "parzen/v1/study_service.grpc.pb.h"
@@ -124,6 +128,29 @@ inline grpc::Status ListAllTrials(v1::StudyService::Stub& stub, const std::strin
     token = resp.next_page_token();
   } while (!token.empty());
   return grpc::Status::OK;
+}
+
+// grpc.health.v1.Health/Check for the whole server (service ""), by raw
+// bytes: the health protos are not generated here. `reply` gets the answer;
+// HealthCheckResponse{status: SERVING} is the two bytes 08 01.
+inline grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, std::string* reply) {
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status s) { done.set_value(s); });
+  const grpc::Status status = done.get_future().get();
+  reply->clear();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && response.Dump(&slices).ok()) {
+    for (const auto& slice : slices) {
+      reply->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  return status;
 }
 
 }  // namespace parzen::testing
