@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <thread>
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "tests/testing/child_process.h"
 #include "worker/client/client.h"
@@ -101,6 +105,34 @@ TEST_F(AccessTokenTest, CallsWithoutTheTokenAreRefusedAndChangeNothing) {
   ASSERT_EQ(resp.studies_size(), 1);
   EXPECT_EQ(resp.studies(0).study().name(), "kept");
   EXPECT_EQ(resp.studies(0).summary().n_trials(), 0);
+}
+
+// Walks the service's descriptor, so a method added later without the check
+// fails here. An empty request would be INVALID_ARGUMENT or NOT_FOUND for
+// every method: UNAUTHENTICATED means the token is checked first.
+TEST_F(AccessTokenTest, EveryMethodChecksTheTokenFirst) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "parzen.v1.StudyService");
+  ASSERT_NE(service, nullptr);
+  grpc::GenericStub generic(server_->channel());
+  int checked = 0;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* method = service->method(i);
+    if (method->server_streaming()) continue;  // WatchStudy: the test above
+    grpc::Slice empty_message("");
+    grpc::ByteBuffer request(&empty_message, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext ctx;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&ctx, "/" + service->full_name() + "/" + method->name(), grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) { done.set_value(std::move(s)); });
+    const grpc::Status status = done.get_future().get();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << method->name() << ": " << status.error_message();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 13);
 }
 
 TEST_F(AccessTokenTest, HealthCheckNeedsNoToken) {
