@@ -1,5 +1,6 @@
 // parzen: the command-line client. Lists studies, shows a study's status,
-// its trials and its best trial, and follows a study live.
+// its trials and its best trial (as tables, or JSON for scripts), follows a
+// study live, and enqueues trials.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/json_output.h"
+#include "cli/param_assignments.h"
 #include "cli/table.h"
 #include "common/access_token.h"
 #include "worker/client/client.h"
@@ -56,9 +59,22 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
-int ListStudies(parzen::client::Client& client) {
+int PrintJson(const nlohmann::json& json) {
+  // Replace, not throw, should a server string not be valid UTF-8.
+  std::puts(json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  return 0;
+}
+
+int ListStudies(parzen::client::Client& client, bool json) {
   auto studies = client.ListStudies();
   if (!studies.ok()) return Fail(studies.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const parzen::client::StudyListing& s : *studies) {
+      out.push_back(parzen::cli::StudyListingJson(s));
+    }
+    return PrintJson(out);
+  }
   Table table({"study", "direction", "trials", "running", "complete", "pruned", "fail", "best"});
   for (const parzen::client::StudyListing& s : *studies) {
     std::string directions;
@@ -81,9 +97,14 @@ struct Columns {
   std::vector<std::string> params;
 };
 
-int ShowTrials(parzen::client::Study& study, const Columns& columns) {
+int ShowTrials(parzen::client::Study& study, const Columns& columns, bool json) {
   auto trials = study.Trials();
   if (!trials.ok()) return Fail(trials.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const FrozenTrial& t : *trials) out.push_back(parzen::cli::TrialJson(t));
+    return PrintJson(out);
+  }
   std::vector<std::string> param_names = columns.params, attr_names = columns.attrs;
   if (param_names.empty() || attr_names.empty()) {
     std::set<std::string> params, attrs;
@@ -122,9 +143,10 @@ int ShowTrials(parzen::client::Study& study, const Columns& columns) {
   return 0;
 }
 
-int ShowBest(parzen::client::Study& study) {
+int ShowBest(parzen::client::Study& study, bool json) {
   auto best = study.BestTrial();
   if (!best.ok()) return Fail(best.status());
+  if (json) return PrintJson(best->has_value() ? parzen::cli::TrialJson(**best) : nullptr);
   if (!best->has_value()) {
     std::printf("study \"%s\" has no COMPLETE trial yet\n", study.name().c_str());
     return 0;
@@ -143,15 +165,30 @@ int ShowBest(parzen::client::Study& study) {
   return 0;
 }
 
-int ShowStatus(parzen::client::Study& study) {
+int ShowStatus(parzen::client::Study& study, bool json) {
   auto counts = study.Counts();
   if (!counts.ok()) return Fail(counts.status());
+  if (json) {
+    nlohmann::json out = parzen::cli::CountsJson(*counts);
+    out["study"] = study.name();
+    return PrintJson(out);
+  }
   std::printf("study \"%s\": %lld trials: %lld running, %lld waiting, %lld complete, %lld pruned, "
               "%lld failed\n",
               study.name().c_str(), static_cast<long long>(counts->trials),
               static_cast<long long>(counts->running), static_cast<long long>(counts->waiting),
               static_cast<long long>(counts->complete), static_cast<long long>(counts->pruned),
               static_cast<long long>(counts->fail));
+  return 0;
+}
+
+int Enqueue(parzen::client::Study& study, const std::vector<std::string>& assignments) {
+  auto params = parzen::cli::ParseParamAssignments(assignments);
+  if (!params.ok()) return Fail(params.status());
+  auto number = study.Enqueue(*params);
+  if (!number.ok()) return Fail(number.status());
+  std::printf("enqueued trial #%lld in study \"%s\"; the next Ask hands it out\n",
+              static_cast<long long>(*number), study.name().c_str());
   return 0;
 }
 
@@ -262,17 +299,31 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(5, 3600));
   app.require_subcommand(1);
-  app.add_subcommand("studies", "list every study with its trial counts");
+  bool json = false;
+  app.add_subcommand("studies", "list every study with its trial counts")
+      ->add_flag("--json", json, "print JSON instead of a table");
+  std::vector<std::string> assignments;
   const std::map<std::string, std::string> study_commands = {
       {"status", "trial counts of a study"},
       {"trials", "every trial of a study, with values, attributes and parameters"},
       {"best", "the best COMPLETE trial of a study"},
       {"watch", "follow a study live: a line per new trial, state change and report, until "
                 "Ctrl-C"},
+      {"enqueue", "enqueue a trial with fixed parameters (Optuna's enqueue_trial); the next Ask "
+                  "hands it out first"},
   };
   for (const auto& [name, help] : study_commands) {
     CLI::App* sub = app.add_subcommand(name, help);
     sub->add_option("study", study_name, "study name")->required();
+    if (name == "status" || name == "trials" || name == "best") {
+      sub->add_flag("--json", json, "print JSON instead of a table");
+    }
+    if (name == "enqueue") {
+      sub->add_option("params", assignments,
+                      "NAME=VALUE for each parameter: VALUE is a number, true/false, or text "
+                      "(quote JSON-style, '\"64\"', for text that looks like a number)")
+          ->required();
+    }
     if (name == "trials") {
       sub->add_option("--attrs", columns.attrs, "user attributes to show (default: all)")
           ->delimiter(',');
@@ -295,11 +346,12 @@ int main(int argc, char** argv) {
       std::min<std::chrono::milliseconds>(options.keepalive_time, std::chrono::seconds(10));
   auto client = parzen::client::Client::Connect(options);
   const std::string command = app.get_subcommands().front()->get_name();
-  if (command == "studies") return ListStudies(*client);
+  if (command == "studies") return ListStudies(*client, json);
   auto study = client->LoadStudy(study_name);
   if (!study.ok()) return Fail(study.status());
-  if (command == "status") return ShowStatus(*study);
-  if (command == "trials") return ShowTrials(*study, columns);
+  if (command == "status") return ShowStatus(*study, json);
+  if (command == "trials") return ShowTrials(*study, columns, json);
   if (command == "watch") return Watch(*study);
-  return ShowBest(*study);
+  if (command == "enqueue") return Enqueue(*study, assignments);
+  return ShowBest(*study, json);
 }

@@ -4,6 +4,8 @@
 #include <csignal>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/testing/child_process.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
@@ -168,6 +170,113 @@ TEST_F(CliTest, WatchFollowsTrialsLive) {
   EXPECT_EQ(lines[4].rfind("#1 PRUNED value 0.7 at step 1", 0), 0u) << lines[4];
   EXPECT_EQ(lines[5].rfind("#2 RUNNING lr=", 0), 0u) << lines[5];
   EXPECT_EQ(lines[6].rfind("#2 FAIL", 0), 0u) << lines[6];
+}
+
+// Scripts read --json: one document on stdout, Optuna's field names, and
+// the values as numbers, strings and nulls rather than table text.
+TEST_F(CliTest, JsonForScripts) {
+  v1::CreateStudyRequest create;
+  create.set_name("cli");
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+  AddTrial(0.5, 0.97);
+  AddTrial(0.25);
+  AddTrial(std::nullopt);
+  auto json_of = [&](const std::vector<std::string>& args) {
+    CliRun run = Parzen(args);
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    nlohmann::json parsed = nlohmann::json::parse(run.output, nullptr, false);
+    EXPECT_FALSE(parsed.is_discarded()) << run.output;
+    return parsed;
+  };
+
+  const nlohmann::json trials = json_of({"trials", "cli", "--json"});
+  ASSERT_TRUE(trials.is_array()) << trials;
+  ASSERT_EQ(trials.size(), 3u) << trials;
+  EXPECT_EQ(trials[0]["number"], 0);
+  EXPECT_EQ(trials[0]["state"], "COMPLETE");
+  EXPECT_EQ(trials[0]["values"], nlohmann::json::array({0.5}));
+  EXPECT_EQ(trials[0]["user_attrs"]["test_accuracy"], 0.97);
+  ASSERT_TRUE(trials[0]["params"]["lr"].is_number_float()) << trials[0];
+  EXPECT_GE(trials[0]["params"]["lr"].get<double>(), 1e-4);
+  EXPECT_LE(trials[0]["params"]["lr"].get<double>(), 1e-1);
+  ASSERT_TRUE(trials[0]["params"]["optimizer"].is_string()) << trials[0];
+  const std::string started = trials[0]["datetime_start"].get<std::string>();
+  EXPECT_EQ(started.size(), 27u) << started;  // 2026-11-28T04:49:31.123456Z
+  EXPECT_EQ(started.back(), 'Z') << started;
+  EXPECT_EQ(trials[2]["state"], "FAIL");
+  EXPECT_TRUE(trials[2]["values"].is_null()) << trials[2];
+
+  const nlohmann::json best = json_of({"best", "cli", "--json"});
+  EXPECT_EQ(best["number"], 1);
+  EXPECT_EQ(best["values"], nlohmann::json::array({0.25}));
+
+  const nlohmann::json status = json_of({"status", "cli", "--json"});
+  EXPECT_EQ(status, nlohmann::json({{"study", "cli"},
+                                    {"trials", 3},
+                                    {"running", 0},
+                                    {"waiting", 0},
+                                    {"complete", 2},
+                                    {"pruned", 0},
+                                    {"fail", 1}}));
+
+  const nlohmann::json studies = json_of({"studies", "--json"});
+  ASSERT_EQ(studies.size(), 1u) << studies;
+  EXPECT_EQ(studies[0]["name"], "cli");
+  EXPECT_EQ(studies[0]["directions"], nlohmann::json::array({"minimize"}));
+  EXPECT_EQ(studies[0]["counts"]["trials"], 3);
+  EXPECT_EQ(studies[0]["best_value"], 0.25);
+}
+
+TEST_F(CliTest, EnqueueHandsItsParametersToTheNextAsk) {
+  v1::CreateStudyRequest create;
+  create.set_name("cli");
+  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+
+  CliRun enqueued = Parzen({"enqueue", "cli", "lr=0.01", "optimizer=adam"});
+  ASSERT_EQ(enqueued.exit_code, 0) << enqueued.output;
+  EXPECT_EQ(enqueued.output,
+            "enqueued trial #0 in study \"cli\"; the next Ask hands it out\n");
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "cli",
+                  {FloatSpec("lr", 1e-4, 1e-1, true), CategoricalSpec("optimizer", {"sgd", "adam"})},
+                  &ask)
+                  .ok());
+  EXPECT_EQ(ask.trial().number(), 0);
+  ASSERT_EQ(ask.trial().params_size(), 2) << ask.DebugString();
+  EXPECT_EQ(ask.trial().params(0).value().double_value(), 0.01) << ask.DebugString();
+  EXPECT_EQ(ask.trial().params(1).value().string_value(), "adam") << ask.DebugString();
+
+  // JSON scalars keep their type; quotes make a number-like text a string.
+  ASSERT_EQ(Parzen({"enqueue", "cli", "batch=64", "tag=\"64\"", "fast=true"}).exit_code, 0);
+  CliRun trials = Parzen({"trials", "cli", "--json"});
+  const nlohmann::json waiting = nlohmann::json::parse(trials.output, nullptr, false);
+  ASSERT_EQ(waiting.size(), 2u) << trials.output;
+  EXPECT_EQ(waiting[1]["state"], "WAITING");
+  const nlohmann::json& fixed = waiting[1]["enqueued_params"];
+  EXPECT_TRUE(fixed["batch"].is_number_integer()) << fixed;
+  EXPECT_EQ(fixed["batch"], 64);
+  EXPECT_EQ(fixed["tag"], "64");
+  EXPECT_EQ(fixed["fast"], true);
+
+  for (const auto& [words, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"lr"}, "parzen: 'lr' is not NAME=VALUE\n"},
+           {{"=1"}, "parzen: '=1' is not NAME=VALUE\n"},
+           {{"lr=0.1", "lr=0.2"}, "parzen: parameter 'lr' is given twice\n"},
+           {{"lr=[1,2]"}, "parzen: 'lr=[1,2]': a parameter value is a number, a bool or a string\n"},
+       }) {
+    std::vector<std::string> args = {"enqueue", "cli"};
+    args.insert(args.end(), words.begin(), words.end());
+    CliRun bad = Parzen(args);
+    EXPECT_EQ(bad.exit_code, 1) << bad.output;
+    EXPECT_EQ(bad.output, message);
+  }
+  // The server's own checks reach the user too.
+  CliRun nan = Parzen({"enqueue", "cli", "lr=1e999"});
+  EXPECT_EQ(nan.exit_code, 1) << nan.output;
+  EXPECT_NE(nan.output.find("lr"), std::string::npos) << nan.output;
+  // None of the refused ones was enqueued.
+  ASSERT_EQ(nlohmann::json::parse(Parzen({"trials", "cli", "--json"}).output).size(), 2u);
 }
 
 TEST_F(CliTest, UnknownStudyIsOneLineAndExitCodeOne) {
