@@ -148,12 +148,16 @@ int32_t DecodeUtf8(std::string_view s, size_t* i) {
   return cp;
 }
 
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     if (DecodeUtf8(s, &i) < 0) return false;
   }
   return true;
 }
+
+namespace {
 
 void AppendU16Escape(uint32_t unit, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -55,6 +55,9 @@ absl::StatusOr<Distribution> ValidateDistribution(Distribution d);
 // bytes and free of control characters.
 absl::Status ValidateParamName(std::string_view name);
 
+// True when `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
+
 // True when the distribution has exactly one value (Optuna returns it
 // without sampling).
 bool IsSingle(const Distribution& d);

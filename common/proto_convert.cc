@@ -1,5 +1,7 @@
 #include "common/proto_convert.h"
 
+#include <cmath>
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -127,7 +129,37 @@ v1::Direction ToProto(Direction d) {
   return d == Direction::kMinimize ? v1::MINIMIZE : v1::MAXIMIZE;
 }
 
+namespace {
+
+// What JSON can hold: every Value set to one kind, numbers finite.
+absl::Status CheckJsonable(const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::KIND_NOT_SET:
+      return absl::InvalidArgumentError(
+          "the value is empty; set one of null, number, string, bool, struct or list");
+    case google::protobuf::Value::kNumberValue:
+      if (!std::isfinite(v.number_value())) {
+        return absl::InvalidArgumentError(
+            "a number is NaN or infinite, which JSON cannot hold");
+      }
+      return absl::OkStatus();
+    case google::protobuf::Value::kStructValue:
+      for (const auto& [key, field] : v.struct_value().fields()) {
+        PARZEN_RETURN_IF_ERROR(CheckJsonable(field));
+      }
+      return absl::OkStatus();
+    case google::protobuf::Value::kListValue:
+      for (const auto& item : v.list_value().values()) PARZEN_RETURN_IF_ERROR(CheckJsonable(item));
+      return absl::OkStatus();
+    default:
+      return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& v) {
+  PARZEN_RETURN_IF_ERROR(CheckJsonable(v));
   std::string out;
   auto status = google::protobuf::util::MessageToJsonString(v, &out);
   if (!status.ok()) {
@@ -148,7 +180,12 @@ absl::StatusOr<std::map<std::string, std::string>> UserAttrsFromProto(
     const google::protobuf::Map<std::string, google::protobuf::Value>& attrs) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : attrs) {
-    PARZEN_ASSIGN_OR_RETURN(out[key], ValueToJson(value));
+    absl::StatusOr<std::string> json = ValueToJson(value);
+    if (!json.ok()) {
+      return absl::InvalidArgumentError("user attribute '" + key + "': " +
+                                        std::string(json.status().message()));
+    }
+    out[key] = *std::move(json);
   }
   return out;
 }

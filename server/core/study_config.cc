@@ -4,15 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/core/limits.h"
+
 namespace parzen {
 namespace {
-
-bool HasControlCharacters(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 const char* PrunerKindName(PrunerKind k) {
   switch (k) {
@@ -54,6 +49,9 @@ absl::Status ValidateStudyConfig(const StudyConfig& c) {
   if (c.max_retries > 0 && c.heartbeat_grace_seconds == 0) {
     return absl::InvalidArgumentError(
         "max_retries needs heartbeat_grace_seconds > 0: only reaped trials are retried");
+  }
+  if (absl::Status s = ValidateUserAttrs(c.user_attrs); !s.ok()) {
+    return absl::InvalidArgumentError("study " + std::string(s.message()));
   }
   return MakePruner(c.pruner).status();
 }

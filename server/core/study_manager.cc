@@ -91,6 +91,14 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
 }
 
 absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudy(const std::string& name) const {
+  // A name no study can have is the caller's mistake, not a missing study,
+  // and is not echoed back at any length.
+  if (name.empty()) return absl::InvalidArgumentError("study name must not be empty");
+  if (name.size() > kMaxStudyNameLength) {
+    return absl::InvalidArgumentError("study name is " + std::to_string(name.size()) +
+                                      " bytes; the limit is " +
+                                      std::to_string(kMaxStudyNameLength));
+  }
   std::shared_lock lock(mu_);
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return absl::NotFoundError("study '" + name + "' does not exist");

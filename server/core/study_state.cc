@@ -7,13 +7,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/core/limits.h"
+
 namespace parzen {
 namespace {
 
-constexpr size_t kMaxUserAttrKeyLength = 512;
-constexpr size_t kMaxUserAttrValueBytes = 64 * 1024;
-constexpr size_t kMaxSearchSpaceSize = 1024;
-constexpr size_t kMaxFailReasonLength = 4096;
+// Beyond this, a study would be a place to store data, not to tune with.
+constexpr int64_t kMaxEnqueuedInt = int64_t{1} << 53;  // exact as a double
+
+// Optuna's validation, our size bound, and the parameter's name on errors.
+absl::StatusOr<Distribution> ValidateParam(const std::string& name, const Distribution& d) {
+  absl::StatusOr<Distribution> valid = ValidateDistribution(d);
+  absl::Status status = valid.ok() ? CheckChoicesSize(*valid) : valid.status();
+  if (!status.ok()) {
+    return absl::InvalidArgumentError("parameter '" + name + "': " + std::string(status.message()));
+  }
+  return valid;
+}
 
 std::string TrialLabel(const std::string& study, int64_t number) {
   return "trial " + std::to_string(number) + " of study '" + study + "'";
@@ -211,10 +221,10 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
                  started.number);
     return Written<FrozenTrial>{started, last_ticket_};
   }
-  if (space.size() > kMaxSearchSpaceSize) {
+  if (space.size() > kMaxParamsPerTrial) {
     return absl::InvalidArgumentError("search space has " + std::to_string(space.size()) +
                                       " parameters; the limit is " +
-                                      std::to_string(kMaxSearchSpaceSize));
+                                      std::to_string(kMaxParamsPerTrial));
   }
   SearchSpace normalized;
   std::set<std::string> names;
@@ -223,13 +233,9 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
     if (!names.insert(name).second) {
       return absl::InvalidArgumentError("parameter '" + name + "' appears twice in the search space");
     }
-    absl::StatusOr<Distribution> valid = ValidateDistribution(d);
-    if (!valid.ok()) {
-      return absl::InvalidArgumentError("parameter '" + name + "': " +
-                                        std::string(valid.status().message()));
-    }
-    PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, *valid));
-    normalized.emplace_back(name, *std::move(valid));
+    PARZEN_ASSIGN_OR_RETURN(Distribution valid, ValidateParam(name, d));
+    PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, valid));
+    normalized.emplace_back(name, std::move(valid));
   }
   if (config_.max_trials > 0) {
     const int64_t used = counts_[TrialState::kRunning] + counts_[TrialState::kComplete] +
@@ -304,11 +310,8 @@ absl::StatusOr<Written<TrialParam>> StudyState::Suggest(int64_t number, const st
                                                         const Distribution& distribution) {
   std::lock_guard lock(mu_);
   PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
-  absl::StatusOr<Distribution> valid = ValidateDistribution(distribution);
-  if (!valid.ok()) {
-    return absl::InvalidArgumentError("parameter '" + name + "': " +
-                                      std::string(valid.status().message()));
-  }
+  absl::StatusOr<Distribution> valid = ValidateParam(name, distribution);
+  if (!valid.ok()) return valid.status();
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "suggest"));
   if (const TrialParam* existing = trial->FindParam(name)) {
     if (existing->distribution == *valid) return Written<TrialParam>{*existing, last_ticket_};
@@ -316,6 +319,11 @@ absl::StatusOr<Written<TrialParam>> StudyState::Suggest(int64_t number, const st
         "parameter '" + name + "' of " + TrialLabel(record_.name, number) +
         " was already suggested as " + FormatDistribution(existing->distribution) +
         "; it cannot be suggested again as " + FormatDistribution(*valid));
+  }
+  if (trial->params.size() >= kMaxParamsPerTrial) {
+    return absl::ResourceExhaustedError(TrialLabel(record_.name, number) + " already has " +
+                                        std::to_string(trial->params.size()) +
+                                        " parameters; the limit is 1024");
   }
   PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, *valid));
   PARZEN_ASSIGN_OR_RETURN(double v, SampleOne(*trial, name, *valid, {}));
@@ -327,6 +335,9 @@ absl::StatusOr<Written<TrialParam>> StudyState::Suggest(int64_t number, const st
 
 absl::StatusOr<Written<ReportOutcome>> StudyState::Report(int64_t number, int64_t step,
                                                           double value) {
+  if (step < 0) {
+    return absl::InvalidArgumentError("step must be >= 0, got " + std::to_string(step));
+  }
   std::lock_guard lock(mu_);
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindRunningLocked(number, "report"));
   if (config_.directions.size() > 1) {
@@ -334,8 +345,12 @@ absl::StatusOr<Written<ReportOutcome>> StudyState::Report(int64_t number, int64_
         "intermediate values and pruning are not supported for multi-objective studies ('" +
         record_.name + "' has " + std::to_string(config_.directions.size()) + " objectives)");
   }
-  if (step < 0) {
-    return absl::InvalidArgumentError("step must be >= 0, got " + std::to_string(step));
+  if (trial->intermediate_values.size() >= kMaxIntermediateValues &&
+      !trial->intermediate_values.contains(step)) {
+    return absl::ResourceExhaustedError(
+        TrialLabel(record_.name, number) + " already holds " +
+        std::to_string(trial->intermediate_values.size()) +
+        " intermediate values; the limit is 100000 (report every few steps instead)");
   }
   Written<ReportOutcome> out;
   last_beat_us_[number] = clock_->SteadyMicros();
@@ -458,8 +473,18 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
     const std::map<std::string, std::string>& user_attrs) {
   std::lock_guard lock(mu_);
   if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  if (params.size() > kMaxParamsPerTrial) {
+    return absl::InvalidArgumentError(std::to_string(params.size()) +
+                                      " enqueued parameters; the limit is 1024");
+  }
   for (const auto& [name, value] : params) {
     PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+    if (const int64_t* i = std::get_if<int64_t>(&value);
+        i && (*i > kMaxEnqueuedInt || *i < -kMaxEnqueuedInt)) {
+      return absl::InvalidArgumentError("enqueued parameter '" + name + "' is " +
+                                        std::to_string(*i) +
+                                        "; integers beyond 2^53 cannot be held exactly");
+    }
     if (const double* d = std::get_if<double>(&value); d && !std::isfinite(*d)) {
       return absl::InvalidArgumentError("enqueued parameter '" + name + "' is " +
                                         FormatValue(value) + "; values must be finite");
@@ -467,6 +492,9 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
     if (const std::string* str = std::get_if<std::string>(&value);
         str && str->size() > kMaxUserAttrValueBytes) {
       return absl::InvalidArgumentError("enqueued parameter '" + name + "' is longer than 64 KiB");
+    }
+    if (const std::string* str = std::get_if<std::string>(&value); str && !IsValidUtf8(*str)) {
+      return absl::InvalidArgumentError("enqueued parameter '" + name + "' is not valid UTF-8");
     }
     if (auto it = known_.find(name); it != known_.end()) {
       absl::StatusOr<double> internal = ToInternal(it->second, value);
@@ -477,12 +505,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
       }
     }
   }
-  for (const auto& [key, json] : user_attrs) {
-    if (key.empty() || key.size() > kMaxUserAttrKeyLength || json.size() > kMaxUserAttrValueBytes) {
-      return absl::InvalidArgumentError("user attribute keys must be 1-512 bytes and values at "
-                                        "most 64 KiB");
-    }
-  }
+  PARZEN_RETURN_IF_ERROR(ValidateUserAttrs(user_attrs));
   FrozenTrial t;
   t.number = static_cast<int64_t>(trials_.size());
   t.trial_id = MakeTrialId(record_.study_id, t.number);
@@ -501,19 +524,17 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Enqueue(
 absl::StatusOr<Written<bool>> StudyState::SetTrialUserAttr(int64_t number, const std::string& key,
                                                            const std::string& value_json) {
   std::lock_guard lock(mu_);
-  if (key.empty() || key.size() > kMaxUserAttrKeyLength) {
-    return absl::InvalidArgumentError("user attribute key must be 1-512 bytes");
-  }
-  if (value_json.size() > kMaxUserAttrValueBytes) {
-    return absl::InvalidArgumentError("user attribute '" + key + "' is " +
-                                      std::to_string(value_json.size()) +
-                                      " bytes as JSON; the limit is 65536");
-  }
+  PARZEN_RETURN_IF_ERROR(ValidateUserAttr(key, value_json));
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial * trial, FindLocked(number));
   if (IsFinished(trial->state)) {
     return absl::FailedPreconditionError("cannot set user attribute: " +
                                          TrialLabel(record_.name, number) + " is already " +
                                          DescribeOutcome(*trial));
+  }
+  if (trial->user_attrs.size() >= kMaxUserAttrs && !trial->user_attrs.contains(key)) {
+    return absl::ResourceExhaustedError(TrialLabel(record_.name, number) + " already has " +
+                                        std::to_string(trial->user_attrs.size()) +
+                                        " user attributes; the limit is 1024");
   }
   trial->user_attrs[key] = value_json;
   const Storage::Ticket ticket =

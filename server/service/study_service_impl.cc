@@ -1,6 +1,8 @@
 #include "server/service/study_service_impl.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
@@ -18,23 +20,44 @@ namespace {
 
 constexpr int64_t kDefaultPageSize = 100;
 constexpr int64_t kMaxPageSize = 1000;
+constexpr size_t kPageBytes = 2 << 20;
 constexpr size_t kMaxWorkerIdLength = 256;
 constexpr size_t kMaxRequestIdLength = 64;
 constexpr size_t kWatchQueueCapacity = 10000;
 constexpr int kMaxOpenWatches = 256;
+
+// Messages quote what clients sent: in the log they stay one line of
+// bounded length, so a request cannot forge or flood log lines.
+std::string LogText(const absl::Status& s) {
+  constexpr size_t kMaxLogged = 1024;
+  std::string out = absl::StatusCodeToString(s.code()) + ": ";
+  for (unsigned char c : s.message().substr(0, kMaxLogged)) {
+    if (c < 0x20 || c == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", c);
+      out += escaped;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.message().size() > kMaxLogged) {
+    out += "... (" + std::to_string(s.message().size()) + " bytes)";
+  }
+  return out;
+}
 
 // Logs failures once, here at the boundary, and converts them.
 grpc::Status Reply(const char* method, const absl::Status& s) {
   if (!s.ok()) {
     const bool expected = s.code() == absl::StatusCode::kOutOfRange;
     if (expected) {
-      spdlog::debug("{}: {}", method, std::string(s.message()));
+      spdlog::debug("{}: {}", method, LogText(s));
     } else if (s.code() == absl::StatusCode::kInternal ||
                s.code() == absl::StatusCode::kDataLoss ||
                s.code() == absl::StatusCode::kUnavailable) {
-      spdlog::error("{}: {}", method, s.ToString());
+      spdlog::error("{}: {}", method, LogText(s));
     } else {
-      spdlog::info("{} rejected: {}", method, s.ToString());
+      spdlog::info("{} rejected: {}", method, LogText(s));
     }
   }
   return ToGrpcStatus(s);
@@ -75,6 +98,18 @@ absl::StatusOr<StudyConfig> ConfigFromRequest(const v1::CreateStudyRequest& r) {
       c.directions.push_back(dir);
     }
   }
+  // A kind this server does not know (from a newer client) arrives as an
+  // unknown field: refuse it rather than quietly use the default.
+  if (r.has_sampler() && r.sampler().kind_case() == v1::SamplerConfig::KIND_NOT_SET &&
+      !r.sampler().GetReflection()->GetUnknownFields(r.sampler()).empty()) {
+    return absl::InvalidArgumentError(
+        "sampler: unknown kind (from a newer client?); this server knows: random");
+  }
+  if (r.has_pruner() && r.pruner().kind_case() == v1::PrunerConfig::KIND_NOT_SET &&
+      !r.pruner().GetReflection()->GetUnknownFields(r.pruner()).empty()) {
+    return absl::InvalidArgumentError(
+        "pruner: unknown kind (from a newer client?); this server knows: median, percentile, nop");
+  }
   if (r.sampler().has_random() && r.sampler().random().has_seed()) {
     c.sampler.seed = r.sampler().random().seed();
   }
@@ -85,6 +120,10 @@ absl::StatusOr<StudyConfig> ConfigFromRequest(const v1::CreateStudyRequest& r) {
       break;
     case v1::PrunerConfig::kPercentile: {
       const auto& q = p.percentile();
+      if (!q.has_percentile()) {
+        return absl::InvalidArgumentError(
+            "pruner: percentile needs its percentile (0-100); Optuna has no default");
+      }
       c.pruner.kind = PrunerKind::kPercentile;
       c.pruner.options = PercentileOptions(q.percentile(), q);
       break;
@@ -183,7 +222,9 @@ absl::StatusOr<std::vector<TrialState>> StatesFromProto(
   std::vector<TrialState> out;
   for (int s : states) {
     PARZEN_ASSIGN_OR_RETURN(TrialState st, FromProto(static_cast<v1::TrialState>(s)));
-    out.push_back(st);
+    // At most the five states, however long the list: the filter is
+    // applied to every trial under the study's lock.
+    if (std::find(out.begin(), out.end(), st) == out.end()) out.push_back(st);
   }
   return out;
 }
@@ -463,6 +504,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::Heartbeat(Ctx* ctx, const v1::Heartbe
                                                      v1::HeartbeatResponse*) {
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Heartbeat", start, s);
+  if (absl::Status s = CheckWorkerId(req->worker_id()); !s.ok()) {
+    return FinishNow(ctx, "Heartbeat", start, s);
+  }
   return FinishNow(ctx, "Heartbeat", start, manager_->Heartbeat(req->trial_id(), req->worker_id()));
 }
 
@@ -489,7 +533,12 @@ StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
     return FinishNow(ctx, "SetTrialUserAttr", start, s);
   }
   absl::StatusOr<std::string> json = ValueToJson(req->value());
-  if (!json.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, json.status());
+  if (!json.ok()) {
+    // The key's own checks come later; only its first bytes are quoted.
+    return FinishNow(ctx, "SetTrialUserAttr", start,
+                     absl::InvalidArgumentError("user attribute '" + req->key().substr(0, 64) +
+                                                "': " + std::string(json.status().message())));
+  }
   auto written = manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json);
   if (!written.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, written.status());
   return FinishWhenDurable(ctx, "SetTrialUserAttr", start, written->ticket);
@@ -520,7 +569,21 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
   int64_t next = -1;
   auto trials = manager_->ListTrials(req->study(), *states, *from, *limit, &next);
   if (!trials.ok()) return FinishNow(ctx, "ListTrials", start, trials.status());
-  for (const FrozenTrial& t : *trials) ToProto(t, req->study(), resp->add_trials());
+  // A page also ends before it passes 2 MiB (a lone larger trial makes a
+  // page of its own), so pages stay under the 4 MiB a gRPC client accepts
+  // by default; the token resumes at the first trial left out.
+  size_t bytes = 0;
+  for (const FrozenTrial& t : *trials) {
+    v1::Trial proto;
+    ToProto(t, req->study(), &proto);
+    const size_t size = proto.ByteSizeLong();
+    if (resp->trials_size() > 0 && bytes + size > kPageBytes) {
+      next = t.number;
+      break;
+    }
+    bytes += size;
+    *resp->add_trials() = std::move(proto);
+  }
   if (next >= 0) resp->set_next_page_token(std::to_string(next));
   return FinishNow(ctx, "ListTrials", start, absl::OkStatus());
 }

@@ -332,6 +332,94 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
          return s.DeleteStudy(&ctx, req, &resp);
        },
        Code::NOT_FOUND, "ghost"},
+      {"a study name that would forge a log line",
+       [](auto& s) { return AskWith(s, "x\n[error] FORGED", {}); }, Code::NOT_FOUND,
+       "does not exist"},
+      {"empty study name in Ask", [](auto& s) { return AskWith(s, "", {}); },
+       Code::INVALID_ARGUMENT, "study name must not be empty"},
+      {"a 4000-byte study name is not echoed",
+       [](auto& s) { return AskWith(s, std::string(4000, 'q'), {}); }, Code::INVALID_ARGUMENT,
+       "study name is 4000 bytes; the limit is 512"},
+      {"percentile pruner without its percentile",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { r.mutable_pruner()->mutable_percentile(); });
+       },
+       Code::INVALID_ARGUMENT, "percentile needs its percentile"},
+      {"a pruner kind this server does not know",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) {
+           v1::PrunerConfig* p = r.mutable_pruner();
+           p->GetReflection()->MutableUnknownFields(p)->AddLengthDelimited(99, "");
+         });
+       },
+       Code::INVALID_ARGUMENT, "pruner: unknown kind"},
+      {"study user attribute with an empty key",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { (*r.mutable_user_attrs())[""].set_number_value(1); });
+       },
+       Code::INVALID_ARGUMENT, "keys must be 1-512 bytes"},
+      {"study user attribute without a value",
+       [](auto& s) {
+         return CreateWith(s, [](auto& r) { (*r.mutable_user_attrs())["k"]; });
+       },
+       Code::INVALID_ARGUMENT, "user attribute 'k': the value is empty"},
+      {"user attribute NaN",
+       [run, nan](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetTrialUserAttrRequest req;
+         req.set_trial_id(run);
+         req.set_key("loss");
+         req.mutable_value()->set_number_value(nan);
+         v1::SetTrialUserAttrResponse resp;
+         return s.SetTrialUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "user attribute 'loss': a number is NaN or infinite"},
+      {"user attribute key with a newline",
+       [run](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetTrialUserAttrRequest req;
+         req.set_trial_id(run);
+         req.set_key("a\nINFO forged line");
+         req.mutable_value()->set_number_value(1);
+         v1::SetTrialUserAttrResponse resp;
+         return s.SetTrialUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "control characters"},
+      {"categorical choices over 64 KiB",
+       [](auto& s) {
+         v1::ParameterSpec p;
+         p.set_name("big");
+         auto* c = p.mutable_distribution()->mutable_categorical_distribution();
+         for (int i = 0; i < 70; ++i) *c->add_choices() = StringValue(std::to_string(i) + std::string(1000, 'c'));
+         return AskWith(s, "s", {p});
+       },
+       Code::INVALID_ARGUMENT, "choices add up to"},
+      {"report a negative step to a finished trial",
+       [fin](auto& s) {
+         v1::ReportIntermediateResponse r;
+         return Report(s, fin, -1, 0.1, &r);
+       },
+       Code::INVALID_ARGUMENT, "step must be >= 0"},
+      {"heartbeat with a worker id too long",
+       [run](auto& s) {
+         grpc::ClientContext ctx;
+         v1::HeartbeatRequest req;
+         req.set_trial_id(run);
+         req.set_worker_id(std::string(300, 'w'));
+         v1::HeartbeatResponse resp;
+         return s.Heartbeat(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "worker_id"},
+      {"enqueue an integer beyond 2^53",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::EnqueueTrialRequest req;
+         req.set_study("s");
+         (*req.mutable_params())["n"].set_int_value((int64_t{1} << 53) + 1);
+         v1::EnqueueTrialResponse resp;
+         return s.EnqueueTrial(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "2^53"},
   };
   ASSERT_GE(cases.size(), 25u);
 
@@ -344,6 +432,10 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
         << "message: " << s.error_message();
   }
   EXPECT_EQ(Observe(), before) << "a rejected request changed a study";
+  // Client text is escaped in the server's log: one line per rejection.
+  const std::string log = server_->Log();
+  EXPECT_NE(log.find("x\\x0a[error] FORGED"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n[error] FORGED"), std::string::npos) << log;
 
   // Nothing they did keeps the database from loading again.
   stub_.reset();
@@ -358,6 +450,64 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
   v1::AskResponse ok;
   ASSERT_TRUE(Ask(*stub_, "s", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ok).ok());
   EXPECT_EQ(ok.trial().number(), 2);
+}
+
+// A trial stops growing at its limits with a clear status; what it holds
+// stays readable; ListTrials pages stay under gRPC's 4 MiB default however
+// large the trials are.
+TEST_F(BadInputTest, TrialsStopGrowingAtTheirLimitsAndStayReadable) {
+  auto set_attr = [&](const std::string& key, const std::string& text) {
+    grpc::ClientContext ctx;
+    v1::SetTrialUserAttrRequest req;
+    req.set_trial_id(running_id_);
+    req.set_key(key);
+    req.mutable_value()->set_string_value(text);
+    v1::SetTrialUserAttrResponse resp;
+    return stub_->SetTrialUserAttr(&ctx, req, &resp);
+  };
+  const std::string big(60 * 1024, 'x');
+  for (int i = 0; i < 1024; ++i) {
+    ASSERT_TRUE(set_attr("k" + std::to_string(i), i < 64 ? big : "v").ok()) << i;
+  }
+  grpc::Status over = set_attr("one-more", "v");
+  EXPECT_EQ(over.error_code(), Code::RESOURCE_EXHAUSTED);
+  EXPECT_NE(over.error_message().find("already has 1024 user attributes; the limit is 1024"),
+            std::string::npos)
+      << over.error_message();
+  EXPECT_TRUE(set_attr("k5", "replaced").ok()) << "an existing key can still change";
+
+  for (int i = 0; i < 1023; ++i) {  // "lr" is the first of 1024
+    ASSERT_TRUE(SuggestWith(*stub_, running_id_, FloatSpec("p" + std::to_string(i), 0, 1)).ok())
+        << i;
+  }
+  grpc::Status too_many = SuggestWith(*stub_, running_id_, FloatSpec("p-last", 0, 1));
+  EXPECT_EQ(too_many.error_code(), Code::RESOURCE_EXHAUSTED);
+  EXPECT_NE(too_many.error_message().find("already has 1024 parameters"), std::string::npos)
+      << too_many.error_message();
+  EXPECT_TRUE(SuggestWith(*stub_, running_id_, FloatSpec("p7", 0, 1)).ok())
+      << "a known name is answered from the trial";
+
+  // The trial holds ~4 MiB of attributes: more than a default client
+  // accepts in one message, yet a page of ListTrials stops before it
+  // and the next page carries it alone.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::ListTrialsRequest req;
+  req.set_study("s");
+  v1::ListTrialsResponse first;
+  ASSERT_TRUE(stub_->ListTrials(&ctx, req, &first).ok());
+  ASSERT_EQ(first.trials_size(), 1);
+  EXPECT_EQ(first.trials(0).trial_id(), finished_id_);
+  ASSERT_EQ(first.next_page_token(), "1");
+  grpc::ClientContext ctx2;
+  req.set_page_token(first.next_page_token());
+  v1::ListTrialsResponse second;
+  ASSERT_TRUE(stub_->ListTrials(&ctx2, req, &second).ok());
+  ASSERT_EQ(second.trials_size(), 1);
+  EXPECT_EQ(second.trials(0).trial_id(), running_id_);
+  EXPECT_EQ(second.trials(0).user_attrs_size(), 1024);
+  EXPECT_EQ(second.trials(0).params_size(), 1024);
+  EXPECT_TRUE(second.next_page_token().empty());
 }
 
 // Start-up refuses files it does not own, with one clear line, and never

@@ -31,6 +31,9 @@ std::unique_ptr<Client> Client::Connect(ClientOptions options) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options.keepalive_timeout.count()));
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // The server's limits let one trial exceed gRPC's default 4 MiB (1024
+  // user attributes of up to 64 KiB): reading it must not fail here.
+  args.SetMaxReceiveMessageSize(128 << 20);
   auto channel =
       grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
   return std::make_unique<Client>(v1::StudyService::NewStub(channel), std::move(options));

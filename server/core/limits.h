@@ -1,0 +1,43 @@
+// How much one request may put into a study, and the checks that hold
+// every path to the same bounds. The bounds keep a study's rows and the
+// replies that carry a trial (GetTrial, ListTrials pages, watch events)
+// well inside gRPC's default 4 MiB message limit, and keep one client from
+// making a study slow for everyone else.
+#ifndef PARZEN_SERVER_CORE_LIMITS_H_
+#define PARZEN_SERVER_CORE_LIMITS_H_
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "common/distribution.h"
+
+namespace parzen {
+
+inline constexpr size_t kMaxUserAttrKeyLength = 512;
+inline constexpr size_t kMaxUserAttrValueBytes = 64 * 1024;  // as JSON text
+inline constexpr size_t kMaxUserAttrs = 1024;                // per study, per trial
+inline constexpr size_t kMaxParamsPerTrial = 1024;           // search space, Suggest, Enqueue
+inline constexpr size_t kMaxIntermediateValues = 100'000;    // steps reported per trial
+inline constexpr size_t kMaxFailReasonLength = 4096;
+inline constexpr size_t kMaxChoicesBytes = 64 * 1024;         // a categorical's choices
+
+// Control characters would let a name forge lines in logs and listings.
+bool HasControlCharacters(std::string_view s);
+
+// INVALID_ARGUMENT for categorical choices that add up to more than 64 KiB
+// (8 bytes per number or bool): the distribution is stored with every trial.
+absl::Status CheckChoicesSize(const Distribution& d);
+
+// INVALID_ARGUMENT unless the key is 1-512 bytes without control
+// characters and the value at most 64 KiB as JSON.
+absl::Status ValidateUserAttr(std::string_view key, std::string_view value_json);
+
+// The above for each entry, and at most kMaxUserAttrs of them.
+absl::Status ValidateUserAttrs(const std::map<std::string, std::string>& attrs);
+
+}  // namespace parzen
+
+#endif  // PARZEN_SERVER_CORE_LIMITS_H_
