@@ -143,22 +143,30 @@ absl::Status StudyState::CheckKnownDistribution(const std::string& name,
                                     "; " + std::string(s.message()));
 }
 
+absl::StatusOr<double> StudyState::FixedInternal(const FrozenTrial& trial,
+                                                 const std::string& name,
+                                                 const Distribution& d) const {
+  const ParamValue& value = trial.fixed_params.at(name);
+  absl::StatusOr<double> internal = ToInternal(d, value);
+  if (internal.ok()) return internal;
+  return absl::InvalidArgumentError("enqueued value " + FormatValue(value) + " for '" + name +
+                                    "' of " + TrialLabel(record_.name, trial.number) +
+                                    " does not fit " + FormatDistribution(d) + ": " +
+                                    std::string(internal.status().message()));
+}
+
 absl::StatusOr<double> StudyState::SampleOne(const FrozenTrial& trial, const std::string& name,
                                              const Distribution& d,
                                              const std::map<std::string, double>& relative) {
   if (auto fixed = trial.fixed_params.find(name); fixed != trial.fixed_params.end()) {
-    absl::StatusOr<double> internal = ToInternal(d, fixed->second);
-    if (internal.ok()) {
-      if (!Contains(d, *internal)) {
-        spdlog::warn("{}: enqueued value {} for '{}' lies outside {}; using it anyway",
-                     TrialLabel(record_.name, trial.number), FormatValue(fixed->second), name,
-                     FormatDistribution(d));
-      }
-      return internal;
+    PARZEN_ASSIGN_OR_RETURN(double internal, FixedInternal(trial, name, d));
+    if (!Contains(d, internal)) {
+      // Optuna uses an out-of-range enqueued value too, with a warning.
+      spdlog::warn("{}: enqueued value {} for '{}' lies outside {}; using it anyway",
+                   TrialLabel(record_.name, trial.number), FormatValue(fixed->second), name,
+                   FormatDistribution(d));
     }
-    spdlog::warn("{}: enqueued value for '{}' does not fit {} ({}); sampling instead",
-                 TrialLabel(record_.name, trial.number), name, FormatDistribution(d),
-                 std::string(internal.status().message()));
+    return internal;
   }
   if (IsSingle(d)) {
     // The one value: low for numbers, the only choice (index 0) otherwise.
@@ -246,6 +254,28 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
                                    std::to_string(config_.max_trials) +
                                    " trials running or finished");
     }
+  }
+
+  // An enqueued trial whose fixed value does not fit the distribution it
+  // is asked with fails, as the objective's suggest fails it in Optuna,
+  // and the next one is handed out; a queue never jams on a bad entry.
+  while (!waiting_.empty()) {
+    FrozenTrial& queued = trials_[waiting_.front()];
+    absl::Status fits = absl::OkStatus();
+    for (const auto& [name, d] : normalized) {
+      if (!queued.fixed_params.contains(name)) continue;
+      fits = FixedInternal(queued, name, d).status();
+      if (!fits.ok()) break;
+    }
+    if (fits.ok()) break;
+    waiting_.pop_front();
+    queued.start_time_us = clock_->NowMicros();
+    queued.worker_id = worker_id;
+    queued.fail_reason = std::string(fits.message());
+    SetStateLocked(queued, TrialState::kFail);
+    FinishLocked(queued);
+    SubmitLocked(mutation::UpdateTrial{queued}, queued);
+    spdlog::warn("study '{}': trial {} FAIL: {}", record_.name, queued.number, queued.fail_reason);
   }
 
   // Build the trial aside and sample into it; nothing in the study changes

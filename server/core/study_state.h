@@ -140,6 +140,10 @@ class StudyState final : public StudyHistory {
   absl::StatusOr<FrozenTrial*> FindLocked(int64_t number);
   absl::StatusOr<FrozenTrial*> FindRunningLocked(int64_t number, const char* action);
   absl::Status CheckKnownDistribution(const std::string& name, const Distribution& d) const;
+  // The internal value of the trial's enqueued `name` under `d`;
+  // INVALID_ARGUMENT, naming both, when it does not fit (Optuna raises).
+  absl::StatusOr<double> FixedInternal(const FrozenTrial& trial, const std::string& name,
+                                       const Distribution& d) const;
   absl::StatusOr<double> SampleOne(const FrozenTrial& trial, const std::string& name,
                                    const Distribution& d, const std::map<std::string, double>& relative);
   void AddParamLocked(FrozenTrial& trial, TrialParam param);

@@ -188,6 +188,36 @@ TEST_F(StudyManagerTest, EnqueuedNonFiniteValuesAreRejected) {
   EXPECT_EQ(snapshot.summary.n_trials, 0);
 }
 
+// Optuna: suggest raises for an enqueued value its distribution cannot
+// hold, which fails that trial. Ask fails it and hands out the next one;
+// Suggest refuses, naming the value.
+TEST_F(StudyManagerTest, EnqueuedValueThatDoesNotFitFailsItsTrial) {
+  Create(Config("fit"));
+  ASSERT_OK(Await(manager_->Enqueue("fit", {{"opt", std::string("lbfgs")}}, {})).status());
+  ASSERT_OK(Await(manager_->Enqueue("fit", {{"opt", std::string("adam")}}, {})).status());
+  const SearchSpace space = {
+      {"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}}};
+  ASSERT_OK_AND_ASSIGN(FrozenTrial asked, Await(manager_->Ask("fit", space, "w1")));
+  EXPECT_EQ(asked.number, 1);
+  ASSERT_EQ(asked.params.size(), 1u);
+  EXPECT_EQ(asked.params[0].internal_value, 1.0);  // "adam", as enqueued
+  ASSERT_OK_AND_ASSIGN(FrozenTrial failed, manager_->GetTrial(MakeTrialId(asked.study_id, 0)));
+  EXPECT_EQ(failed.state, TrialState::kFail);
+  EXPECT_NE(failed.fail_reason.find("enqueued value \"lbfgs\" for 'opt'"), std::string::npos)
+      << failed.fail_reason;
+  EXPECT_NE(failed.complete_time_us, 0);
+
+  // Define-by-run: the trial is handed out, the suggest is refused.
+  ASSERT_OK(Await(manager_->Enqueue("fit", {{"lr", std::string("fast")}}, {})).status());
+  ASSERT_OK_AND_ASSIGN(FrozenTrial plain, Await(manager_->Ask("fit", {}, "w2")));
+  EXPECT_EQ(plain.number, 2);
+  auto suggested = manager_->Suggest(plain.trial_id, "lr", FloatDistribution{0, 1, false, {}});
+  EXPECT_EQ(suggested.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(suggested.status().message().find("enqueued value \"fast\" for 'lr'"),
+            std::string::npos)
+      << suggested.status();
+}
+
 TEST_F(StudyManagerTest, ReapedTrialCannotBeToldCompleteEvenWithNan) {
   StudyConfig c = Config("nanreap");
   c.heartbeat_grace_seconds = 1;
