@@ -25,6 +25,31 @@ absl::StatusOr<Distribution> ValidateParam(const std::string& name, const Distri
   return valid;
 }
 
+// A live watch event's copy of a trial: the whole step history would make
+// a watched trial of n reports cost O(n^2) to copy (under the study lock)
+// and to send; watchers have the history from the snapshot and add each
+// new step. Copied field by field so the history is never copied at all.
+FrozenTrial WithLatestStepOnly(const FrozenTrial& t) {
+  FrozenTrial out;
+  out.trial_id = t.trial_id;
+  out.study_id = t.study_id;
+  out.number = t.number;
+  out.state = t.state;
+  out.values = t.values;
+  out.params = t.params;
+  if (!t.intermediate_values.empty()) out.intermediate_values.insert(*t.intermediate_values.rbegin());
+  out.user_attrs = t.user_attrs;
+  out.fixed_params = t.fixed_params;
+  out.start_time_us = t.start_time_us;
+  out.complete_time_us = t.complete_time_us;
+  out.fail_reason = t.fail_reason;
+  out.retry_of = t.retry_of;
+  out.retry_count = t.retry_count;
+  out.worker_id = t.worker_id;
+  out.ask_request_id = t.ask_request_id;
+  return out;
+}
+
 std::string TrialLabel(const std::string& study, int64_t number) {
   return "trial " + std::to_string(number) + " of study '" + study + "'";
 }
@@ -202,8 +227,9 @@ Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed)
   last_ticket_ = ticket;
   if (!watchers_.empty()) {
     std::erase_if(watchers_, [](const std::weak_ptr<WatchQueue>& w) { return w.expired(); });
+    const FrozenTrial event = WithLatestStepOnly(changed);
     for (const auto& w : watchers_) {
-      if (auto q = w.lock()) q->Push(TrialEvent{ticket, changed});
+      if (auto q = w.lock()) q->Push(TrialEvent{ticket, event});
     }
   }
   return ticket;

@@ -1,6 +1,8 @@
 // Drives whole studies through the real parzen-server binary over gRPC.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -224,13 +226,36 @@ TEST_F(StudyLifecycleTest, WholeStudyWithPruningListingAndWatching) {
     return e.trial().number() == 3 && e.trial().state() == v1::COMPLETE;
   }));
   std::vector<int64_t> finished_order;
+  std::map<int64_t, std::vector<int64_t>> steps_seen;  // trial number -> steps, in event order
   for (const auto& e : watcher.events()) {
     EXPECT_FALSE(e.snapshot());  // the study was empty when the watch began
+    // Live events carry only the latest step, never the history.
+    EXPECT_LE(e.trial().intermediate_values_size(), 1) << e.DebugString();
+    if (e.trial().intermediate_values_size() == 1) {
+      std::vector<int64_t>& seen = steps_seen[e.trial().number()];
+      const int64_t step = e.trial().intermediate_values(0).step();
+      if (seen.empty() || seen.back() != step) seen.push_back(step);
+    }
     if (e.trial().state() == v1::COMPLETE || e.trial().state() == v1::PRUNED) {
       finished_order.push_back(e.trial().number());
     }
   }
   EXPECT_EQ(finished_order, (std::vector<int64_t>{0, 1, 2, 3}));
+  // Yet each step arrived once, in order: the history adds up.
+  const std::vector<int64_t> four = {0, 1, 2, 3};
+  EXPECT_EQ(steps_seen, (std::map<int64_t, std::vector<int64_t>>{
+                            {0, four}, {1, four}, {2, {0}}, {3, four}}));
+
+  // A watch that begins later gets every trial whole in its snapshot.
+  Watcher late(*stub_, "mnist");
+  ASSERT_TRUE(late.WaitFor([](const v1::WatchStudyResponse& e) {
+    return e.snapshot() && e.trial().number() == 3;
+  }));
+  for (const auto& e : late.events()) {
+    EXPECT_EQ(e.trial().intermediate_values_size(),
+              static_cast<int>(curves[e.trial().number()].size()))
+        << e.DebugString();
+  }
 }
 
 TEST_F(StudyLifecycleTest, AskRepeatedWithItsRequestIdGetsTheSameTrial) {

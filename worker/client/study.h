@@ -45,7 +45,9 @@ struct StudyListing {
   std::optional<double> best_value;  // first objective of the best COMPLETE trial
 };
 
-// One change seen by Study::Watch: the trial as it is after the change.
+// One change seen by Study::Watch: the trial as it is after the change,
+// except that outside the snapshot its intermediate_values hold only the
+// latest step (the server sends each step once; see WatchStudy).
 struct TrialChange {
   FrozenTrial trial;
   bool snapshot = false;  // one of the trials that existed when the watch began
