@@ -250,6 +250,17 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
                                            (started.worker_id.empty() ? std::string("no worker id")
                                                                       : "worker " + started.worker_id));
     }
+    // A retry repeats its request; another search space under the same id
+    // is a client bug that would otherwise go unnoticed.
+    for (const auto& [name, d] : space) {
+      absl::StatusOr<Distribution> valid = ValidateParam(name, d);
+      const TrialParam* had = started.FindParam(name);
+      if (!valid.ok() || had == nullptr || had->distribution != *valid) {
+        return absl::InvalidArgumentError(
+            "request_id '" + request_id + "' was first used by an Ask with another search space "
+            "(parameter '" + name + "' differs); a new Ask needs a new request_id");
+      }
+    }
     last_beat_us_[started.number] = clock_->SteadyMicros();
     spdlog::info("study '{}': trial {} handed out again to a repeated Ask", record_.name,
                  started.number);
