@@ -1,6 +1,6 @@
 // parzen: the command-line client. Lists studies, shows a study's status,
 // its trials and its best trial (as tables, or JSON for scripts), follows a
-// study live, and enqueues trials.
+// study live, enqueues trials, and backs up the server's database.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -302,6 +302,12 @@ int main(int argc, char** argv) {
   bool json = false;
   app.add_subcommand("studies", "list every study with its trial counts")
       ->add_flag("--json", json, "print JSON instead of a table");
+  std::string backup_name;
+  app.add_subcommand("backup",
+                     "write a consistent copy of the server's database, named NAME, into its "
+                     "--backup-dir")
+      ->add_option("name", backup_name, "file name in the server's --backup-dir")
+      ->required();
   std::vector<std::string> assignments;
   const std::map<std::string, std::string> study_commands = {
       {"status", "trial counts of a study"},
@@ -347,6 +353,13 @@ int main(int argc, char** argv) {
   auto client = parzen::client::Client::Connect(options);
   const std::string command = app.get_subcommands().front()->get_name();
   if (command == "studies") return ListStudies(*client, json);
+  if (command == "backup") {
+    auto backup = client->BackupDatabase(backup_name);
+    if (!backup.ok()) return Fail(backup.status());
+    std::printf("backup written on the server: %s (%lld bytes)\n", backup->path.c_str(),
+                static_cast<long long>(backup->bytes));
+    return 0;
+  }
   auto study = client->LoadStudy(study_name);
   if (!study.ok()) return Fail(study.status());
   if (command == "status") return ShowStatus(*study, json);

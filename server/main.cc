@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@ struct Flags {
   int stats_period_s = 60;
   int keepalive_s = 60;
   std::string token_file;
+  std::string backup_dir;
 };
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -49,6 +51,16 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
       return 2;
     }
     token = *std::move(read);
+  }
+  std::string backup_dir;
+  if (!flags.backup_dir.empty()) {
+    std::error_code error;
+    backup_dir = std::filesystem::canonical(flags.backup_dir, error).string();
+    if (error || !std::filesystem::is_directory(backup_dir)) {
+      spdlog::critical("--backup-dir {} is not a directory{}", flags.backup_dir,
+                       error ? " (" + error.message() + ")" : "");
+      return 2;
+    }
   }
   auto storage = parzen::OpenSqliteStorage(flags.db);
   if (!storage.ok()) {
@@ -69,7 +81,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     kill(getpid(), SIGTERM);
   });
 
-  parzen::StudyServiceImpl service(manager->get(), token);
+  parzen::StudyServiceImpl service(manager->get(), {.access_token = token, .backup_dir = backup_dir});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -157,6 +169,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   app.add_option("--token-file", flags.token_file,
                  "require the token in this file of every call (clients pass the same file)");
+  app.add_option("--backup-dir", flags.backup_dir,
+                 "let BackupDatabase (parzen backup NAME) write copies of the database here");
   app.add_option("--keepalive-s", flags.keepalive_s,
                  "ping each client connection every this many seconds; one that does not "
                  "answer within as long (20 s at most) is closed, ending its calls")

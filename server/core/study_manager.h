@@ -69,6 +69,10 @@ class StudyManager {
                                                       int64_t* next) const;
   absl::Status Watch(const std::string& study, const std::shared_ptr<WatchQueue>& queue);
 
+  // See Storage::Backup.
+  void Backup(const std::string& path, std::function<void(absl::Status)> done) {
+    storage_->Backup(path, std::move(done));
+  }
   // See Storage::OnDurable and Storage::WaitDurable. Ticket 0 is durable.
   void OnDurable(Storage::Ticket ticket, std::function<void(absl::Status)> done);
   absl::Status WaitDurable(Storage::Ticket ticket) {

@@ -1,7 +1,13 @@
 #include "server/service/study_service_impl.h"
 
 #include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <cmath>
 #include <condition_variable>
@@ -61,6 +67,22 @@ grpc::Status Reply(const char* method, const absl::Status& s) {
     }
   }
   return ToGrpcStatus(s);
+}
+
+// A file name, never a path: a client must not choose where the server
+// writes.
+absl::Status CheckBackupName(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.') {
+    return absl::InvalidArgumentError(
+        "backup name must be 1-128 characters and not start with '.'");
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(
+          "backup name may hold only A-Z a-z 0-9 . _ - (it is a file name in --backup-dir)");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> PageSize(int32_t requested) {
@@ -586,6 +608,53 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
   }
   if (next >= 0) resp->set_next_page_token(std::to_string(next));
   return FinishNow(ctx, "ListTrials", start, absl::OkStatus());
+}
+
+StudyServiceImpl::Unary* StudyServiceImpl::BackupDatabase(Ctx* ctx,
+                                                          const v1::BackupDatabaseRequest* req,
+                                                          v1::BackupDatabaseResponse* resp) {
+  const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "BackupDatabase", start, s);
+  if (backup_dir_.empty()) {
+    return FinishNow(ctx, "BackupDatabase", start,
+                     absl::FailedPreconditionError(
+                         "backups are off on this server; start parzen-server with "
+                         "--backup-dir DIR"));
+  }
+  if (absl::Status s = CheckBackupName(req->name()); !s.ok()) {
+    return FinishNow(ctx, "BackupDatabase", start, s);
+  }
+  std::string path = backup_dir_ + "/" + req->name();
+  auto taken = [&path](const std::string& name) {
+    return absl::AlreadyExistsError("backup '" + name + "' already exists (" + path +
+                                    "); choose another name");
+  };
+  struct stat info;
+  if (::lstat(path.c_str(), &info) == 0) return FinishNow(ctx, "BackupDatabase", start, taken(req->name()));
+  // Written aside, then linked into place: a reader never sees half a
+  // backup, and of two racing backups with one name only one wins.
+  std::string partial = backup_dir_ + "/." + req->name() + ".partial";
+  ::unlink(partial.c_str());  // left by a server that died mid-backup
+  Unary* reactor = ctx->DefaultReactor();
+  manager_->Backup(partial, [this, reactor, start, resp, path, partial, name = req->name(),
+                             taken](absl::Status s) {
+    if (s.ok()) {
+      if (::link(partial.c_str(), path.c_str()) != 0) {
+        s = errno == EEXIST ? taken(name)
+                            : absl::UnavailableError("cannot place the backup at " + path + ": " +
+                                                     std::strerror(errno));
+      }
+      ::unlink(partial.c_str());
+    }
+    struct stat written;
+    if (s.ok() && ::stat(path.c_str(), &written) == 0) {
+      resp->set_path(path);
+      resp->set_bytes(written.st_size);
+    }
+    stats_.Record("BackupDatabase", s.ok(), RequestStats::Clock::now() - start);
+    reactor->Finish(Reply("BackupDatabase", s));
+  });
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(

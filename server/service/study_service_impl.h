@@ -20,10 +20,17 @@ namespace parzen {
 // WatchStudy stream waits for events on a thread of its own.
 class StudyServiceImpl final : public v1::StudyService::CallbackService {
  public:
-  // A non-empty `access_token` is required of every call (see
-  // common/access_token.h); the health and reflection services stay open.
-  explicit StudyServiceImpl(StudyManager* manager, std::string access_token = "")
-      : manager_(manager), token_(std::move(access_token)) {}
+  struct Options {
+    // When non-empty, required of every call (see common/access_token.h);
+    // the health and reflection services stay open.
+    std::string access_token;
+    // Where BackupDatabase writes; empty: backups are refused.
+    std::string backup_dir;
+  };
+  explicit StudyServiceImpl(StudyManager* manager, Options options = {})
+      : manager_(manager),
+        token_(std::move(options.access_token)),
+        backup_dir_(std::move(options.backup_dir)) {}
   ~StudyServiceImpl() override;
 
   // Per-RPC counts and latencies since the last call, as one log line.
@@ -52,6 +59,8 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
   Unary* ListTrials(Ctx*, const v1::ListTrialsRequest*, v1::ListTrialsResponse*) override;
   grpc::ServerWriteReactor<v1::WatchStudyResponse>* WatchStudy(
       Ctx*, const v1::WatchStudyRequest*) override;
+  Unary* BackupDatabase(Ctx*, const v1::BackupDatabaseRequest*,
+                        v1::BackupDatabaseResponse*) override;
 
  private:
   // Finishes the RPC with `status` now, or once `ticket` is durable, and
@@ -65,6 +74,7 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
 
   StudyManager* const manager_;
   const std::string token_;
+  const std::string backup_dir_;
   RequestStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;

@@ -132,7 +132,7 @@ TEST_F(AccessTokenTest, EveryMethodChecksTheTokenFirst) {
         << method->name() << ": " << status.error_message();
     ++checked;
   }
-  EXPECT_EQ(checked, 13);
+  EXPECT_EQ(checked, 14);
 }
 
 TEST_F(AccessTokenTest, HealthCheckNeedsNoToken) {

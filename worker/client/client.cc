@@ -152,6 +152,19 @@ absl::StatusOr<std::vector<StudyListing>> Client::ListStudies() {
   return studies;
 }
 
+absl::StatusOr<Client::Backup> Client::BackupDatabase(const std::string& name) {
+  v1::BackupDatabaseRequest request;
+  request.set_name(name);
+  v1::BackupDatabaseResponse response;
+  // A large database takes a while to copy.
+  CallLimits limits;
+  limits.timeout = std::chrono::minutes(10);
+  PARZEN_RETURN_IF_ERROR(Call("BackupDatabase", Idempotency::kUnavailableOnly,
+                              &v1::StudyService::StubInterface::BackupDatabase, request,
+                              &response, limits));
+  return Backup{response.path(), response.bytes()};
+}
+
 std::shared_ptr<Lease> Client::StartHeartbeats(TrialId trial_id, double grace_seconds) {
   std::chrono::milliseconds interval = options_.heartbeat_interval;
   if (interval.count() <= 0) {

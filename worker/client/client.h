@@ -81,6 +81,15 @@ class Client {
   // Every study on the server, by name.
   absl::StatusOr<std::vector<StudyListing>> ListStudies();
 
+  // BackupDatabase: a copy of the server's database named `name` in its
+  // --backup-dir. Not retried past UNAVAILABLE: a repeat after a lost reply
+  // would find the name taken.
+  struct Backup {
+    std::string path;  // on the server's machine
+    int64_t bytes = 0;
+  };
+  absl::StatusOr<Backup> BackupDatabase(const std::string& name);
+
   const ClientOptions& options() const { return options_; }
   const std::string& worker_id() const { return options_.worker_id; }
 
