@@ -64,6 +64,18 @@ class CliTest : public ::testing::Test {
     return ask.trial().trial_id();
   }
 
+  // Study "cli" (no pruner): #0 COMPLETE 0.5 with test_accuracy 0.97,
+  // #1 COMPLETE 0.25, #2 FAIL.
+  void ThreeTrials() {
+    v1::CreateStudyRequest create;
+    create.set_name("cli");
+    create.mutable_pruner()->mutable_nop();
+    ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+    AddTrial(0.5, 0.97);
+    AddTrial(0.25);
+    AddTrial(std::nullopt);
+  }
+
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::StudyService::Stub> stub_;
@@ -85,13 +97,7 @@ std::vector<std::string> Words(const std::string& line) {
 }
 
 TEST_F(CliTest, StudiesTrialsBestAndStatus) {
-  v1::CreateStudyRequest create;
-  create.set_name("cli");
-  create.mutable_pruner()->mutable_nop();
-  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
-  AddTrial(0.5, 0.97);
-  AddTrial(0.25);
-  AddTrial(std::nullopt);
+  ThreeTrials();
 
   CliRun studies = Parzen({"studies"});
   ASSERT_EQ(studies.exit_code, 0) << studies.output;
@@ -175,13 +181,7 @@ TEST_F(CliTest, WatchFollowsTrialsLive) {
 // Scripts read --json: one document on stdout, Optuna's field names, and
 // the values as numbers, strings and nulls rather than table text.
 TEST_F(CliTest, JsonForScripts) {
-  v1::CreateStudyRequest create;
-  create.set_name("cli");
-  create.mutable_pruner()->mutable_nop();
-  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
-  AddTrial(0.5, 0.97);
-  AddTrial(0.25);
-  AddTrial(std::nullopt);
+  ThreeTrials();
   auto json_of = [&](const std::vector<std::string>& args) {
     CliRun run = Parzen(args);
     EXPECT_EQ(run.exit_code, 0) << run.output;
