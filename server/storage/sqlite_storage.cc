@@ -473,9 +473,14 @@ void SqliteStorage::CommitLoop() {
     }
     std::vector<Mutation> batch;
     Ticket last;
+    // Backups asked for by now are written right after this batch when it
+    // takes the whole queue: under steady load the queue is never empty,
+    // and a backup must not wait for a pause that never comes.
+    std::vector<std::pair<std::string, std::function<void(absl::Status)>>> backups;
     if (queue_.size() <= kMaxBatch) {
       batch.swap(queue_);
       last = submitted_;
+      backups.swap(backups_);
     } else {
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + kMaxBatch));
@@ -509,6 +514,7 @@ void SqliteStorage::CommitLoop() {
     lock.unlock();
     for (auto& done : ready) done(outcome);
     if (notify) notify(outcome);
+    for (auto& [path, done] : backups) done(WriteBackup(path));
     lock.lock();
   }
 }

@@ -3,7 +3,9 @@
 // names inside --backup-dir only, never overwritten.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include "tests/testing/child_process.h"
@@ -100,6 +102,46 @@ TEST_F(BackupTest, NamesStayInsideTheBackupDirAndAreNeverOverwritten) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir_.File("escaped.db")));
   EXPECT_EQ(std::filesystem::file_size(backups_ + "/first.db"), first_size);
+}
+
+// Clients keep the commit queue busy; the backup still happens, and the
+// copy is a consistent moment: trial numbers without a gap.
+TEST_F(BackupTest, BackupUnderSteadyLoadIsConsistent) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      auto stub = server_->NewStub();
+      while (!stop) {
+        v1::AskResponse ask;
+        if (!Ask(*stub, "b", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok()) return;
+        Tell(*stub, ask.trial().trial_id(), v1::COMPLETE, {0.5});
+      }
+    });
+  }
+  v1::BackupDatabaseResponse resp;
+  grpc::Status s;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::BackupDatabaseRequest req;
+    req.set_name("busy.db");
+    s = stub_->BackupDatabase(&ctx, req, &resp);
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  auto copy = ServerProcess::Start(resp.path());
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  std::vector<v1::Trial> trials;
+  ASSERT_TRUE(ListAllTrials(*(*copy)->NewStub(), "b", &trials).ok());
+  ASSERT_GE(trials.size(), 5u);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number(), static_cast<int64_t>(i));
+    EXPECT_TRUE(trials[i].state() == v1::COMPLETE || trials[i].state() == v1::RUNNING)
+        << trials[i].DebugString();
+  }
 }
 
 TEST(BackupOffTest, WithoutBackupDirTheServerRefusesAndSaysHowToEnable) {
