@@ -20,7 +20,7 @@ struct TrialParam {
   double internal_value = 0;
 };
 
-// A new field must also be copied in WithLatestStepOnly (study_state.cc).
+// A new field must also be copied in WithOneStep (study_state.cc).
 struct FrozenTrial {
   TrialId trial_id = 0;
   StudyId study_id = 0;

@@ -1,8 +1,9 @@
 // How much one request may put into a study, and the checks that hold
-// every path to the same bounds. The bounds keep a study's rows and the
-// replies that carry a trial (GetTrial, ListTrials pages, watch events)
-// well inside gRPC's default 4 MiB message limit, and keep one client from
-// making a study slow for everyone else.
+// every path to the same bounds. The bounds keep one client from making a
+// study slow for everyone else, and a trial's size finite; they do not
+// keep every trial under gRPC's default 4 MiB message (1024 attributes of
+// 64 KiB pass), which is why ListTrials pages by bytes and our client
+// reads up to 128 MiB.
 #ifndef PARZEN_SERVER_CORE_LIMITS_H_
 #define PARZEN_SERVER_CORE_LIMITS_H_
 

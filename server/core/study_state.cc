@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <variant>
 
@@ -29,7 +30,8 @@ absl::StatusOr<Distribution> ValidateParam(const std::string& name, const Distri
 // a watched trial of n reports cost O(n^2) to copy (under the study lock)
 // and to send; watchers have the history from the snapshot and add each
 // new step. Copied field by field so the history is never copied at all.
-FrozenTrial WithLatestStepOnly(const FrozenTrial& t) {
+// `step`: the one to keep; nullopt: the largest.
+FrozenTrial WithOneStep(const FrozenTrial& t, std::optional<int64_t> step) {
   FrozenTrial out;
   out.trial_id = t.trial_id;
   out.study_id = t.study_id;
@@ -37,7 +39,13 @@ FrozenTrial WithLatestStepOnly(const FrozenTrial& t) {
   out.state = t.state;
   out.values = t.values;
   out.params = t.params;
-  if (!t.intermediate_values.empty()) out.intermediate_values.insert(*t.intermediate_values.rbegin());
+  if (step) {
+    if (auto it = t.intermediate_values.find(*step); it != t.intermediate_values.end()) {
+      out.intermediate_values.insert(*it);
+    }
+  } else if (!t.intermediate_values.empty()) {
+    out.intermediate_values.insert(*t.intermediate_values.rbegin());
+  }
   out.user_attrs = t.user_attrs;
   out.fixed_params = t.fixed_params;
   out.start_time_us = t.start_time_us;
@@ -223,11 +231,15 @@ void StudyState::SetStateLocked(FrozenTrial& trial, TrialState state) {
 }
 
 Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed) {
+  // A report's event carries the step just reported, which need not be
+  // the largest one.
+  std::optional<int64_t> reported;
+  if (const auto* report = std::get_if<mutation::InsertIntermediate>(&m)) reported = report->step;
   const Storage::Ticket ticket = storage_->Submit(std::move(m));
   last_ticket_ = ticket;
   if (!watchers_.empty()) {
     std::erase_if(watchers_, [](const std::weak_ptr<WatchQueue>& w) { return w.expired(); });
-    const FrozenTrial event = WithLatestStepOnly(changed);
+    const FrozenTrial event = WithOneStep(changed, reported);
     for (const auto& w : watchers_) {
       if (auto q = w.lock()) q->Push(TrialEvent{ticket, event});
     }
@@ -315,8 +327,9 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
     spdlog::warn("study '{}': trial {} FAIL: {}", record_.name, queued.number, queued.fail_reason);
   }
 
-  // Build the trial aside and sample into it; nothing in the study changes
-  // until every step has succeeded.
+  // Build the trial aside and sample into it; from here on nothing in the
+  // study changes until every step has succeeded (queued trials failed
+  // above stay failed: their values were wrong whatever happens next).
   const bool from_queue = !waiting_.empty();
   FrozenTrial trial;
   if (from_queue) {

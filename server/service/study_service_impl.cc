@@ -625,7 +625,8 @@ StudyServiceImpl::Unary* StudyServiceImpl::BackupDatabase(Ctx* ctx,
     return FinishNow(ctx, "BackupDatabase", start, s);
   }
   std::string path = backup_dir_ + "/" + req->name();
-  auto taken = [&path](const std::string& name) {
+  // By value: it also runs in the completion, after this handler returned.
+  auto taken = [path](const std::string& name) {
     return absl::AlreadyExistsError("backup '" + name + "' already exists (" + path +
                                     "); choose another name");
   };

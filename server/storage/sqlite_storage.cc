@@ -466,8 +466,11 @@ void SqliteStorage::CommitLoop() {
       // Everything submitted before these were asked for is committed.
       auto backups = std::move(backups_);
       backups_.clear();
+      const absl::Status health = failure_;
       lock.unlock();
-      for (auto& [path, done] : backups) done(WriteBackup(path));
+      // After a failed commit the file lacks changes the caller saw
+      // acknowledged as pending: no backup then.
+      for (auto& [path, done] : backups) done(health.ok() ? WriteBackup(path) : health);
       lock.lock();
       continue;
     }
@@ -514,7 +517,7 @@ void SqliteStorage::CommitLoop() {
     lock.unlock();
     for (auto& done : ready) done(outcome);
     if (notify) notify(outcome);
-    for (auto& [path, done] : backups) done(WriteBackup(path));
+    for (auto& [path, done] : backups) done(outcome.ok() ? WriteBackup(path) : outcome);
     lock.lock();
   }
 }
@@ -540,13 +543,15 @@ absl::Status SqliteStorage::WriteBackup(const std::string& path) {
   const auto start = std::chrono::steady_clock::now();
   try {
     // A compact, consistent copy, made by this connection between
-    // transactions, so no lock is shared and no commit waits on a reader.
+    // transactions: commits wait for its length, but no lock is shared
+    // with another connection.
     SQLite::Statement vacuum(*db_, "VACUUM INTO ?");
     vacuum.bind(1, path);
     vacuum.exec();
   } catch (const SQLite::Exception& e) {
     spdlog::error("backup of {} to {} failed: {}", path_, path, e.what());
-    return absl::UnavailableError("the backup could not be written: " + std::string(e.what()));
+    // Not UNAVAILABLE: a client would retry a whole copy that failed here.
+    return absl::InternalError("the backup could not be written: " + std::string(e.what()));
   }
   spdlog::info("database {} backed up to {} in {} ms", path_, path,
                std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -258,6 +258,22 @@ TEST_F(StudyLifecycleTest, WholeStudyWithPruningListingAndWatching) {
   }
 }
 
+// Steps need not come in order: each report's event carries its own step.
+TEST_F(StudyLifecycleTest, WatchSeesAnEarlierStepReportedLate) {
+  ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("late", 5)).ok());
+  Watcher watcher(*stub_, "late");
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "late", {}, &ask).ok());
+  v1::ReportIntermediateResponse rep;
+  ASSERT_TRUE(Report(*stub_, ask.trial().trial_id(), 10, 0.5, &rep).ok());
+  ASSERT_TRUE(Report(*stub_, ask.trial().trial_id(), 5, 0.7, &rep).ok());
+  EXPECT_TRUE(watcher.WaitFor([](const v1::WatchStudyResponse& e) {
+    return e.trial().intermediate_values_size() == 1 &&
+           e.trial().intermediate_values(0).step() == 5 &&
+           e.trial().intermediate_values(0).value() == 0.7;
+  }));
+}
+
 TEST_F(StudyLifecycleTest, AskRepeatedWithItsRequestIdGetsTheSameTrial) {
   ASSERT_TRUE(CreateStudy(*stub_, MedianStudy("retry-ask", 5)).ok());
   auto ask = [this](const std::string& request_id, v1::AskResponse* out) {

@@ -159,7 +159,7 @@ absl::StatusOr<Client::Backup> Client::BackupDatabase(const std::string& name) {
   // A large database takes a while to copy.
   CallLimits limits;
   limits.timeout = std::chrono::minutes(10);
-  PARZEN_RETURN_IF_ERROR(Call("BackupDatabase", Idempotency::kUnavailableOnly,
+  PARZEN_RETURN_IF_ERROR(Call("BackupDatabase", Idempotency::kNever,
                               &v1::StudyService::StubInterface::BackupDatabase, request,
                               &response, limits));
   return Backup{response.path(), response.bytes()};

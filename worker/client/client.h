@@ -82,8 +82,8 @@ class Client {
   absl::StatusOr<std::vector<StudyListing>> ListStudies();
 
   // BackupDatabase: a copy of the server's database named `name` in its
-  // --backup-dir. Not retried past UNAVAILABLE: a repeat after a lost reply
-  // would find the name taken.
+  // --backup-dir. Never retried: a repeat after a lost reply would find the
+  // name taken, and a failed copy would fail again.
   struct Backup {
     std::string path;  // on the server's machine
     int64_t bytes = 0;
