@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,7 @@
 #include "common/access_token.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "server/core/backup_dir.h"
 #include "server/core/reaper.h"
 #include "server/core/study_manager.h"
 #include "server/service/study_service_impl.h"
@@ -52,15 +54,14 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     }
     token = *std::move(read);
   }
-  std::string backup_dir;
+  std::optional<parzen::BackupDir> backup_dir;
   if (!flags.backup_dir.empty()) {
-    std::error_code error;
-    backup_dir = std::filesystem::canonical(flags.backup_dir, error).string();
-    if (error || !std::filesystem::is_directory(backup_dir)) {
-      spdlog::critical("--backup-dir {} is not a directory{}", flags.backup_dir,
-                       error ? " (" + error.message() + ")" : "");
+    absl::StatusOr<parzen::BackupDir> opened = parzen::BackupDir::Open(flags.backup_dir);
+    if (!opened.ok()) {
+      spdlog::critical("{}", std::string(opened.status().message()));
       return 2;
     }
+    backup_dir = *std::move(opened);
   }
   auto storage = parzen::OpenSqliteStorage(flags.db);
   if (!storage.ok()) {
@@ -81,7 +82,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     kill(getpid(), SIGTERM);
   });
 
-  parzen::StudyServiceImpl service(manager->get(), {.access_token = token, .backup_dir = backup_dir});
+  parzen::StudyServiceImpl service(manager->get(), {.access_token = token, .backup_dir = std::move(backup_dir)});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -69,22 +69,6 @@ grpc::Status Reply(const char* method, const absl::Status& s) {
   return ToGrpcStatus(s);
 }
 
-// A file name, never a path: a client must not choose where the server
-// writes.
-absl::Status CheckBackupName(const std::string& name) {
-  if (name.empty() || name.size() > 128 || name.front() == '.') {
-    return absl::InvalidArgumentError(
-        "backup name must be 1-128 characters and not start with '.'");
-  }
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return absl::InvalidArgumentError(
-          "backup name may hold only A-Z a-z 0-9 . _ - (it is a file name in --backup-dir)");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int64_t> PageSize(int32_t requested) {
   if (requested < 0) return absl::InvalidArgumentError("page_size must be >= 0");
   return requested == 0 ? kDefaultPageSize : std::min<int64_t>(requested, kMaxPageSize);
@@ -615,42 +599,26 @@ StudyServiceImpl::Unary* StudyServiceImpl::BackupDatabase(Ctx* ctx,
                                                           v1::BackupDatabaseResponse* resp) {
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "BackupDatabase", start, s);
-  if (backup_dir_.empty()) {
+  if (!backup_dir_) {
     return FinishNow(ctx, "BackupDatabase", start,
                      absl::FailedPreconditionError(
                          "backups are off on this server; start parzen-server with "
                          "--backup-dir DIR"));
   }
-  if (absl::Status s = CheckBackupName(req->name()); !s.ok()) {
-    return FinishNow(ctx, "BackupDatabase", start, s);
-  }
-  std::string path = backup_dir_ + "/" + req->name();
-  // By value: it also runs in the completion, after this handler returned.
-  auto taken = [path](const std::string& name) {
-    return absl::AlreadyExistsError("backup '" + name + "' already exists (" + path +
-                                    "); choose another name");
-  };
-  struct stat info;
-  if (::lstat(path.c_str(), &info) == 0) return FinishNow(ctx, "BackupDatabase", start, taken(req->name()));
-  // Written aside, then linked into place: a reader never sees half a
-  // backup, and of two racing backups with one name only one wins.
-  std::string partial = backup_dir_ + "/." + req->name() + ".partial";
-  ::unlink(partial.c_str());  // left by a server that died mid-backup
+  absl::StatusOr<std::string> partial = backup_dir_->Reserve(req->name());
+  if (!partial.ok()) return FinishNow(ctx, "BackupDatabase", start, partial.status());
   Unary* reactor = ctx->DefaultReactor();
-  manager_->Backup(partial, [this, reactor, start, resp, path, partial, name = req->name(),
-                             taken](absl::Status s) {
+  manager_->Backup(*partial, [this, reactor, start, resp, partial = *partial,
+                              name = req->name()](absl::Status s) {
     if (s.ok()) {
-      if (::link(partial.c_str(), path.c_str()) != 0) {
-        s = errno == EEXIST ? taken(name)
-                            : absl::UnavailableError("cannot place the backup at " + path + ": " +
-                                                     std::strerror(errno));
+      absl::StatusOr<BackupDir::Placed> placed = backup_dir_->Publish(partial, name);
+      if (placed.ok()) {
+        resp->set_path(placed->path);
+        resp->set_bytes(placed->bytes);
       }
-      ::unlink(partial.c_str());
-    }
-    struct stat written;
-    if (s.ok() && ::stat(path.c_str(), &written) == 0) {
-      resp->set_path(path);
-      resp->set_bytes(written.st_size);
+      s = placed.status();
+    } else {
+      backup_dir_->Discard(partial);
     }
     stats_.Record("BackupDatabase", s.ok(), RequestStats::Clock::now() - start);
     reactor->Finish(Reply("BackupDatabase", s));

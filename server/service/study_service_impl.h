@@ -6,9 +6,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "parzen/v1/study_service.grpc.pb.h"
+#include "server/core/backup_dir.h"
 #include "server/core/study_manager.h"
 #include "server/service/request_stats.h"
 
@@ -24,8 +26,8 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
     // When non-empty, required of every call (see common/access_token.h);
     // the health and reflection services stay open.
     std::string access_token;
-    // Where BackupDatabase writes; empty: backups are refused.
-    std::string backup_dir;
+    // Where BackupDatabase writes; none: backups are refused.
+    std::optional<BackupDir> backup_dir;
   };
   explicit StudyServiceImpl(StudyManager* manager, Options options = {})
       : manager_(manager),
@@ -74,7 +76,7 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
 
   StudyManager* const manager_;
   const std::string token_;
-  const std::string backup_dir_;
+  const std::optional<BackupDir> backup_dir_;
   RequestStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;

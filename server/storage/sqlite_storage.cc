@@ -1,6 +1,8 @@
 #include "server/storage/sqlite_storage.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -24,6 +27,9 @@ namespace {
 // 'Pzrn': marks the file as ours, so we never adopt someone else's database.
 constexpr int kApplicationId = 0x507a726e;
 constexpr size_t kMaxBatch = 4096;
+// Pages a backup copies between two commits (256 KiB at 4 KiB pages):
+// small enough that a commit waiting behind it is barely delayed.
+constexpr int kBackupPagesPerStep = 64;
 
 // Forward migrations: kMigrations[i] takes a database from version i to i+1.
 constexpr const char* kMigrations[] = {
@@ -195,7 +201,17 @@ class SqliteStorage final : public Storage {
  private:
   void CommitLoop();
   absl::Status CommitBatch(const std::vector<Mutation>& batch);
-  absl::Status WriteBackup(const std::string& path);
+  struct BackupCopy {
+    std::string path;
+    std::function<void(absl::Status)> done;
+    Ticket after = 0;  // the copy holds every change up to this ticket
+    std::chrono::steady_clock::time_point start;
+    // Declared in this order so the backup ends before its file closes.
+    std::unique_ptr<SQLite::Database> file;
+    std::unique_ptr<SQLite::Backup> backup;
+  };
+  void AdvanceBackup(std::unique_lock<std::mutex>& lock);
+  std::optional<absl::Status> StepBackup(BackupCopy& copy);
   void Apply(const mutation::PutStudy& m);
   void Apply(const mutation::DeleteStudy& m);
   void Apply(const mutation::InsertTrial& m);
@@ -212,14 +228,15 @@ class SqliteStorage final : public Storage {
   const std::string path_;
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
   std::unordered_map<TrialId, int64_t> param_count_;  // next param position per trial
+  std::unique_ptr<BackupCopy> backup_;  // committer only: the backup being written
 
   std::mutex mu_;
   std::condition_variable queue_cv_;
   std::condition_variable done_cv_;
   std::vector<Mutation> queue_;  // guarded by mu_
-  // guarded by mu_: backups asked for, each written after the queue
-  // that was waiting when it was asked for
-  std::vector<std::pair<std::string, std::function<void(absl::Status)>>> backups_;
+  // guarded by mu_: a backup asked for and not yet begun by the committer
+  std::unique_ptr<BackupCopy> backup_request_;
+  bool backup_running_ = false;  // guarded by mu_: from the request until its `done`
   Ticket submitted_ = 0;         // guarded by mu_: last ticket handed out
   Ticket finished_ = 0;          // guarded by mu_: last ticket whose commit ended
   Ticket last_good_ = 0;         // guarded by mu_: last ticket committed successfully
@@ -450,9 +467,22 @@ void SqliteStorage::OnDurable(Ticket ticket, std::function<void(absl::Status)> d
 }
 
 void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Status)> done) {
+  bool busy = false;
   {
     std::lock_guard lock(mu_);
-    backups_.emplace_back(path, std::move(done));
+    busy = backup_running_;
+    if (!busy) {
+      backup_running_ = true;
+      backup_request_ = std::make_unique<BackupCopy>();
+      backup_request_->path = path;
+      backup_request_->done = std::move(done);
+      backup_request_->after = submitted_;
+    }
+  }
+  if (busy) {
+    done(absl::UnavailableError(
+        "another backup is being written; try again when it has finished"));
+    return;
   }
   queue_cv_.notify_one();
 }
@@ -460,30 +490,17 @@ void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Sta
 void SqliteStorage::CommitLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    queue_cv_.wait(lock, [&] { return !queue_.empty() || !backups_.empty() || stopping_; });
-    if (queue_.empty()) {
-      if (backups_.empty()) return;  // stopping, and everything is committed
-      // Everything submitted before these were asked for is committed.
-      auto backups = std::move(backups_);
-      backups_.clear();
-      const absl::Status health = failure_;
-      lock.unlock();
-      // After a failed commit the file lacks changes the caller saw
-      // acknowledged as pending: no backup then.
-      for (auto& [path, done] : backups) done(health.ok() ? WriteBackup(path) : health);
-      lock.lock();
-      continue;
-    }
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || backup_running_ || stopping_; });
+    if (queue_.empty() && !backup_running_) return;  // stopping, and everything is committed
+    // A backup goes on a few pages at a time between commits: under steady
+    // load the queue is never empty, and neither may wait for the other.
+    if (backup_running_) AdvanceBackup(lock);
+    if (queue_.empty()) continue;
     std::vector<Mutation> batch;
     Ticket last;
-    // Backups asked for by now are written right after this batch when it
-    // takes the whole queue: under steady load the queue is never empty,
-    // and a backup must not wait for a pause that never comes.
-    std::vector<std::pair<std::string, std::function<void(absl::Status)>>> backups;
     if (queue_.size() <= kMaxBatch) {
       batch.swap(queue_);
       last = submitted_;
-      backups.swap(backups_);
     } else {
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + kMaxBatch));
@@ -517,8 +534,77 @@ void SqliteStorage::CommitLoop() {
     lock.unlock();
     for (auto& done : ready) done(outcome);
     if (notify) notify(outcome);
-    for (auto& [path, done] : backups) done(outcome.ok() ? WriteBackup(path) : outcome);
     lock.lock();
+  }
+}
+
+void SqliteStorage::AdvanceBackup(std::unique_lock<std::mutex>& lock) {
+  if (!backup_) {
+    // Not before the changes submitted ahead of the request are in.
+    if (finished_ < backup_request_->after) return;
+    backup_ = std::move(backup_request_);
+  }
+  // After a failed commit the file lacks changes a caller saw accepted:
+  // no backup then.
+  const absl::Status health = failure_;
+  lock.unlock();
+  std::optional<absl::Status> ended = health.ok() ? StepBackup(*backup_) : health;
+  if (!ended) {
+    lock.lock();
+    return;
+  }
+  std::function<void(absl::Status)> done = std::move(backup_->done);
+  backup_.reset();  // closes the copy
+  lock.lock();
+  // Before `done`: the client may ask for the next backup as soon as it hears.
+  backup_running_ = false;
+  lock.unlock();
+  done(*ended);
+  lock.lock();
+}
+
+std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
+  try {
+    if (!copy.backup) {
+      copy.start = std::chrono::steady_clock::now();
+      copy.file = std::make_unique<SQLite::Database>(
+          copy.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      // No journal: a copy that fails is thrown away whole. The final
+      // commit still syncs the file.
+      copy.file->exec("PRAGMA journal_mode=OFF");
+      copy.file->exec("PRAGMA synchronous=FULL");
+      // SQLite's online backup, driven through this connection: pages
+      // this connection changes after they were copied are copied again
+      // as it commits, so the copy is the database as of its last step.
+      copy.backup = std::make_unique<SQLite::Backup>(*copy.file, *db_);
+    }
+    const int rc = copy.backup->executeStep(kBackupPagesPerStep);
+    if (rc == SQLITE_OK) return std::nullopt;
+    if (rc != SQLITE_DONE) {
+      // BUSY or LOCKED: someone else holds our private file.
+      throw SQLite::Exception(sqlite3_errstr(rc), rc);
+    }
+    const int pages = copy.backup->getTotalPageCount();
+    copy.backup.reset();
+    copy.file.reset();
+    // Whether SQLite synced with the journal off is its business; the copy
+    // is only published once it is on disk.
+    const int fd = ::open(copy.path.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) {
+      spdlog::error("backup of {} to {}: the copy could not be synced", path_, copy.path);
+      return absl::InternalError("the backup could not be synced to disk");
+    }
+    spdlog::info("database {} backed up to {} ({} pages) in {} ms", path_, copy.path, pages,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - copy.start)
+                     .count());
+    return absl::OkStatus();
+  } catch (const SQLite::Exception& e) {
+    spdlog::error("backup of {} to {} failed: {}", path_, copy.path, e.what());
+    // Not UNAVAILABLE: a client would retry a whole copy that failed here.
+    return absl::InternalError("the backup could not be written: " + std::string(e.what()));
   }
 }
 
@@ -536,27 +622,6 @@ absl::Status SqliteStorage::CommitBatch(const std::vector<Mutation>& batch) {
     // with acknowledged RPCs still waiting.
     return absl::InternalError(std::string("commit: ") + e.what());
   }
-  return absl::OkStatus();
-}
-
-absl::Status SqliteStorage::WriteBackup(const std::string& path) {
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    // A compact, consistent copy, made by this connection between
-    // transactions: commits wait for its length, but no lock is shared
-    // with another connection.
-    SQLite::Statement vacuum(*db_, "VACUUM INTO ?");
-    vacuum.bind(1, path);
-    vacuum.exec();
-  } catch (const SQLite::Exception& e) {
-    spdlog::error("backup of {} to {} failed: {}", path_, path, e.what());
-    // Not UNAVAILABLE: a client would retry a whole copy that failed here.
-    return absl::InternalError("the backup could not be written: " + std::string(e.what()));
-  }
-  spdlog::info("database {} backed up to {} in {} ms", path_, path,
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - start)
-                   .count());
   return absl::OkStatus();
 }
 

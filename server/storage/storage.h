@@ -97,11 +97,12 @@ class Storage {
   // calling thread if it already is, else on the committing thread right
   // after the commit, so `done` must be quick and must not block.
   virtual void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) = 0;
-  // Writes a consistent copy of the database, holding every change
-  // submitted before the call, to `path` (which must not exist), between
-  // two transactions; then runs `done` on the committing thread, so `done`
-  // must be quick. A failed backup leaves the database and later commits
-  // unaffected.
+  // Writes a consistent copy of the database to `path` (an empty file, or
+  // none), holding at least every change submitted before the call, and
+  // syncs it; then runs `done` on the committing thread, so `done` must be
+  // quick. Commits go on while the copy is written. One backup at a time:
+  // while one is under way another gets UNAVAILABLE at once. A failed
+  // backup leaves the database and later commits unaffected.
   virtual void Backup(const std::string& path, std::function<void(absl::Status)> done) = 0;
 };
 

@@ -5,6 +5,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cmath>
+#include <filesystem>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -170,6 +172,52 @@ TEST(SqliteStorageTest, ConcurrentSubmittersAllBecomeDurableInOrder) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// A backup is copied a few pages at a time between commits, so a commit
+// submitted after it began is durable before it ends, and the copy holds
+// that commit too: the database as of the backup's end, consistent.
+TEST(SqliteStorageTest, BackupLetsCommitsThroughAndHoldsThem) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(dir.File("live.db")));
+  ASSERT_OK(storage->LoadAll().status());
+  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+  FrozenTrial before = SampleTrial();
+  storage->Submit(mutation::InsertTrial{before});
+  // About 40 MB: some 10,000 pages, far more than one step copies.
+  const std::string big = "\"" + std::string(32 * 1024, 'x') + "\"";
+  Storage::Ticket last = 0;
+  for (int i = 0; i < 1200; ++i) {
+    last = storage->Submit(mutation::SetTrialUserAttr{before.trial_id, "k" + std::to_string(i), big});
+  }
+  ASSERT_OK(storage->WaitDurable(last));
+
+  std::promise<absl::Status> first;
+  storage->Backup(dir.File("copy.db"), [&](absl::Status s) { first.set_value(s); });
+  auto first_done = first.get_future();
+  std::promise<absl::Status> second;
+  storage->Backup(dir.File("second.db"), [&](absl::Status s) { second.set_value(s); });
+  EXPECT_EQ(second.get_future().get().code(), absl::StatusCode::kUnavailable)
+      << "one backup at a time";
+
+  FrozenTrial during = SampleTrial();
+  during.trial_id = 43;
+  during.number = 1;
+  during.user_attrs = {{"when", "\"during the backup\""}};
+  ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::InsertTrial{during})));
+  EXPECT_EQ(first_done.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the commit waited for the whole backup";
+  ASSERT_OK(first_done.get());
+  EXPECT_FALSE(std::filesystem::exists(dir.File("second.db")));
+
+  storage.reset();
+  ASSERT_OK_AND_ASSIGN(auto copy, OpenSqliteStorage(dir.File("copy.db")));
+  ASSERT_OK_AND_ASSIGN(auto db, copy->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  ASSERT_EQ(db.studies[0].trials.size(), 2u);
+  EXPECT_EQ(db.studies[0].trials[0].user_attrs.size(), 1201u);
+  EXPECT_EQ(db.studies[0].trials[0].user_attrs.at("k1199"), big);
+  EXPECT_EQ(db.studies[0].trials[1].user_attrs.at("when"), "\"during the backup\"");
 }
 
 TEST(SqliteStorageTest, MemoryDatabaseWorksForThrowAwayStudies) {
