@@ -20,7 +20,9 @@ struct TrialParam {
   double internal_value = 0;
 };
 
-// A new field must also be copied in WithOneStep (study_state.cc).
+// A plain aggregate: WithOneStep (study_state.cc) copies it field by field
+// through a structured binding, which stops compiling if a field is added
+// without being copied there.
 struct FrozenTrial {
   TrialId trial_id = 0;
   StudyId study_id = 0;

@@ -29,32 +29,22 @@ absl::StatusOr<Distribution> ValidateParam(const std::string& name, const Distri
 // A live watch event's copy of a trial: the whole step history would make
 // a watched trial of n reports cost O(n^2) to copy (under the study lock)
 // and to send; watchers have the history from the snapshot and add each
-// new step. Copied field by field so the history is never copied at all.
-// `step`: the one to keep; nullopt: the largest.
+// new step. Copied field by field so the history is never copied at all;
+// the structured binding stops compiling when FrozenTrial gains a field,
+// so none is ever left out. `step`: the one to keep; nullopt: the largest.
 FrozenTrial WithOneStep(const FrozenTrial& t, std::optional<int64_t> step) {
-  FrozenTrial out;
-  out.trial_id = t.trial_id;
-  out.study_id = t.study_id;
-  out.number = t.number;
-  out.state = t.state;
-  out.values = t.values;
-  out.params = t.params;
+  const auto& [trial_id, study_id, number, state, values, params, history, user_attrs,
+               fixed_params, start_time_us, complete_time_us, fail_reason, retry_of, retry_count,
+               worker_id, ask_request_id] = t;
+  FrozenTrial out{trial_id,      study_id,         number,      state,    values,
+                  params,        {},               user_attrs,  fixed_params,
+                  start_time_us, complete_time_us, fail_reason, retry_of, retry_count,
+                  worker_id,     ask_request_id};
   if (step) {
-    if (auto it = t.intermediate_values.find(*step); it != t.intermediate_values.end()) {
-      out.intermediate_values.insert(*it);
-    }
-  } else if (!t.intermediate_values.empty()) {
-    out.intermediate_values.insert(*t.intermediate_values.rbegin());
+    if (auto it = history.find(*step); it != history.end()) out.intermediate_values.insert(*it);
+  } else if (!history.empty()) {
+    out.intermediate_values.insert(*history.rbegin());
   }
-  out.user_attrs = t.user_attrs;
-  out.fixed_params = t.fixed_params;
-  out.start_time_us = t.start_time_us;
-  out.complete_time_us = t.complete_time_us;
-  out.fail_reason = t.fail_reason;
-  out.retry_of = t.retry_of;
-  out.retry_count = t.retry_count;
-  out.worker_id = t.worker_id;
-  out.ask_request_id = t.ask_request_id;
   return out;
 }
 
