@@ -4,7 +4,14 @@
 // happened meanwhile, once; the server's pings end its side of the stream.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "tests/testing/child_process.h"
@@ -24,6 +31,34 @@ size_t Count(const std::string& text, const std::string& needle) {
     ++n;
   }
   return n;
+}
+
+// A run killed before its clean-up leaves a bridge holding the test
+// subnet and its namespaces; the next run clears them instead of failing
+// on a network that routes its packets to the dead run's bridge.
+TEST(VirtualHostsTest, WhatAKilledRunLeftBehindIsCleared) {
+  if (std::system("ip netns list >/dev/null 2>&1") != 0 || geteuid() != 0) {
+    GTEST_SKIP() << "network namespaces unavailable here; this test needs root, as in CI";
+  }
+  // A shell that dies at once leaves these under its own pid's tag.
+  const char* script =
+      "t=$(($$ % 100000)); ip link add pz${t}br type bridge && "
+      "ip addr add 10.201.0.254/24 dev pz${t}br && ip link set pz${t}br up && "
+      "ip netns add pz${t}-h1 && echo $t";
+  std::unique_ptr<FILE, int (*)(FILE*)> shell(popen(script, "r"), pclose);
+  ASSERT_NE(shell, nullptr);
+  char tag[16] = {};
+  ASSERT_NE(std::fgets(tag, sizeof tag, shell.get()), nullptr) << "could not make the leftovers";
+  shell.reset();
+  const std::string stale = "pz" + std::string(tag, std::strcspn(tag, "\n"));
+  ASSERT_TRUE(std::filesystem::exists("/sys/class/net/" + stale + "br"));
+
+  VirtualHosts net;
+  std::string error;
+  ASSERT_TRUE(net.CreateBridge(&error)) << error;
+  ASSERT_TRUE(net.AddHost("h1", 11, &error)) << error;
+  EXPECT_FALSE(std::filesystem::exists("/sys/class/net/" + stale + "br"));
+  EXPECT_FALSE(std::filesystem::exists("/var/run/netns/" + stale + "-h1"));
 }
 
 TEST(CutLinkTest, WatchNoticesALostLinkAndCatchesUpAfter) {

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
 
 namespace parzen::testing {
 namespace {
@@ -11,6 +14,23 @@ constexpr char kSubnet[] = "10.201.0.";
 
 bool Sh(const std::string& command) {
   return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// Whether a process whose pid ends in `tag` (the pid modulo 100,000, as in
+// our names) is alive: then its hosts may be in use.
+bool TagIsAlive(int tag) {
+  int pid_max = 4194304;
+  std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+  for (int pid = tag; pid <= pid_max; pid += 100000) {
+    if (pid > 0 && std::filesystem::exists("/proc/" + std::to_string(pid))) return true;
+  }
+  return false;
+}
+
+// The tag of a name of ours (pz<tag>br, pz<tag>-<host>), or -1.
+int TagOf(const std::string& name, const std::regex& pattern) {
+  std::smatch m;
+  return std::regex_match(name, m, pattern) ? std::stoi(m[1]) : -1;
 }
 
 }  // namespace
@@ -27,9 +47,28 @@ VirtualHosts::~VirtualHosts() {
   Sh("ip link del " + tag_ + "br");
 }
 
+void VirtualHosts::RemoveStale() {
+  std::error_code ignored;
+  const std::regex bridge("pz([0-9]{1,5})br"), ns("pz([0-9]{1,5})-.+");
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ignored)) {
+    const std::string name = entry.path().filename().string();
+    const int tag = TagOf(name, bridge);
+    if (tag >= 0 && (name == tag_ + "br" || !TagIsAlive(tag))) Sh("ip link del " + name);
+  }
+  // Deleting a namespace deletes the veth pairs that led into it.
+  for (const auto& entry : std::filesystem::directory_iterator("/var/run/netns", ignored)) {
+    const std::string name = entry.path().filename().string();
+    const int tag = TagOf(name, ns);
+    if (tag >= 0 && (name.rfind(tag_ + "-", 0) == 0 || !TagIsAlive(tag))) {
+      Sh("ip netns del " + name);
+    }
+  }
+}
+
 bool VirtualHosts::CreateBridge(std::string* error) {
-  // Left over from a run that was killed before its clean-up (same pid).
-  Sh("ip link del " + tag_ + "br");
+  // A run killed before its clean-up leaves its namespaces and bridge,
+  // and the bridge keeps the subnet this one needs.
+  RemoveStale();
   if (!Sh("ip link add " + tag_ + "br type bridge") ||
       !Sh("ip addr add " + std::string(kSubnet) + "254/24 dev " + tag_ + "br") ||
       !Sh("ip link set " + tag_ + "br up")) {

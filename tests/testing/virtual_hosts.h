@@ -19,7 +19,8 @@ class VirtualHosts {
   VirtualHosts& operator=(const VirtualHosts&) = delete;
 
   // False (and `error` set) where namespaces cannot be made: no root, no
-  // CAP_NET_ADMIN, no iproute2.
+  // CAP_NET_ADMIN, no iproute2. First removes what earlier runs, since
+  // ended, left behind.
   bool CreateBridge(std::string* error);
   // A namespace `host` at 10.201.0.`octet`, linked to the bridge.
   bool AddHost(const std::string& host, int octet, std::string* error);
@@ -34,6 +35,7 @@ class VirtualHosts {
 
  private:
   std::string Namespace(const std::string& host) const;
+  void RemoveStale();
 
   std::string tag_;
   std::vector<std::string> hosts_;
