@@ -1,6 +1,7 @@
-// parzen: the command-line client. Lists studies, shows a study's status,
-// its trials and its best trial (as tables, or JSON for scripts), follows a
-// study live, enqueues trials, and backs up the server's database.
+// parzen: the command-line client. Creates, lists and deletes studies,
+// shows a study's status, its trials and its best trial (as tables, or JSON
+// for scripts), follows a study live, enqueues trials, and backs up the
+// server's database.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "cli/table.h"
 #include "common/access_token.h"
 #include "worker/client/client.h"
+#include "worker/client/study_config.h"
 
 namespace {
 
@@ -182,6 +184,72 @@ int ShowStatus(parzen::client::Study& study, bool json) {
   return 0;
 }
 
+// Optuna's create-study: the flags of parzen-worker, or a config file.
+struct CreateFlags {
+  std::vector<std::string> directions;
+  std::string sampler = "random";
+  std::string pruner = "median";
+  int64_t max_trials = 0;
+  double heartbeat_grace = 0;
+  int64_t max_retries = 0;
+  std::string config_file;
+  bool skip_if_exists = false;
+};
+
+absl::StatusOr<parzen::v1::CreateStudyRequest> CreateRequest(const std::string& name,
+                                                              const CreateFlags& f) {
+  parzen::v1::CreateStudyRequest request;
+  if (!f.config_file.empty()) {
+    PARZEN_ASSIGN_OR_RETURN(request, parzen::client::ReadStudyConfigFile(f.config_file));
+    if (!request.name().empty() && request.name() != name) {
+      return absl::InvalidArgumentError("the config file names study \"" + request.name() +
+                                        "\", not \"" + name + "\"");
+    }
+  } else {
+    for (const std::string& d : f.directions) {
+      request.add_directions(d == "maximize" ? parzen::v1::MAXIMIZE : parzen::v1::MINIMIZE);
+    }
+    PARZEN_ASSIGN_OR_RETURN(*request.mutable_sampler(), parzen::client::ParseSamplerSpec(f.sampler));
+    PARZEN_ASSIGN_OR_RETURN(*request.mutable_pruner(), parzen::client::ParsePrunerSpec(f.pruner));
+    request.set_max_trials(f.max_trials);
+    request.set_heartbeat_grace_seconds(f.heartbeat_grace);
+    request.set_max_retries(f.max_retries);
+  }
+  request.set_name(name);
+  request.set_load_if_exists(f.skip_if_exists);
+  return request;
+}
+
+int CreateStudy(parzen::client::Client& client, const std::string& name, const CreateFlags& f) {
+  auto request = CreateRequest(name, f);
+  if (!request.ok()) return Fail(request.status());
+  auto study = client.CreateStudy(*request);
+  if (absl::IsAlreadyExists(study.status())) {
+    return Fail(absl::AlreadyExistsError("study \"" + name +
+                                         "\" already exists (--skip-if-exists leaves it as it is)"));
+  }
+  if (!study.ok()) return Fail(study.status());
+  if (!study->created()) {
+    // As Optuna's --skip-if-exists: the existing study is left as it is,
+    // whatever the flags said.
+    std::printf("study \"%s\" already exists; left as it is\n", name.c_str());
+    return 0;
+  }
+  std::string directions;
+  for (parzen::Direction d : study->directions()) {
+    directions += (directions.empty() ? "" : ",") +
+                  std::string(d == parzen::Direction::kMaximize ? "maximize" : "minimize");
+  }
+  std::printf("created study \"%s\" (%s)\n", name.c_str(), directions.c_str());
+  return 0;
+}
+
+int DeleteStudy(parzen::client::Client& client, const std::string& name) {
+  if (absl::Status s = client.DeleteStudy(name); !s.ok()) return Fail(s);
+  std::printf("deleted study \"%s\" and its trials\n", name.c_str());
+  return 0;
+}
+
 int Enqueue(parzen::client::Study& study, const std::vector<std::string>& assignments) {
   auto params = parzen::cli::ParseParamAssignments(assignments);
   if (!params.ok()) return Fail(params.status());
@@ -308,8 +376,42 @@ int main(int argc, char** argv) {
                      "--backup-dir")
       ->add_option("name", backup_name, "file name in the server's --backup-dir")
       ->required();
+  CreateFlags create;
+  CLI::App* create_command = app.add_subcommand(
+      "create", "create a study (Optuna's create-study); fails if it exists, unless --skip-if-exists");
+  create_command->add_option("--direction", create.directions,
+                             "minimize or maximize; once per objective (default: minimize)")
+      ->check(CLI::IsMember({"minimize", "maximize"}));
+  create_command->add_option("--sampler", create.sampler, "random[:seed=N]")
+      ->capture_default_str();
+  create_command->add_option("--pruner", create.pruner,
+                             "median|percentile:percentile=P|nop, with Optuna's arguments, e.g. "
+                             "median:n_startup_trials=2,n_warmup_steps=1")
+      ->capture_default_str();
+  create_command->add_option("--max-trials", create.max_trials,
+                             "the study's budget of trials (0: unlimited)")
+      ->capture_default_str();
+  create_command->add_option("--heartbeat-grace", create.heartbeat_grace,
+                             "seconds without a heartbeat before the server fails a trial (0: "
+                             "never)")
+      ->capture_default_str();
+  create_command->add_option("--max-retries", create.max_retries,
+                             "re-runs of a trial whose heartbeat was lost")
+      ->capture_default_str();
+  CLI::Option* config_option = create_command->add_option(
+      "--config", create.config_file,
+      "a JSON CreateStudyRequest (as parzen-worker --study-config) instead of the flags above");
+  for (const char* flag :
+       {"--direction", "--sampler", "--pruner", "--max-trials", "--heartbeat-grace",
+        "--max-retries"}) {
+    config_option->excludes(create_command->get_option(flag));
+  }
+  create_command->add_flag("--skip-if-exists", create.skip_if_exists,
+                           "leave an existing study of this name as it is and exit 0");
   std::vector<std::string> assignments;
   const std::map<std::string, std::string> study_commands = {
+      {"create", ""},
+      {"delete", "delete a study and all its trials (Optuna's delete-study); there is no undo"},
       {"status", "trial counts of a study"},
       {"trials", "every trial of a study, with values, attributes and parameters"},
       {"best", "the best COMPLETE trial of a study"},
@@ -319,7 +421,7 @@ int main(int argc, char** argv) {
                   "hands it out first"},
   };
   for (const auto& [name, help] : study_commands) {
-    CLI::App* sub = app.add_subcommand(name, help);
+    CLI::App* sub = name == "create" ? create_command : app.add_subcommand(name, help);
     sub->add_option("study", study_name, "study name")->required();
     if (name == "status" || name == "trials" || name == "best") {
       sub->add_flag("--json", json, "print JSON instead of a table");
@@ -360,6 +462,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(backup->bytes));
     return 0;
   }
+  if (command == "create") return CreateStudy(*client, study_name, create);
+  if (command == "delete") return DeleteStudy(*client, study_name);
   auto study = client->LoadStudy(study_name);
   if (!study.ok()) return Fail(study.status());
   if (command == "status") return ShowStatus(*study, json);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -277,6 +278,54 @@ TEST_F(CliTest, EnqueueHandsItsParametersToTheNextAsk) {
   EXPECT_NE(nan.output.find("lr"), std::string::npos) << nan.output;
   // None of the refused ones was enqueued.
   ASSERT_EQ(nlohmann::json::parse(Parzen({"trials", "cli", "--json"}).output).size(), 2u);
+}
+
+// Optuna's create-study and delete-study, checked through what the server
+// then holds.
+TEST_F(CliTest, CreateAndDeleteStudies) {
+  CliRun created = Parzen({"create", "two", "--direction", "minimize", "--direction", "maximize",
+                           "--pruner", "nop", "--max-trials", "7"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_EQ(created.output, "created study \"two\" (minimize,maximize)\n");
+  v1::GetStudyResponse two;
+  {
+    grpc::ClientContext context;
+    v1::GetStudyRequest request;
+    request.set_name("two");
+    ASSERT_TRUE(stub_->GetStudy(&context, request, &two).ok());
+  }
+  ASSERT_EQ(two.study().directions_size(), 2);
+  EXPECT_EQ(two.study().directions(1), v1::MAXIMIZE);
+  EXPECT_EQ(two.study().max_trials(), 7);
+  EXPECT_TRUE(two.study().pruner().has_nop()) << two.DebugString();
+
+  CliRun again = Parzen({"create", "two"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.output, "parzen: study \"two\" already exists (--skip-if-exists leaves it as it is)\n");
+  CliRun kept = Parzen({"create", "two", "--skip-if-exists", "--max-trials", "1"});
+  EXPECT_EQ(kept.exit_code, 0) << kept.output;
+  EXPECT_EQ(kept.output, "study \"two\" already exists; left as it is\n");
+
+  const std::string config = dir_.File("study.json");
+  std::ofstream(config) << R"({"directions": ["MAXIMIZE"], "pruner": {"percentile": {"percentile": 25}}})";
+  ASSERT_EQ(Parzen({"create", "from-file", "--config", config}).exit_code, 0);
+  CliRun bad = Parzen({"create", "bad", "--pruner", "percentile"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("percentile=P"), std::string::npos) << bad.output;
+
+  CliRun studies = Parzen({"studies", "--json"});
+  const nlohmann::json listed = nlohmann::json::parse(studies.output, nullptr, false);
+  ASSERT_EQ(listed.size(), 2u) << studies.output;
+  EXPECT_EQ(listed[0]["name"], "from-file");
+  EXPECT_EQ(listed[0]["directions"], nlohmann::json::array({"maximize"}));
+
+  CliRun deleted = Parzen({"delete", "two"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  EXPECT_EQ(deleted.output, "deleted study \"two\" and its trials\n");
+  CliRun gone = Parzen({"delete", "two"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.output.find("does not exist"), std::string::npos) << gone.output;
+  EXPECT_EQ(nlohmann::json::parse(Parzen({"studies", "--json"}).output).size(), 1u);
 }
 
 TEST_F(CliTest, UnknownStudyIsOneLineAndExitCodeOne) {
