@@ -239,3 +239,101 @@ TEST(CrashRecoveryTest, AskRetriedAfterKillNineGetsTheSameTrial) {
 
 }  // namespace
 }  // namespace parzen::testing
+
+namespace parzen::testing {
+namespace {
+
+// A full disk (here: a file-size limit the server cannot write past) fails
+// a commit. The server must not answer anything it could not store, must
+// stop with a clear reason instead of serving memory that disk lacks, and
+// after a restart every acknowledged write is there, numbering unbroken.
+TEST(CrashRecoveryTest, DiskFullStopsTheServerAndLosesNothingAcknowledged) {
+  constexpr int kClients = 4;
+  TempDir dir;
+  const std::string db = dir.File("full.db");
+  // 2 MiB per file (about 200 trials of WAL); SIGXFSZ ignored, so a write past it fails with EFBIG
+  // as on a full disk instead of killing the process.
+  ServerLaunch limited;
+  limited.prefix = {"bash", "-c", "ulimit -f 2048 && trap '' XFSZ && exec \"$0\" \"$@\""};
+  auto server = ServerProcess::Start(db, {"--log-level", "warning"}, limited);
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    auto stub = (*server)->NewStub();
+    v1::CreateStudyRequest req;
+    req.set_name("full");
+    req.mutable_pruner()->mutable_nop();
+    ASSERT_TRUE(CreateStudy(*stub, req).ok());
+  }
+
+  std::vector<std::vector<Acked>> per_client(kClients);
+  std::vector<grpc::Status> first_error(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      grpc::ChannelArguments args;
+      args.SetInt("parzen.test.client", c);
+      auto stub = v1::StudyService::NewStub(grpc::CreateCustomChannel(
+          (*server)->address(), grpc::InsecureChannelCredentials(), args));
+      // Until the first refusal.
+      for (int i = 0; i < 100'000; ++i) {
+        v1::AskResponse ask;
+        grpc::Status s = Ask(*stub, "full", {FloatSpec("lr", 1e-5, 1e-1, true)}, &ask);
+        if (!s.ok()) {
+          first_error[c] = s;
+          return;
+        }
+        Acked a;
+        a.trial_id = ask.trial().trial_id();
+        a.number = ask.trial().number();
+        a.params["lr"] = ask.trial().params(0).internal_value();
+        per_client[c].push_back(a);
+        const double value = static_cast<double>(a.number) / 7;
+        s = Tell(*stub, a.trial_id, v1::COMPLETE, {value});
+        if (!s.ok()) {
+          first_error[c] = s;
+          return;
+        }
+        per_client[c].back().told = true;
+        per_client[c].back().value = value;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) {
+    // Refused as the server stops; never an answer it could not store.
+    EXPECT_EQ(first_error[c].error_code(), grpc::StatusCode::UNAVAILABLE)
+        << first_error[c].error_message();
+  }
+  EXPECT_EQ((*server)->Terminate(), 3) << "exit code 3: the database could not be written";
+  EXPECT_NE((*server)->Log().find("could not be written"), std::string::npos) << (*server)->Log();
+
+  auto restarted = ServerProcess::Start(db);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  auto stub = (*restarted)->NewStub();
+  std::vector<v1::Trial> trials;
+  ASSERT_TRUE(ListAllTrials(*stub, "full", &trials).ok());
+  for (size_t i = 0; i < trials.size(); ++i) ASSERT_EQ(trials[i].number(), static_cast<int64_t>(i));
+  int acked = 0;
+  for (const auto& client : per_client) {
+    for (const Acked& a : client) {
+      ++acked;
+      ASSERT_LT(a.number, static_cast<int64_t>(trials.size())) << "acknowledged trial lost";
+      const v1::Trial& t = trials[a.number];
+      EXPECT_EQ(t.trial_id(), a.trial_id);
+      ASSERT_EQ(t.params_size(), 1);
+      EXPECT_EQ(t.params(0).internal_value(), a.params.at("lr"));
+      if (a.told) {
+        EXPECT_EQ(t.state(), v1::COMPLETE) << "trial " << a.number;
+        ASSERT_EQ(t.values_size(), 1);
+        EXPECT_EQ(t.values(0), a.value);
+      }
+    }
+  }
+  EXPECT_GT(acked, 50) << "the limit should have been reached well into the run";
+  v1::AskResponse next;
+  ASSERT_TRUE(Ask(*stub, "full", {}, &next).ok());
+  EXPECT_EQ(next.trial().number(), static_cast<int64_t>(trials.size()));
+}
+
+}  // namespace
+}  // namespace parzen::testing
