@@ -104,8 +104,11 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
     return 2;
   }
-  spdlog::info("parzen-server listening on {} (port {}), database {}{}", flags.listen, port,
-               flags.db, token.empty() ? "" : ", access token required");
+  // gRPC reports port 1 for a unix: socket; only a TCP port means anything.
+  const bool tcp = flags.listen.rfind("unix:", 0) != 0;
+  spdlog::info("parzen-server listening on {}{}, database {}{}", flags.listen,
+               tcp ? " (port " + std::to_string(port) + ")" : "", flags.db,
+               token.empty() ? "" : ", access token required");
   if (!flags.port_file.empty()) {
     // Written whole then renamed, so a reader never sees a partial number.
     const std::string tmp = flags.port_file + ".tmp";

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -326,6 +327,33 @@ TEST_F(CliTest, CreateAndDeleteStudies) {
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.output.find("does not exist"), std::string::npos) << gone.output;
   EXPECT_EQ(nlohmann::json::parse(Parzen({"studies", "--json"}).output).size(), 1u);
+}
+
+// Clients on the server's own machine can use a unix socket: no port to
+// pick, and file permissions decide who may connect.
+TEST(UnixSocketTest, ServerAndCliSpeakOverAUnixSocket) {
+  TempDir dir;
+  const std::string address = "unix:" + dir.File("parzen.sock");
+  ChildProcess server({BinaryPath("parzen-server"), "--db", dir.File("u.db"), "--listen", address},
+                      dir.File("server.log"));
+  auto cli = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {PARZEN_CLI_BINARY, "--server", address};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess run(argv, dir.File("cli.log"));
+    return CliRun{run.WaitFor(std::chrono::seconds(30)).value_or(-2), run.Log()};
+  };
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("parzen.sock")); },
+                        std::chrono::seconds(30)))
+      << server.Log();
+  CliRun created = cli({"create", "local"});
+  ASSERT_EQ(created.exit_code, 0) << created.output << server.Log();
+  CliRun studies = cli({"studies", "--json"});
+  ASSERT_EQ(studies.exit_code, 0) << studies.output;
+  EXPECT_EQ(nlohmann::json::parse(studies.output, nullptr, false)[0]["name"], "local");
+  EXPECT_NE(server.Log().find("listening on " + address + ", database"), std::string::npos)
+      << server.Log();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitFor(std::chrono::seconds(30)), 0) << server.Log();
 }
 
 TEST_F(CliTest, UnknownStudyIsOneLineAndExitCodeOne) {
