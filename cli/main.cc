@@ -145,7 +145,48 @@ int ShowTrials(parzen::client::Study& study, const Columns& columns, bool json) 
   return 0;
 }
 
+// A multi-objective study has no single best trial: its Pareto front, a
+// row per trial with its values and parameters.
+int ShowParetoFront(parzen::client::Study& study, bool json) {
+  auto front = study.BestTrials();
+  if (!front.ok()) return Fail(front.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const FrozenTrial& t : *front) out.push_back(parzen::cli::TrialJson(t));
+    return PrintJson(out);
+  }
+  if (front->empty()) {
+    std::printf("study \"%s\" has no COMPLETE trial yet\n", study.name().c_str());
+    return 0;
+  }
+  std::printf("best trials of \"%s\" (the Pareto front, %zu of them):\n", study.name().c_str(),
+              front->size());
+  std::set<std::string> param_names;
+  for (const FrozenTrial& t : *front) {
+    for (const auto& p : t.params) param_names.insert(p.name);
+  }
+  std::vector<std::string> header = {"number"};
+  for (size_t i = 0; i < study.directions().size(); ++i) {
+    header.push_back("value" + std::to_string(i) + " (" +
+                     (study.directions()[i] == parzen::Direction::kMaximize ? "max" : "min") + ")");
+  }
+  header.insert(header.end(), param_names.begin(), param_names.end());
+  Table table(header);
+  for (const FrozenTrial& t : *front) {
+    std::vector<std::string> row = {std::to_string(t.number)};
+    for (double v : t.values) row.push_back(Number(v));
+    for (const std::string& name : param_names) {
+      const parzen::TrialParam* p = t.FindParam(name);
+      row.push_back(p ? ParamText(parzen::ToExternal(p->distribution, p->internal_value)) : "");
+    }
+    table.AddRow(row);
+  }
+  std::fputs(table.ToString().c_str(), stdout);
+  return 0;
+}
+
 int ShowBest(parzen::client::Study& study, bool json) {
+  if (study.directions().size() > 1) return ShowParetoFront(study, json);
   auto best = study.BestTrial();
   if (!best.ok()) return Fail(best.status());
   if (json) return PrintJson(best->has_value() ? parzen::cli::TrialJson(**best) : nullptr);
@@ -414,7 +455,7 @@ int main(int argc, char** argv) {
       {"delete", "delete a study and all its trials (Optuna's delete-study); there is no undo"},
       {"status", "trial counts of a study"},
       {"trials", "every trial of a study, with values, attributes and parameters"},
-      {"best", "the best COMPLETE trial of a study"},
+      {"best", "the best COMPLETE trial of a study (of a multi-objective one: its Pareto front)"},
       {"watch", "follow a study live: a line per new trial, state change and report, until "
                 "Ctrl-C"},
       {"enqueue", "enqueue a trial with fixed parameters (Optuna's enqueue_trial); the next Ask "

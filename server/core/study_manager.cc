@@ -121,7 +121,7 @@ absl::StatusOr<std::string> StudyManager::StudyNameOfTrial(TrialId trial) const 
 
 absl::StatusOr<StudySnapshot> StudyManager::GetStudy(const std::string& name) const {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(name));
-  return state->Snapshot();
+  return state->Snapshot(/*with_best_trials=*/true);
 }
 
 std::vector<StudySnapshot> StudyManager::ListStudies(const std::string& after,

@@ -90,7 +90,8 @@ StudyState::StudyState(StudyRecord record, StudyConfig config, std::unique_ptr<S
       pruner_(std::move(pruner)),
       storage_(storage),
       clock_(clock),
-      trials_(std::move(trials)) {
+      trials_(std::move(trials)),
+      front_(config_.directions) {
   const int64_t now = clock_->SteadyMicros();
   for (const FrozenTrial& t : trials_) {
     IndexLoadedTrial(t);
@@ -116,6 +117,7 @@ void StudyState::IndexLoadedTrial(const FrozenTrial& t) {
         (!best_ || IsBetter(config_.directions[0], t.values[0], trials_[*best_].values[0]))) {
       best_ = t.number;
     }
+    front_.Add(t.number, t.values);
   }
 }
 
@@ -129,12 +131,15 @@ std::vector<double> StudyState::CompletedValuesAt(int64_t step) const {
   return it == completed_by_step_.end() ? std::vector<double>{} : it->second;
 }
 
-StudySnapshot StudyState::Snapshot() const {
+StudySnapshot StudyState::Snapshot(bool with_best_trials) const {
   std::lock_guard lock(mu_);
   StudySnapshot s{record_, config_, {}};
   s.summary.n_trials = static_cast<int64_t>(trials_.size());
   s.summary.counts = counts_;
   if (best_) s.summary.best_trial = trials_[*best_];
+  if (with_best_trials) {
+    for (int64_t number : front_.numbers()) s.summary.best_trials.push_back(trials_[number]);
+  }
   return s;
 }
 
@@ -453,6 +458,7 @@ void StudyState::FinishLocked(FrozenTrial& trial) {
       (!best_ || IsBetter(config_.directions[0], trial.values[0], trials_[*best_].values[0]))) {
     best_ = trial.number;
   }
+  front_.Add(trial.number, trial.values);
 }
 
 absl::StatusOr<Written<TellOutcome>> StudyState::Tell(int64_t number, TrialState state,

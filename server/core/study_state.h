@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/study_history.h"
 #include "common/trial.h"
+#include "server/core/pareto_front.h"
 #include "server/core/study_config.h"
 #include "server/core/watch_queue.h"
 #include "server/pruners/pruner.h"
@@ -41,6 +42,9 @@ struct StudySummary {
   int64_t n_trials = 0;
   std::map<TrialState, int64_t> counts;
   std::optional<FrozenTrial> best_trial;
+  // Optuna's study.best_trials (the Pareto front), in number order; filled
+  // only on request (Snapshot).
+  std::vector<FrozenTrial> best_trials;
 };
 
 struct StudySnapshot {
@@ -89,7 +93,9 @@ class StudyState final : public StudyHistory {
   }
   const std::string& name() const { return record_.name; }
 
-  StudySnapshot Snapshot() const;
+  // `with_best_trials`: also copy the Pareto front (a listing of many
+  // studies leaves it out).
+  StudySnapshot Snapshot(bool with_best_trials = false) const;
 
   // OutOfRange when max_trials RUNNING/COMPLETE/PRUNED trials exist.
   // InvalidArgument for a bad or incompatible search space. A non-empty
@@ -165,6 +171,7 @@ class StudyState final : public StudyHistory {
   std::deque<int64_t> waiting_;                // guarded by mu_; oldest first
   std::map<TrialState, int64_t> counts_;       // guarded by mu_
   std::optional<int64_t> best_;                // guarded by mu_; number of the best COMPLETE
+  ParetoFront front_;                          // guarded by mu_
   std::unordered_map<std::string, Distribution> known_;  // guarded by mu_; first seen per name
   std::unordered_map<int64_t, std::vector<double>> completed_by_step_;  // guarded by mu_
   std::unordered_map<int64_t, int64_t> last_beat_us_;  // guarded by mu_; RUNNING trials

@@ -197,6 +197,7 @@ void SnapshotToProto(const StudySnapshot& s, v1::GetStudyResponse* out) {
   sum->set_n_pruned(count(TrialState::kPruned));
   sum->set_n_fail(count(TrialState::kFail));
   if (s.summary.best_trial) ToProto(*s.summary.best_trial, s.record.name, sum->mutable_best_trial());
+  for (const FrozenTrial& t : s.summary.best_trials) ToProto(t, s.record.name, sum->add_best_trials());
 }
 
 absl::StatusOr<SearchSpace> SpaceFromProto(

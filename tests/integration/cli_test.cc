@@ -281,6 +281,64 @@ TEST_F(CliTest, EnqueueHandsItsParametersToTheNextAsk) {
   ASSERT_EQ(nlohmann::json::parse(Parzen({"trials", "cli", "--json"}).output).size(), 2u);
 }
 
+// A multi-objective study has no single best trial; `best` shows its
+// Pareto front (Optuna's best_trials), through GetStudy's best_trials.
+TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
+  ASSERT_EQ(Parzen({"create", "mo", "--direction", "minimize", "--direction", "maximize",
+                    "--pruner", "nop"})
+                .exit_code,
+            0);
+  CliRun empty = Parzen({"best", "mo"});
+  EXPECT_EQ(empty.output, "study \"mo\" has no COMPLETE trial yet\n");
+  // (loss, accuracy): #1 beats #0 in both; #2 trades loss for accuracy;
+  // #3 ties #2; #4 is beaten by #1.
+  const std::vector<std::pair<double, double>> values = {
+      {0.5, 0.8}, {0.3, 0.9}, {0.6, 0.95}, {0.6, 0.95}, {0.4, 0.85}};
+  for (const auto& [loss, accuracy] : values) {
+    v1::AskResponse ask;
+    ASSERT_TRUE(Ask(*stub_, "mo", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+    ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::COMPLETE, {loss, accuracy}).ok());
+  }
+  v1::AskResponse running;
+  ASSERT_TRUE(Ask(*stub_, "mo", {FloatSpec("lr", 1e-4, 1e-1, true)}, &running).ok());
+
+  v1::GetStudyResponse study;
+  {
+    grpc::ClientContext context;
+    v1::GetStudyRequest request;
+    request.set_name("mo");
+    ASSERT_TRUE(stub_->GetStudy(&context, request, &study).ok());
+  }
+  EXPECT_FALSE(study.summary().has_best_trial());
+  std::vector<int64_t> front;
+  for (const v1::Trial& t : study.summary().best_trials()) front.push_back(t.number());
+  EXPECT_EQ(front, (std::vector<int64_t>{1, 2, 3}));
+
+  CliRun best = Parzen({"best", "mo"});
+  ASSERT_EQ(best.exit_code, 0) << best.output;
+  const std::vector<std::string> lines = Lines(best.output);
+  ASSERT_EQ(lines.size(), 5u) << best.output;
+  EXPECT_EQ(lines[0], "best trials of \"mo\" (the Pareto front, 3 of them):");
+  EXPECT_EQ(Words(lines[1]), (std::vector<std::string>{"number", "value0", "(min)", "value1",
+                                                        "(max)", "lr"}));
+  EXPECT_EQ(Words(lines[2])[0], "1");
+  EXPECT_EQ(Words(lines[2])[1], "0.3");
+  EXPECT_EQ(Words(lines[2])[2], "0.9");
+  EXPECT_EQ(Words(lines[4])[0], "3");
+  const nlohmann::json json = nlohmann::json::parse(Parzen({"best", "mo", "--json"}).output);
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_EQ(json[1]["number"], 2);
+  EXPECT_EQ(json[1]["values"], nlohmann::json::array({0.6, 0.95}));
+
+  // Rebuilt from the database after a restart.
+  stub_.reset();
+  server_->Terminate();
+  auto restarted = ServerProcess::Start(dir_.File("cli.db"), {"--log-level", "warning"});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  EXPECT_EQ(nlohmann::json::parse(Parzen({"best", "mo", "--json"}).output), json);
+}
+
 // Optuna's create-study and delete-study, checked through what the server
 // then holds.
 TEST_F(CliTest, CreateAndDeleteStudies) {

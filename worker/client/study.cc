@@ -109,6 +109,16 @@ absl::StatusOr<std::optional<FrozenTrial>> Study::BestTrial() {
   return std::optional<FrozenTrial>(std::move(best));
 }
 
+absl::StatusOr<std::vector<FrozenTrial>> Study::BestTrials() {
+  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
+  std::vector<FrozenTrial> out;
+  for (const v1::Trial& t : response.summary().best_trials()) {
+    PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(t));
+    out.push_back(std::move(trial));
+  }
+  return out;
+}
+
 absl::StatusOr<StudyCounts> Study::Counts() {
   PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
   const v1::StudySummary& s = response.summary();

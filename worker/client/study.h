@@ -90,6 +90,9 @@ class Study {
 
   // Best COMPLETE trial, nullopt while there is none.
   absl::StatusOr<std::optional<FrozenTrial>> BestTrial();
+  // Optuna's study.best_trials: the Pareto front of the COMPLETE trials,
+  // in number order (for one objective, every trial at the best value).
+  absl::StatusOr<std::vector<FrozenTrial>> BestTrials();
   absl::StatusOr<StudyCounts> Counts();
   // Every trial (empty `states`: all states), in number order.
   absl::StatusOr<std::vector<FrozenTrial>> Trials(const std::vector<TrialState>& states = {});

@@ -1,0 +1,39 @@
+// ParetoFront: the COMPLETE trials no other COMPLETE trial dominates —
+// Optuna's study.best_trials. For one objective, every trial tied at the
+// best value. Kept up to date one trial at a time: a finished trial never
+// changes, so a trial dominated once stays dominated.
+#ifndef PARZEN_SERVER_CORE_PARETO_FRONT_H_
+#define PARZEN_SERVER_CORE_PARETO_FRONT_H_
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "common/types.h"
+
+namespace parzen {
+
+// Optuna's dominance: `a` dominates `b` when it is no worse in every
+// objective and the two differ (equal values dominate neither way). Both
+// must hold one value per direction.
+bool Dominates(const std::vector<Direction>& directions, const std::vector<double>& a,
+               const std::vector<double>& b);
+
+// Thread-compatible.
+class ParetoFront {
+ public:
+  explicit ParetoFront(std::vector<Direction> directions) : directions_(std::move(directions)) {}
+
+  // A COMPLETE trial's values (one per direction); O(size of the front).
+  void Add(int64_t number, const std::vector<double>& values);
+  // In trial number order.
+  std::vector<int64_t> numbers() const;
+
+ private:
+  std::vector<Direction> directions_;
+  std::map<int64_t, std::vector<double>> members_;  // number -> values
+};
+
+}  // namespace parzen
+
+#endif  // PARZEN_SERVER_CORE_PARETO_FRONT_H_
