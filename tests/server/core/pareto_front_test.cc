@@ -21,7 +21,9 @@ std::vector<int64_t> FrontOf(const std::vector<Direction>& directions,
 }
 
 // Expected fronts worked out by hand from Optuna's rule: a trial is on the
-// front unless another is no worse in every objective and not equal.
+// front unless another is no worse in every objective and not equal. Each
+// was then checked against Optuna 3.1's study.best_trials (Debian's
+// python3-optuna), which agreed on all of them.
 TEST(ParetoFrontTest, Cases) {
   struct Case {
     const char* what;
