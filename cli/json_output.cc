@@ -30,6 +30,12 @@ nlohmann::json AttrJson(const std::string& text) {
 
 }  // namespace
 
+nlohmann::json UserAttrsJson(const std::map<std::string, std::string>& attrs) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, text] : attrs) out[key] = AttrJson(text);
+  return out;
+}
+
 nlohmann::json TrialJson(const FrozenTrial& t) {
   nlohmann::json params = nlohmann::json::object();
   for (const TrialParam& p : t.params) {
@@ -37,8 +43,6 @@ nlohmann::json TrialJson(const FrozenTrial& t) {
   }
   nlohmann::json fixed = nlohmann::json::object();
   for (const auto& [name, value] : t.fixed_params) fixed[name] = ValueJson(value);
-  nlohmann::json attrs = nlohmann::json::object();
-  for (const auto& [key, text] : t.user_attrs) attrs[key] = AttrJson(text);
   // Steps as keys, as Optuna's FrozenTrial.intermediate_values dict.
   nlohmann::json steps = nlohmann::json::object();
   for (const auto& [step, value] : t.intermediate_values) steps[std::to_string(step)] = value;
@@ -48,7 +52,7 @@ nlohmann::json TrialJson(const FrozenTrial& t) {
       {"state", TrialStateName(t.state)},
       {"values", t.values.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.values)},
       {"params", std::move(params)},
-      {"user_attrs", std::move(attrs)},
+      {"user_attrs", UserAttrsJson(t.user_attrs)},
       {"intermediate_values", std::move(steps)},
       {"datetime_start", Timestamp(t.start_time_us)},
       {"datetime_complete", Timestamp(t.complete_time_us)},

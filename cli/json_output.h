@@ -5,6 +5,9 @@
 #ifndef PARZEN_CLI_JSON_OUTPUT_H_
 #define PARZEN_CLI_JSON_OUTPUT_H_
 
+#include <map>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "common/trial.h"
@@ -15,6 +18,8 @@ namespace parzen::cli {
 nlohmann::json TrialJson(const FrozenTrial& trial);
 nlohmann::json StudyListingJson(const client::StudyListing& study);
 nlohmann::json CountsJson(const client::StudyCounts& counts);
+// Attributes stored as JSON text, as one object.
+nlohmann::json UserAttrsJson(const std::map<std::string, std::string>& attrs);
 
 }  // namespace parzen::cli
 

@@ -211,9 +211,12 @@ int ShowBest(parzen::client::Study& study, bool json) {
 int ShowStatus(parzen::client::Study& study, bool json) {
   auto counts = study.Counts();
   if (!counts.ok()) return Fail(counts.status());
+  auto attrs = study.UserAttrs();
+  if (!attrs.ok()) return Fail(attrs.status());
   if (json) {
     nlohmann::json out = parzen::cli::CountsJson(*counts);
     out["study"] = study.name();
+    out["user_attrs"] = parzen::cli::UserAttrsJson(*attrs);
     return PrintJson(out);
   }
   std::printf("study \"%s\": %lld trials: %lld running, %lld waiting, %lld complete, %lld pruned, "
@@ -222,6 +225,21 @@ int ShowStatus(parzen::client::Study& study, bool json) {
               static_cast<long long>(counts->running), static_cast<long long>(counts->waiting),
               static_cast<long long>(counts->complete), static_cast<long long>(counts->pruned),
               static_cast<long long>(counts->fail));
+  for (const auto& [key, value_json] : *attrs) {
+    std::printf("  %s: %s\n", key.c_str(), AttrText(value_json).c_str());
+  }
+  return 0;
+}
+
+// Optuna's study set-user-attr, several at once.
+int SetStudyAttrs(parzen::client::Study& study, const std::vector<std::string>& assignments) {
+  auto attrs = parzen::cli::ParseParamAssignments(assignments);
+  if (!attrs.ok()) return Fail(attrs.status());
+  for (const auto& [key, value] : *attrs) {
+    if (absl::Status s = study.SetUserAttr(key, value); !s.ok()) return Fail(s);
+  }
+  std::printf("set %zu user attribute%s of study \"%s\"\n", attrs->size(),
+              attrs->size() == 1 ? "" : "s", study.name().c_str());
   return 0;
 }
 
@@ -453,6 +471,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::string> study_commands = {
       {"create", ""},
       {"delete", "delete a study and all its trials (Optuna's delete-study); there is no undo"},
+      {"set-attr", "set user attributes of a study (Optuna's study set-user-attr)"},
       {"status", "trial counts of a study"},
       {"trials", "every trial of a study, with values, attributes and parameters"},
       {"best", "the best COMPLETE trial of a study (of a multi-objective one: its Pareto front)"},
@@ -466,6 +485,11 @@ int main(int argc, char** argv) {
     sub->add_option("study", study_name, "study name")->required();
     if (name == "status" || name == "trials" || name == "best") {
       sub->add_flag("--json", json, "print JSON instead of a table");
+    }
+    if (name == "set-attr") {
+      sub->add_option("attrs", assignments,
+                      "KEY=VALUE for each attribute: VALUE is a number, true/false, or text")
+          ->required();
     }
     if (name == "enqueue") {
       sub->add_option("params", assignments,
@@ -511,5 +535,6 @@ int main(int argc, char** argv) {
   if (command == "trials") return ShowTrials(*study, columns, json);
   if (command == "watch") return Watch(*study);
   if (command == "enqueue") return Enqueue(*study, assignments);
+  if (command == "set-attr") return SetStudyAttrs(*study, assignments);
   return ShowBest(*study, json);
 }

@@ -169,6 +169,23 @@ absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& v) {
   return out;
 }
 
+google::protobuf::Value ToAttrValue(const ParamValue& value) {
+  google::protobuf::Value out;
+  std::visit(
+      [&out](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          out.set_string_value(x);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out.set_bool_value(x);
+        } else {
+          out.set_number_value(static_cast<double>(x));
+        }
+      },
+      value);
+  return out;
+}
+
 absl::StatusOr<google::protobuf::Value> JsonToValue(const std::string& json) {
   google::protobuf::Value v;
   auto status = google::protobuf::util::JsonStringToMessage(json, &v);

@@ -30,6 +30,8 @@ v1::Direction ToProto(Direction d);
 // User attributes travel as google.protobuf.Value and are stored as JSON.
 absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& v);
 absl::StatusOr<google::protobuf::Value> JsonToValue(const std::string& json);
+// A scalar as a user attribute value (integers become JSON numbers).
+google::protobuf::Value ToAttrValue(const ParamValue& v);
 absl::StatusOr<std::map<std::string, std::string>> UserAttrsFromProto(
     const google::protobuf::Map<std::string, google::protobuf::Value>& attrs);
 

@@ -197,6 +197,13 @@ absl::StatusOr<Written<bool>> StudyManager::SetTrialUserAttr(TrialId trial, cons
   return state->SetTrialUserAttr(NumberOfTrial(trial), key, value_json);
 }
 
+absl::StatusOr<Written<bool>> StudyManager::SetStudyUserAttr(const std::string& study,
+                                                             const std::string& key,
+                                                             const std::string& value_json) {
+  PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(study));
+  return state->SetUserAttr(key, value_json);
+}
+
 absl::StatusOr<FrozenTrial> StudyManager::GetTrial(TrialId trial) const {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudyOfTrial(trial));
   return state->GetTrial(NumberOfTrial(trial));

@@ -69,6 +69,9 @@ class StudyManager {
                                                       int64_t* next) const;
   absl::Status Watch(const std::string& study, const std::shared_ptr<WatchQueue>& queue);
 
+  absl::StatusOr<Written<bool>> SetStudyUserAttr(const std::string& study, const std::string& key,
+                                                 const std::string& value_json);
+
   // See Storage::Backup.
   void Backup(const std::string& path, std::function<void(absl::Status)> done) {
     storage_->Backup(path, std::move(done));

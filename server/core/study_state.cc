@@ -134,6 +134,8 @@ std::vector<double> StudyState::CompletedValuesAt(int64_t step) const {
 StudySnapshot StudyState::Snapshot(bool with_best_trials) const {
   std::lock_guard lock(mu_);
   StudySnapshot s{record_, config_, {}};
+  // config_ keeps the attributes the study was created with; these are current.
+  s.config.user_attrs = record_.user_attrs;
   s.summary.n_trials = static_cast<int64_t>(trials_.size());
   s.summary.counts = counts_;
   if (best_) s.summary.best_trial = trials_[*best_];
@@ -141,6 +143,23 @@ StudySnapshot StudyState::Snapshot(bool with_best_trials) const {
     for (int64_t number : front_.numbers()) s.summary.best_trials.push_back(trials_[number]);
   }
   return s;
+}
+
+absl::StatusOr<Written<bool>> StudyState::SetUserAttr(const std::string& key,
+                                                      const std::string& value_json) {
+  std::lock_guard lock(mu_);
+  if (deleted_) return absl::NotFoundError("study '" + record_.name + "' was deleted");
+  PARZEN_RETURN_IF_ERROR(ValidateUserAttr(key, value_json));
+  if (record_.user_attrs.size() >= kMaxUserAttrs && !record_.user_attrs.contains(key)) {
+    return absl::ResourceExhaustedError("study '" + record_.name + "' already has " +
+                                        std::to_string(record_.user_attrs.size()) +
+                                        " user attributes; the limit is 1024");
+  }
+  record_.user_attrs[key] = value_json;
+  // The whole record: attributes are few and set rarely. Submitted under
+  // the lock, so it cannot land after this study's deletion.
+  last_ticket_ = storage_->Submit(mutation::PutStudy{record_});
+  return Written<bool>{true, last_ticket_};
 }
 
 absl::StatusOr<FrozenTrial*> StudyState::FindLocked(int64_t number) {

@@ -96,6 +96,9 @@ class StudyState final : public StudyHistory {
   // `with_best_trials`: also copy the Pareto front (a listing of many
   // studies leaves it out).
   StudySnapshot Snapshot(bool with_best_trials = false) const;
+  // Adds or replaces one study user attribute (Optuna's
+  // study.set_user_attr); RESOURCE_EXHAUSTED beyond kMaxUserAttrs.
+  absl::StatusOr<Written<bool>> SetUserAttr(const std::string& key, const std::string& value_json);
 
   // OutOfRange when max_trials RUNNING/COMPLETE/PRUNED trials exist.
   // InvalidArgument for a bad or incompatible search space. A non-empty
@@ -158,7 +161,8 @@ class StudyState final : public StudyHistory {
   Storage::Ticket SubmitLocked(Mutation m, const FrozenTrial& changed);
   void IndexLoadedTrial(const FrozenTrial& t);
 
-  const StudyRecord record_;
+  // Only user_attrs changes (guarded by mu_); the rest is fixed at creation.
+  StudyRecord record_;
   const StudyConfig config_;
   const std::unique_ptr<Sampler> sampler_;
   const std::unique_ptr<Pruner> pruner_;

@@ -176,7 +176,7 @@ void StudyToProto(const StudySnapshot& s, v1::Study* out) {
   out->set_max_trials(s.config.max_trials);
   out->set_heartbeat_grace_seconds(s.config.heartbeat_grace_seconds);
   out->set_max_retries(s.config.max_retries);
-  for (const auto& [key, json] : s.config.user_attrs) {
+  for (const auto& [key, json] : s.record.user_attrs) {
     if (auto v = JsonToValue(json); v.ok()) (*out->mutable_user_attrs())[key] = *v;
   }
   *out->mutable_create_time() =
@@ -549,6 +549,24 @@ StudyServiceImpl::Unary* StudyServiceImpl::SetTrialUserAttr(Ctx* ctx,
   auto written = manager_->SetTrialUserAttr(req->trial_id(), req->key(), *json);
   if (!written.ok()) return FinishNow(ctx, "SetTrialUserAttr", start, written.status());
   return FinishWhenDurable(ctx, "SetTrialUserAttr", start, written->ticket);
+}
+
+StudyServiceImpl::Unary* StudyServiceImpl::SetStudyUserAttr(Ctx* ctx,
+                                                            const v1::SetStudyUserAttrRequest* req,
+                                                            v1::SetStudyUserAttrResponse*) {
+  const auto start = RequestStats::Clock::now();
+  if (absl::Status s = Authorize(*ctx); !s.ok()) {
+    return FinishNow(ctx, "SetStudyUserAttr", start, s);
+  }
+  absl::StatusOr<std::string> json = ValueToJson(req->value());
+  if (!json.ok()) {
+    return FinishNow(ctx, "SetStudyUserAttr", start,
+                     absl::InvalidArgumentError("user attribute '" + req->key().substr(0, 64) +
+                                                "': " + std::string(json.status().message())));
+  }
+  auto written = manager_->SetStudyUserAttr(req->study(), req->key(), *json);
+  if (!written.ok()) return FinishNow(ctx, "SetStudyUserAttr", start, written.status());
+  return FinishWhenDurable(ctx, "SetStudyUserAttr", start, written->ticket);
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrialRequest* req,

@@ -48,6 +48,8 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
   Unary* GetStudy(Ctx*, const v1::GetStudyRequest*, v1::GetStudyResponse*) override;
   Unary* ListStudies(Ctx*, const v1::ListStudiesRequest*, v1::ListStudiesResponse*) override;
   Unary* DeleteStudy(Ctx*, const v1::DeleteStudyRequest*, v1::DeleteStudyResponse*) override;
+  Unary* SetStudyUserAttr(Ctx*, const v1::SetStudyUserAttrRequest*,
+                          v1::SetStudyUserAttrResponse*) override;
   Unary* Ask(Ctx*, const v1::AskRequest*, v1::AskResponse*) override;
   Unary* Suggest(Ctx*, const v1::SuggestRequest*, v1::SuggestResponse*) override;
   Unary* ReportIntermediate(Ctx*, const v1::ReportIntermediateRequest*,

@@ -377,6 +377,38 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
          return s.SetTrialUserAttr(&ctx, req, &resp);
        },
        Code::INVALID_ARGUMENT, "user attribute 'loss': a number is NaN or infinite"},
+      {"study attribute of an unknown study",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("nope");
+         req.set_key("owner");
+         req.mutable_value()->set_string_value("alice");
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::NOT_FOUND, "study 'nope' does not exist"},
+      {"study attribute with an empty key",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("s");
+         req.mutable_value()->set_string_value("alice");
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "user attribute keys must be 1-512 bytes"},
+      {"study attribute infinite",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("s");
+         req.set_key("budget");
+         req.mutable_value()->set_number_value(std::numeric_limits<double>::infinity());
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "user attribute 'budget': a number is NaN or infinite"},
       {"user attribute key with a newline",
        [run](auto& s) {
          grpc::ClientContext ctx;

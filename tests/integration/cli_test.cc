@@ -215,6 +215,7 @@ TEST_F(CliTest, JsonForScripts) {
 
   const nlohmann::json status = json_of({"status", "cli", "--json"});
   EXPECT_EQ(status, nlohmann::json({{"study", "cli"},
+                                    {"user_attrs", nlohmann::json::object()},
                                     {"trials", 3},
                                     {"running", 0},
                                     {"waiting", 0},
@@ -337,6 +338,33 @@ TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   server_ = *std::move(restarted);
   EXPECT_EQ(nlohmann::json::parse(Parzen({"best", "mo", "--json"}).output), json);
+}
+
+// Optuna's study set-user-attr and study.user_attrs: set from the CLI,
+// shown by status, kept across a restart.
+TEST_F(CliTest, StudyUserAttributes) {
+  ASSERT_EQ(Parzen({"create", "tagged"}).exit_code, 0);
+  CliRun set = Parzen({"set-attr", "tagged", "owner=alice", "budget=100"});
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  EXPECT_EQ(set.output, "set 2 user attributes of study \"tagged\"\n");
+  ASSERT_EQ(Parzen({"set-attr", "tagged", "owner=bob"}).exit_code, 0);
+  CliRun status = Parzen({"status", "tagged"});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  const std::vector<std::string> lines = Lines(status.output);
+  ASSERT_EQ(lines.size(), 3u) << status.output;
+  EXPECT_EQ(lines[1], "  budget: 100");
+  EXPECT_EQ(lines[2], "  owner: \"bob\"");
+  CliRun bad = Parzen({"set-attr", "nope", "owner=alice"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("nope"), std::string::npos) << bad.output;
+
+  stub_.reset();
+  server_->Terminate();
+  auto restarted = ServerProcess::Start(dir_.File("cli.db"), {"--log-level", "warning"});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  const nlohmann::json json = nlohmann::json::parse(Parzen({"status", "tagged", "--json"}).output);
+  EXPECT_EQ(json["user_attrs"], nlohmann::json({{"budget", 100}, {"owner", "bob"}})) << json;
 }
 
 // Optuna's create-study and delete-study, checked through what the server

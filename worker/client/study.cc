@@ -109,6 +109,22 @@ absl::StatusOr<std::optional<FrozenTrial>> Study::BestTrial() {
   return std::optional<FrozenTrial>(std::move(best));
 }
 
+absl::Status Study::SetUserAttr(const std::string& key, const ParamValue& value) {
+  v1::SetStudyUserAttrRequest request;
+  request.set_study(name_);
+  request.set_key(key);
+  *request.mutable_value() = ToAttrValue(value);
+  v1::SetStudyUserAttrResponse response;
+  // Setting the same value twice is harmless: safe to retry.
+  return client_->Call("SetStudyUserAttr", Idempotency::kIdempotent, &Stub::SetStudyUserAttr,
+                       request, &response);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> Study::UserAttrs() {
+  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
+  return UserAttrsFromProto(response.study().user_attrs());
+}
+
 absl::StatusOr<std::vector<FrozenTrial>> Study::BestTrials() {
   PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
   std::vector<FrozenTrial> out;

@@ -85,6 +85,10 @@ class Study {
   absl::StatusOr<TellResult> TellFail(Trial& trial, const std::string& reason,
                                       const CallLimits& limits = {});
 
+  // Optuna's study.set_user_attr and study.user_attrs (values as JSON text).
+  absl::Status SetUserAttr(const std::string& key, const ParamValue& value);
+  absl::StatusOr<std::map<std::string, std::string>> UserAttrs();
+
   // Optuna's enqueue_trial: the next Ask hands these parameters out first.
   absl::StatusOr<int64_t> Enqueue(const std::map<std::string, ParamValue>& params);
 

@@ -103,19 +103,7 @@ absl::Status Trial::SetUserAttr(const std::string& key, const ParamValue& value)
   v1::SetTrialUserAttrRequest request;
   request.set_trial_id(id());
   request.set_key(key);
-  google::protobuf::Value* v = request.mutable_value();
-  std::visit(
-      [v](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          v->set_string_value(x);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          v->set_bool_value(x);
-        } else {
-          v->set_number_value(static_cast<double>(x));
-        }
-      },
-      value);
+  *request.mutable_value() = ToAttrValue(value);
   v1::SetTrialUserAttrResponse response;
   return client_->Call("SetTrialUserAttr", Idempotency::kIdempotent, &Stub::SetTrialUserAttr,
                        request, &response);
