@@ -437,7 +437,8 @@ int main(int argc, char** argv) {
       ->required();
   CreateFlags create;
   CLI::App* create_command = app.add_subcommand(
-      "create", "create a study (Optuna's create-study); fails if it exists, unless --skip-if-exists");
+      "create",
+      "create a study (Optuna's create-study); fails if it exists, unless --skip-if-exists");
   create_command->add_option("--direction", create.directions,
                              "minimize or maximize; once per objective (default: minimize)")
       ->check(CLI::IsMember({"minimize", "maximize"}));

@@ -68,6 +68,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     spdlog::critical("{}", std::string(storage.status().message()));
     return 2;
   }
+  // Only now: a second server refused the database must not touch the
+  // first one's backups in progress.
+  if (backup_dir) backup_dir->RemoveUnfinished();
   auto manager = parzen::StudyManager::Open(*std::move(storage), &clock);
   if (!manager.ok()) {
     spdlog::critical("cannot load {}: {}", flags.db, std::string(manager.status().message()));
@@ -82,7 +85,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     kill(getpid(), SIGTERM);
   });
 
-  parzen::StudyServiceImpl service(manager->get(), {.access_token = token, .backup_dir = std::move(backup_dir)});
+  parzen::StudyServiceImpl service(manager->get(),
+                                   {.access_token = token, .backup_dir = std::move(backup_dir)});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -21,11 +21,15 @@ constexpr char kPartialMarker[] = ".partial-";
 std::string ErrnoText() { return std::strerror(errno); }
 
 // The link must survive a crash once the client heard of it.
-void SyncDirectory(const std::string& dir) {
+absl::Status SyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  if (::fsync(fd) != 0) spdlog::warn("fsync of backup directory {}: {}", dir, ErrnoText());
-  ::close(fd);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  const std::string why = synced ? "" : ErrnoText();
+  if (fd >= 0) ::close(fd);
+  if (synced) return absl::OkStatus();
+  return absl::InternalError("the backup is in " + dir +
+                             " but the directory could not be synced (" + why +
+                             "): it may not survive a crash");
 }
 
 }  // namespace
@@ -34,27 +38,30 @@ absl::StatusOr<BackupDir> BackupDir::Open(const std::string& dir) {
   std::error_code error;
   std::string canonical = std::filesystem::canonical(dir, error).string();
   if (error || !std::filesystem::is_directory(canonical, error)) {
-    return absl::FailedPreconditionError(
-        "--backup-dir " + dir + " is not a directory" + (error ? " (" + error.message() + ")" : ""));
+    return absl::FailedPreconditionError("--backup-dir " + dir + " is not a directory" +
+                                         (error ? " (" + error.message() + ")" : ""));
   }
+  return BackupDir(std::move(canonical));
+}
+
+void BackupDir::RemoveUnfinished() const {
+  std::error_code error;
   std::vector<std::filesystem::path> stale;
   // increment(error), not a range-for: that would throw on a read error.
-  std::filesystem::directory_iterator it(canonical, error);
+  std::filesystem::directory_iterator it(path_, error);
   for (; !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
     const std::string file = it->path().filename().string();
-    if (file.front() == '.' && file.find(kPartialMarker) != std::string::npos) {
+    // ".NAME.partial-XXXXXX", and ".NAME.partial" of earlier releases.
+    if (file.front() == '.' && (file.find(kPartialMarker) != std::string::npos ||
+                                file.ends_with(".partial"))) {
       stale.push_back(it->path());
     }
   }
-  if (error) {
-    return absl::FailedPreconditionError("--backup-dir " + dir + " cannot be read (" +
-                                         error.message() + ")");
-  }
+  if (error) spdlog::warn("cannot list --backup-dir {}: {}", path_, error.message());
   for (const auto& file : stale) {
     spdlog::warn("removing {}: an unfinished backup of an earlier run", file.string());
     std::filesystem::remove(file, error);
   }
-  return BackupDir(std::move(canonical));
 }
 
 absl::Status BackupDir::CheckName(const std::string& name) {
@@ -93,6 +100,13 @@ absl::StatusOr<std::string> BackupDir::Reserve(const std::string& name) const {
 absl::StatusOr<BackupDir::Placed> BackupDir::Publish(const std::string& partial,
                                                      const std::string& name) const {
   Placed placed{path_ + "/" + name, 0};
+  struct stat written;
+  if (::stat(partial.c_str(), &written) != 0) {
+    const std::string why = ErrnoText();
+    Discard(partial);
+    return absl::InternalError("the backup's temporary file " + partial + " is gone: " + why);
+  }
+  placed.bytes = written.st_size;
   // link, not rename: it fails instead of replacing a file that appeared
   // under this name while the copy was written.
   const int linked = ::link(partial.c_str(), placed.path.c_str());
@@ -106,9 +120,7 @@ absl::StatusOr<BackupDir::Placed> BackupDir::Publish(const std::string& partial,
     return absl::InternalError("cannot place the backup at " + placed.path + ": " +
                                std::strerror(link_errno));
   }
-  SyncDirectory(path_);
-  struct stat written;
-  if (::stat(placed.path.c_str(), &written) == 0) placed.bytes = written.st_size;
+  if (absl::Status synced = SyncDirectory(path_); !synced.ok()) return synced;
   return placed;
 }
 

@@ -20,20 +20,24 @@ class BackupDir {
     int64_t bytes = 0;
   };
 
-  // `dir` must be an existing directory. Removes the temporary files of
-  // copies a previous server did not finish (so one directory per server).
+  // `dir` must be an existing directory.
   static absl::StatusOr<BackupDir> Open(const std::string& dir);
+  // Removes the temporary files of copies an earlier run did not finish
+  // (so: one directory per server). Call once this server holds its
+  // database, so a second instance refused at start-up removes nothing.
+  void RemoveUnfinished() const;
 
   // INVALID_ARGUMENT unless `name` is 1-128 of A-Z a-z 0-9 . _ - and does
   // not start with '.' (the temporary files do).
   static absl::Status CheckName(const std::string& name);
 
-  // Creates an empty private file (mode 0600) to write the copy `name`
-  // into, and returns its path; ALREADY_EXISTS if `name` is taken.
+  // Creates an empty private file (mode 0600, which the published copy
+  // keeps: it holds every study) to write the copy `name` into, and returns
+  // its path; ALREADY_EXISTS if `name` is taken.
   absl::StatusOr<std::string> Reserve(const std::string& name) const;
-  // Links a complete, synced copy into place as `name` and removes the
-  // temporary file either way; ALREADY_EXISTS if another copy took the
-  // name meanwhile.
+  // Links a complete, synced copy into place as `name`, syncs the
+  // directory, and removes the temporary file either way; ALREADY_EXISTS if
+  // another copy took the name meanwhile.
   absl::StatusOr<Placed> Publish(const std::string& partial, const std::string& name) const;
   // Removes a temporary file that will not be published.
   void Discard(const std::string& partial) const;

@@ -76,6 +76,7 @@ class StudyManager {
   void Backup(const std::string& path, std::function<void(absl::Status)> done) {
     storage_->Backup(path, std::move(done));
   }
+  void StopBackups() { storage_->StopBackups(); }
   // See Storage::OnDurable and Storage::WaitDurable. Ticket 0 is durable.
   void OnDurable(Storage::Ticket ticket, std::function<void(absl::Status)> done);
   absl::Status WaitDurable(Storage::Ticket ticket) {

@@ -1,13 +1,9 @@
 #include "server/service/study_service_impl.h"
 
 #include <algorithm>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
 #include <cmath>
 #include <condition_variable>

@@ -38,8 +38,12 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
   // Per-RPC counts and latencies since the last call, as one log line.
   std::string TakeStatsSummary() { return stats_.TakeSummary(); }
 
-  // Ends open WatchStudy streams so the server can shut down.
-  void BeginShutdown() { stopping_ = true; }
+  // Ends open WatchStudy streams and a backup under way so the server can
+  // shut down.
+  void BeginShutdown() {
+    stopping_ = true;
+    manager_->StopBackups();
+  }
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;

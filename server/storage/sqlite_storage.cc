@@ -197,6 +197,13 @@ class SqliteStorage final : public Storage {
   absl::Status WaitDurable(Ticket ticket) override;
   void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) override;
   void Backup(const std::string& path, std::function<void(absl::Status)> done) override;
+  void StopBackups() override {
+    {
+      std::lock_guard lock(mu_);
+      backups_stopped_ = true;
+    }
+    queue_cv_.notify_one();
+  }
 
  private:
   void CommitLoop();
@@ -237,6 +244,7 @@ class SqliteStorage final : public Storage {
   // guarded by mu_: a backup asked for and not yet begun by the committer
   std::unique_ptr<BackupCopy> backup_request_;
   bool backup_running_ = false;  // guarded by mu_: from the request until its `done`
+  bool backups_stopped_ = false;  // guarded by mu_
   Ticket submitted_ = 0;         // guarded by mu_: last ticket handed out
   Ticket finished_ = 0;          // guarded by mu_: last ticket whose commit ended
   Ticket last_good_ = 0;         // guarded by mu_: last ticket committed successfully
@@ -248,6 +256,10 @@ class SqliteStorage final : public Storage {
   std::function<void(const absl::Status&)> on_failure_;  // guarded by mu_
   std::thread committer_;
 };
+
+absl::Status StoppingError() {
+  return absl::UnavailableError("the server is stopping; the backup was not written");
+}
 
 absl::Status Translate(const SQLite::Exception& e, const std::string& what) {
   const int code = e.getErrorCode();
@@ -467,11 +479,15 @@ void SqliteStorage::OnDurable(Ticket ticket, std::function<void(absl::Status)> d
 }
 
 void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Status)> done) {
-  bool busy = false;
+  absl::Status refused;
   {
     std::lock_guard lock(mu_);
-    busy = backup_running_;
-    if (!busy) {
+    if (backups_stopped_) {
+      refused = StoppingError();
+    } else if (backup_running_) {
+      refused = absl::UnavailableError(
+          "another backup is being written; try again when it has finished");
+    } else {
       backup_running_ = true;
       backup_request_ = std::make_unique<BackupCopy>();
       backup_request_->path = path;
@@ -479,9 +495,8 @@ void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Sta
       backup_request_->after = submitted_;
     }
   }
-  if (busy) {
-    done(absl::UnavailableError(
-        "another backup is being written; try again when it has finished"));
+  if (!refused.ok()) {
+    done(refused);
     return;
   }
   queue_cv_.notify_one();
@@ -541,12 +556,13 @@ void SqliteStorage::CommitLoop() {
 void SqliteStorage::AdvanceBackup(std::unique_lock<std::mutex>& lock) {
   if (!backup_) {
     // Not before the changes submitted ahead of the request are in.
-    if (finished_ < backup_request_->after) return;
+    if (!backups_stopped_ && finished_ < backup_request_->after) return;
     backup_ = std::move(backup_request_);
   }
   // After a failed commit the file lacks changes a caller saw accepted:
   // no backup then.
-  const absl::Status health = failure_;
+  absl::Status health = failure_;
+  if (health.ok() && backups_stopped_) health = StoppingError();
   lock.unlock();
   std::optional<absl::Status> ended = health.ok() ? StepBackup(*backup_) : health;
   if (!ended) {
@@ -578,7 +594,10 @@ std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
       // as it commits, so the copy is the database as of its last step.
       copy.backup = std::make_unique<SQLite::Backup>(*copy.file, *db_);
     }
-    const int rc = copy.backup->executeStep(kBackupPagesPerStep);
+    // SQLite restarts the backup of an in-memory database whenever that
+    // database commits (pager.c), so under load a stepped copy could start
+    // over forever: copy it in one go (it is in memory, so quick).
+    const int rc = copy.backup->executeStep(path_ == ":memory:" ? -1 : kBackupPagesPerStep);
     if (rc == SQLITE_OK) return std::nullopt;
     if (rc != SQLITE_DONE) {
       // BUSY or LOCKED: someone else holds our private file.
@@ -589,7 +608,19 @@ std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
     copy.file.reset();
     // Whether SQLite synced with the journal off is its business; the copy
     // is only published once it is on disk.
-    const int fd = ::open(copy.path.c_str(), O_RDONLY | O_CLOEXEC);
+    // The header still says WAL, as the live database's does: then every
+  // reader of the copy would add -wal and -shm files beside it, and a
+  // read-only one could not open it at all. A plain rollback-journal file
+  // instead, as VACUUM INTO makes.
+  {
+    SQLite::Database reopened(copy.path, SQLite::OPEN_READWRITE);
+    reopened.exec("PRAGMA locking_mode=EXCLUSIVE");
+    const std::string mode = reopened.execAndGet("PRAGMA journal_mode=DELETE").getString();
+    if (mode != "delete") {
+      throw SQLite::Exception("the copy kept journal mode " + mode, SQLITE_ERROR);
+    }
+  }
+  const int fd = ::open(copy.path.c_str(), O_RDONLY | O_CLOEXEC);
     const bool synced = fd >= 0 && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
     if (!synced) {
@@ -601,7 +632,8 @@ std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
                      std::chrono::steady_clock::now() - copy.start)
                      .count());
     return absl::OkStatus();
-  } catch (const SQLite::Exception& e) {
+  } catch (const std::exception& e) {
+    // Nothing may escape the committer thread.
     spdlog::error("backup of {} to {} failed: {}", path_, copy.path, e.what());
     // Not UNAVAILABLE: a client would retry a whole copy that failed here.
     return absl::InternalError("the backup could not be written: " + std::string(e.what()));

@@ -101,9 +101,13 @@ class Storage {
   // none), holding at least every change submitted before the call, and
   // syncs it; then runs `done` on the committing thread, so `done` must be
   // quick. Commits go on while the copy is written. One backup at a time:
-  // while one is under way another gets UNAVAILABLE at once. A failed
-  // backup leaves the database and later commits unaffected.
+  // while one is under way another is refused with UNAVAILABLE, its `done`
+  // run at once on the calling thread. A failed backup leaves the database
+  // and later commits unaffected.
   virtual void Backup(const std::string& path, std::function<void(absl::Status)> done) = 0;
+  // For shutdown: a backup under way ends with UNAVAILABLE instead of
+  // holding the server up for the rest of the copy; later ones are refused.
+  virtual void StopBackups() = 0;
 };
 
 }  // namespace parzen

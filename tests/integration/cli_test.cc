@@ -388,13 +388,15 @@ TEST_F(CliTest, CreateAndDeleteStudies) {
 
   CliRun again = Parzen({"create", "two"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_EQ(again.output, "parzen: study \"two\" already exists (--skip-if-exists leaves it as it is)\n");
+  EXPECT_EQ(again.output,
+            "parzen: study \"two\" already exists (--skip-if-exists leaves it as it is)\n");
   CliRun kept = Parzen({"create", "two", "--skip-if-exists", "--max-trials", "1"});
   EXPECT_EQ(kept.exit_code, 0) << kept.output;
   EXPECT_EQ(kept.output, "study \"two\" already exists; left as it is\n");
 
   const std::string config = dir_.File("study.json");
-  std::ofstream(config) << R"({"directions": ["MAXIMIZE"], "pruner": {"percentile": {"percentile": 25}}})";
+  std::ofstream(config)
+      << R"({"directions": ["MAXIMIZE"], "pruner": {"percentile": {"percentile": 25}}})";
   ASSERT_EQ(Parzen({"create", "from-file", "--config", config}).exit_code, 0);
   CliRun bad = Parzen({"create", "bad", "--pruner", "percentile"});
   EXPECT_EQ(bad.exit_code, 1);

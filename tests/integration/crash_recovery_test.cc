@@ -300,9 +300,12 @@ TEST(CrashRecoveryTest, DiskFullStopsTheServerAndLosesNothingAcknowledged) {
   }
   for (auto& t : clients) t.join();
   for (int c = 0; c < kClients; ++c) {
-    // Refused as the server stops; never an answer it could not store.
-    EXPECT_EQ(first_error[c].error_code(), grpc::StatusCode::UNAVAILABLE)
-        << first_error[c].error_message();
+    // Refused, never an answer the server could not store: UNAVAILABLE
+    // from the server, or CANCELLED from gRPC for a call that arrived as
+    // it was shutting down.
+    EXPECT_TRUE(first_error[c].error_code() == grpc::StatusCode::UNAVAILABLE ||
+                first_error[c].error_code() == grpc::StatusCode::CANCELLED)
+        << first_error[c].error_code() << " " << first_error[c].error_message();
   }
   EXPECT_EQ((*server)->Terminate(), 3) << "exit code 3: the database could not be written";
   EXPECT_NE((*server)->Log().find("could not be written"), std::string::npos) << (*server)->Log();

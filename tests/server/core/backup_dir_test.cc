@@ -18,14 +18,18 @@ namespace fs = std::filesystem;
 
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-TEST(BackupDirTest, OpenRemovesOnlyUnfinishedCopiesOfAnEarlierRun) {
+TEST(BackupDirTest, RemovesOnlyUnfinishedCopiesOfAnEarlierRun) {
   testing::TempDir dir;
   WriteFile(dir.File(".snap.db.partial-Ab12Cd"), "half a copy");
+  WriteFile(dir.File(".old.db.partial"), "half a copy, named as by an earlier release");
   WriteFile(dir.File("snap.db"), "a finished copy");
   WriteFile(dir.File(".profile"), "not ours");
   ASSERT_OK_AND_ASSIGN(BackupDir backups, BackupDir::Open(dir.path()));
   EXPECT_EQ(backups.path(), fs::canonical(dir.path()).string());
+  EXPECT_TRUE(fs::exists(dir.File(".snap.db.partial-Ab12Cd"))) << "not before asked to";
+  backups.RemoveUnfinished();
   EXPECT_FALSE(fs::exists(dir.File(".snap.db.partial-Ab12Cd")));
+  EXPECT_FALSE(fs::exists(dir.File(".old.db.partial")));
   EXPECT_TRUE(fs::exists(dir.File("snap.db")));
   EXPECT_TRUE(fs::exists(dir.File(".profile")));
 
@@ -68,11 +72,13 @@ TEST(BackupDirTest, ACopyIsPrivateUntilPublishedAndNeverReplacesAFile) {
 }
 
 TEST(BackupDirTest, NamesAreFileNamesOnly) {
-  for (const std::string& good : std::vector<std::string>{"a", "snap-2026.11.28_1.db", std::string(128, 'n')}) {
+  const std::vector<std::string> good_names = {"a", "snap-2026.11.28_1.db", std::string(128, 'n')};
+  for (const std::string& good : good_names) {
     EXPECT_OK(BackupDir::CheckName(good)) << good;
   }
-  for (const std::string& bad : std::vector<std::string>{"", ".hidden", "..", "../x", "a/b", "a b", "a\nb",
-                                 std::string(129, 'n'), std::string("a\0b", 3)}) {
+  const std::vector<std::string> bad_names = {"",    ".hidden", "..", "../x", "a/b", "a b",
+                                              "a\nb", std::string(129, 'n'), std::string("a\0b", 3)};
+  for (const std::string& bad : bad_names) {
     absl::Status s = BackupDir::CheckName(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("backup name"), std::string::npos) << s.message();

@@ -4,10 +4,12 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "tests/testing/server_process.h"
@@ -174,50 +176,138 @@ TEST(SqliteStorageTest, ConcurrentSubmittersAllBecomeDurableInOrder) {
   EXPECT_EQ(failures.load(), 0);
 }
 
-// A backup is copied a few pages at a time between commits, so a commit
-// submitted after it began is durable before it ends, and the copy holds
-// that commit too: the database as of the backup's end, consistent.
-TEST(SqliteStorageTest, BackupLetsCommitsThroughAndHoldsThem) {
-  testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(dir.File("live.db")));
-  ASSERT_OK(storage->LoadAll().status());
-  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
-  FrozenTrial before = SampleTrial();
-  storage->Submit(mutation::InsertTrial{before});
-  // About 40 MB: some 10,000 pages, far more than one step copies.
-  const std::string big = "\"" + std::string(32 * 1024, 'x') + "\"";
+// A storage with study 1 and trial 42 holding about 40 MB of attributes:
+// some 10,000 pages, far more than one backup step copies.
+std::unique_ptr<Storage> BigStorage(const std::string& path, std::string* big) {
+  auto storage = OpenSqliteStorage(path);
+  EXPECT_TRUE(storage.ok()) << storage.status();
+  EXPECT_TRUE((*storage)->LoadAll().ok());
+  (*storage)->Submit(
+      mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+  (*storage)->Submit(mutation::InsertTrial{SampleTrial()});
+  *big = "\"" + std::string(32 * 1024, 'x') + "\"";
   Storage::Ticket last = 0;
   for (int i = 0; i < 1200; ++i) {
-    last = storage->Submit(mutation::SetTrialUserAttr{before.trial_id, "k" + std::to_string(i), big});
+    last = (*storage)->Submit(mutation::SetTrialUserAttr{42, "k" + std::to_string(i), *big});
   }
-  ASSERT_OK(storage->WaitDurable(last));
+  EXPECT_TRUE((*storage)->WaitDurable(last).ok());
+  return *std::move(storage);
+}
 
+// A backup is copied a few pages at a time between commits, so a commit
+// submitted after it began is durable before it ends, and the copy holds
+// that commit too, and whatever was submitted before the request: the
+// database as of the backup's end, consistent. The copy is a plain
+// rollback-journal file any SQLite reader opens as it is.
+TEST(SqliteStorageTest, BackupLetsCommitsThroughAndHoldsThem) {
+  testing::TempDir dir;
+  std::string big;
+  std::unique_ptr<Storage> storage = BigStorage(dir.File("live.db"), &big);
+
+  FrozenTrial before = SampleTrial();
+  before.trial_id = 43;
+  before.number = 1;
+  storage->Submit(mutation::InsertTrial{before});  // not waited for
+
+  // Both callbacks run on the committer, so their order is the order of
+  // the commit and of the backup's end.
+  std::mutex mu;
+  std::vector<std::string> order;
   std::promise<absl::Status> first;
-  storage->Backup(dir.File("copy.db"), [&](absl::Status s) { first.set_value(s); });
-  auto first_done = first.get_future();
+  storage->Backup(dir.File("copy.db"), [&](absl::Status s) {
+    std::lock_guard lock(mu);
+    order.push_back("backup");
+    first.set_value(s);
+  });
+  FrozenTrial during = SampleTrial();
+  during.trial_id = 44;
+  during.number = 2;
+  during.user_attrs = {{"when", "\"during the backup\""}};
+  storage->OnDurable(storage->Submit(mutation::InsertTrial{during}), [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    std::lock_guard lock(mu);
+    order.push_back("commit");
+  });
   std::promise<absl::Status> second;
   storage->Backup(dir.File("second.db"), [&](absl::Status s) { second.set_value(s); });
   EXPECT_EQ(second.get_future().get().code(), absl::StatusCode::kUnavailable)
       << "one backup at a time";
-
-  FrozenTrial during = SampleTrial();
-  during.trial_id = 43;
-  during.number = 1;
-  during.user_attrs = {{"when", "\"during the backup\""}};
-  ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::InsertTrial{during})));
-  EXPECT_EQ(first_done.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
-      << "the commit waited for the whole backup";
-  ASSERT_OK(first_done.get());
+  ASSERT_OK(first.get_future().get());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(order, (std::vector<std::string>{"commit", "backup"}))
+        << "the commit waited for the whole backup";
+  }
   EXPECT_FALSE(std::filesystem::exists(dir.File("second.db")));
-
   storage.reset();
+
+  {
+    SQLite::Database plain(dir.File("copy.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(plain.execAndGet("PRAGMA journal_mode").getString(), "delete");
+    EXPECT_EQ(plain.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.File("copy.db-wal")));
   ASSERT_OK_AND_ASSIGN(auto copy, OpenSqliteStorage(dir.File("copy.db")));
   ASSERT_OK_AND_ASSIGN(auto db, copy->LoadAll());
   ASSERT_EQ(db.studies.size(), 1u);
-  ASSERT_EQ(db.studies[0].trials.size(), 2u);
+  ASSERT_EQ(db.studies[0].trials.size(), 3u);
   EXPECT_EQ(db.studies[0].trials[0].user_attrs.size(), 1201u);
   EXPECT_EQ(db.studies[0].trials[0].user_attrs.at("k1199"), big);
-  EXPECT_EQ(db.studies[0].trials[1].user_attrs.at("when"), "\"during the backup\"");
+  EXPECT_EQ(db.studies[0].trials[1].trial_id, 43);
+  EXPECT_EQ(db.studies[0].trials[2].user_attrs.at("when"), "\"during the backup\"");
+}
+
+// Shutdown does not wait for the rest of a long copy.
+TEST(SqliteStorageTest, StopBackupsEndsTheOneUnderWayAndRefusesMore) {
+  testing::TempDir dir;
+  std::string big;
+  std::unique_ptr<Storage> storage = BigStorage(dir.File("live.db"), &big);
+  std::promise<absl::Status> running;
+  storage->Backup(dir.File("copy.db"), [&](absl::Status s) { running.set_value(s); });
+  storage->StopBackups();
+  const absl::Status ended = running.get_future().get();
+  EXPECT_EQ(ended.code(), absl::StatusCode::kUnavailable) << ended;
+  EXPECT_NE(ended.message().find("stopping"), std::string::npos) << ended;
+  std::promise<absl::Status> later;
+  storage->Backup(dir.File("later.db"), [&](absl::Status s) { later.set_value(s); });
+  EXPECT_EQ(later.get_future().get().code(), absl::StatusCode::kUnavailable);
+  // Commits are not stopped.
+  EXPECT_OK(storage->WaitDurable(storage->Submit(mutation::SetTrialUserAttr{42, "after", "1"})));
+}
+
+// SQLite may restart the backup of an in-memory database at every commit;
+// under steady load the backup still ends, whole.
+TEST(SqliteStorageTest, MemoryDatabaseBackupEndsUnderLoad) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(":memory:"));
+  ASSERT_OK(storage->LoadAll().status());
+  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+  storage->Submit(mutation::InsertTrial{SampleTrial()});
+  const std::string value = "\"" + std::string(8 * 1024, 'm') + "\"";
+  for (int i = 0; i < 200; ++i) {
+    storage->Submit(mutation::SetTrialUserAttr{42, "k" + std::to_string(i), value});
+  }
+  // The queue is never empty: a commit between any two backup steps.
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    for (int i = 0; !stop; ++i) {
+      const Storage::Ticket t =
+          storage->Submit(mutation::SetTrialUserAttr{42, "busy", std::to_string(i)});
+      if (i % 64 == 0) storage->WaitDurable(t).IgnoreError();
+    }
+  });
+  std::promise<absl::Status> done;
+  storage->Backup(dir.File("mem.db"), [&](absl::Status s) { done.set_value(s); });
+  auto result = done.get_future();
+  const bool ended = result.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  stop = true;
+  load.join();
+  ASSERT_TRUE(ended) << "the backup of an in-memory database never ended";
+  ASSERT_OK(result.get());
+  ASSERT_OK_AND_ASSIGN(auto copy, OpenSqliteStorage(dir.File("mem.db")));
+  ASSERT_OK_AND_ASSIGN(auto db, copy->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  EXPECT_GE(db.studies[0].trials[0].user_attrs.size(), 200u);
 }
 
 TEST(SqliteStorageTest, MemoryDatabaseWorksForThrowAwayStudies) {
