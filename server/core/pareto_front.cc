@@ -1,5 +1,7 @@
 #include "server/core/pareto_front.h"
 
+#include <algorithm>
+
 namespace parzen {
 
 bool Dominates(const std::vector<Direction>& directions, const std::vector<double>& a,
@@ -13,19 +15,25 @@ bool Dominates(const std::vector<Direction>& directions, const std::vector<doubl
 
 void ParetoFront::Add(int64_t number, const std::vector<double>& values) {
   if (values.size() != directions_.size()) return;
-  for (const auto& [member, member_values] : members_) {
+  // A twin on the front: whatever dominated this trial would dominate the
+  // twin, and whatever it dominates the twin already removed.
+  if (auto twin = members_.find(values); twin != members_.end()) {
+    twin->second.push_back(number);
+    return;
+  }
+  for (const auto& [member_values, numbers] : members_) {
     if (Dominates(directions_, member_values, values)) return;
   }
   std::erase_if(members_, [&](const auto& member) {
-    return Dominates(directions_, values, member.second);
+    return Dominates(directions_, values, member.first);
   });
-  members_.emplace(number, values);
+  members_.emplace(values, std::vector<int64_t>{number});
 }
 
 std::vector<int64_t> ParetoFront::numbers() const {
   std::vector<int64_t> out;
-  out.reserve(members_.size());
-  for (const auto& [number, values] : members_) out.push_back(number);
+  for (const auto& [values, numbers] : members_) out.insert(out.end(), numbers.begin(), numbers.end());
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -24,14 +24,17 @@ class ParetoFront {
  public:
   explicit ParetoFront(std::vector<Direction> directions) : directions_(std::move(directions)) {}
 
-  // A COMPLETE trial's values (one per direction); O(size of the front).
+  // A COMPLETE trial's values (one per direction). O(distinct values on
+  // the front): ties, however many, cost one lookup (with one objective
+  // the front is a single value).
   void Add(int64_t number, const std::vector<double>& values);
   // In trial number order.
   std::vector<int64_t> numbers() const;
 
  private:
   std::vector<Direction> directions_;
-  std::map<int64_t, std::vector<double>> members_;  // number -> values
+  // Distinct values on the front -> the trials holding them, in order.
+  std::map<std::vector<double>, std::vector<int64_t>> members_;
 };
 
 }  // namespace parzen
