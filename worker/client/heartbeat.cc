@@ -67,8 +67,11 @@ void Heartbeats::Run() {
     // A beat that crossed the trial's Tell gets FAILED_PRECONDITION too;
     // that trial finished normally and is not lost.
     if (lease->released() || lease->telling()) continue;
+    // Finished or gone; or the server no longer takes our token (restarted
+    // with another), so nothing this trial reports would be stored.
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        status.error_code() == grpc::StatusCode::NOT_FOUND ||
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
       lease->MarkLost(status.error_message());
     } else if (!status.ok()) {
       // Transient (server restarting, network): the lease survives until

@@ -1,7 +1,7 @@
 // Heartbeats: one background thread that keeps the lease of every running
 // trial of a Client alive. A trial whose heartbeat the server refuses
-// (finished, e.g. reaped after a lost heartbeat, or its study deleted) is
-// marked lost, so the code training it can stop.
+// (finished, e.g. reaped after a lost heartbeat, or its study deleted; or
+// our token no longer accepted) is marked lost, so the code training it can stop.
 #ifndef PARZEN_WORKER_CLIENT_HEARTBEAT_H_
 #define PARZEN_WORKER_CLIENT_HEARTBEAT_H_
 

@@ -127,9 +127,10 @@ TEST_P(HeartbeatsRefusedTest, RefusalMarksTheLeaseLostAndStopsBeating) {
   EXPECT_EQ(server.Beats(9), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(FinishedOrGone, HeartbeatsRefusedTest,
+INSTANTIATE_TEST_SUITE_P(FinishedGoneOrNotOurs, HeartbeatsRefusedTest,
                          ::testing::Values(grpc::StatusCode::FAILED_PRECONDITION,
-                                           grpc::StatusCode::NOT_FOUND));
+                                           grpc::StatusCode::NOT_FOUND,
+                                           grpc::StatusCode::UNAUTHENTICATED));
 
 class HeartbeatsTransientTest : public ::testing::TestWithParam<grpc::StatusCode> {};
 
