@@ -49,6 +49,13 @@ std::string ParamText(const parzen::ParamValue& v) {
   return parzen::FormatValue(v);
 }
 
+// Every objective's value, comma-separated (multi-objective studies).
+std::string ValuesText(const FrozenTrial& t) {
+  std::string out;
+  for (double v : t.values) out += (out.empty() ? "" : ",") + Number(v);
+  return out;
+}
+
 std::string Seconds(const FrozenTrial& t) {
   if (!t.start_time_us || !t.complete_time_us) return "";
   char buf[32];
@@ -118,14 +125,15 @@ int ShowTrials(parzen::client::Study& study, const Columns& columns, bool json) 
     if (param_names.empty()) param_names.assign(params.begin(), params.end());
     if (attr_names.empty()) attr_names.assign(attrs.begin(), attrs.end());
   }
-  std::vector<std::string> header = {"#", "state", "value", "seconds"};
+  std::vector<std::string> header = {"#", "state",
+                                     study.directions().size() > 1 ? "values" : "value", "seconds"};
   header.insert(header.end(), attr_names.begin(), attr_names.end());
   header.insert(header.end(), param_names.begin(), param_names.end());
   Table table(header);
   for (const FrozenTrial& t : *trials) {
     std::vector<std::string> row = {
         std::to_string(t.number), std::string(parzen::TrialStateName(t.state)),
-        t.values.empty() ? "" : Number(t.values[0]), Seconds(t)};
+        ValuesText(t), Seconds(t)};
     for (const std::string& key : attr_names) {
       auto it = t.user_attrs.find(key);
       row.push_back(it == t.user_attrs.end() ? "" : AttrText(it->second));
@@ -358,7 +366,9 @@ class ChangePrinter {
         break;
       case parzen::TrialState::kComplete:
       case parzen::TrialState::kPruned:
-        if (!t.values.empty()) line += " value " + Number(t.values[0]);
+        if (!t.values.empty()) {
+          line += (t.values.size() > 1 ? " values " : " value ") + ValuesText(t);
+        }
         if (!t.intermediate_values.empty() && t.state == parzen::TrialState::kPruned) {
           line += " at step " + std::to_string(t.intermediate_values.rbegin()->first);
         }

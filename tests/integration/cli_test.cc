@@ -326,6 +326,12 @@ TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
   EXPECT_EQ(Words(lines[2])[1], "0.3");
   EXPECT_EQ(Words(lines[2])[2], "0.9");
   EXPECT_EQ(Words(lines[4])[0], "3");
+  CliRun trials = Parzen({"trials", "mo", "--params", "lr"});
+  const std::vector<std::string> rows = Lines(trials.output);
+  ASSERT_EQ(rows.size(), 7u) << trials.output;
+  EXPECT_EQ(Words(rows[0])[2], "values");
+  EXPECT_EQ(Words(rows[2])[2], "0.3,0.9") << "every objective, not the first only";
+  EXPECT_EQ(Words(rows[6])[1], "RUNNING");
   const nlohmann::json json = nlohmann::json::parse(Parzen({"best", "mo", "--json"}).output);
   ASSERT_EQ(json.size(), 3u);
   EXPECT_EQ(json[1]["number"], 2);
