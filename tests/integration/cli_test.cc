@@ -350,6 +350,9 @@ TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
 // shown by status, kept across a restart.
 TEST_F(CliTest, StudyUserAttributes) {
   ASSERT_EQ(Parzen({"create", "tagged"}).exit_code, 0);
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "tagged", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+  ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
   CliRun set = Parzen({"set-attr", "tagged", "owner=alice", "budget=100"});
   ASSERT_EQ(set.exit_code, 0) << set.output;
   EXPECT_EQ(set.output, "set 2 user attributes of study \"tagged\"\n");
@@ -358,7 +361,7 @@ TEST_F(CliTest, StudyUserAttributes) {
   ASSERT_EQ(status.exit_code, 0) << status.output;
   const std::vector<std::string> lines = Lines(status.output);
   ASSERT_EQ(lines.size(), 3u) << status.output;
-  EXPECT_EQ(lines[1], "  budget: 100");
+  EXPECT_EQ(lines[1], "  budget: 100") << status.output;
   EXPECT_EQ(lines[2], "  owner: \"bob\"");
   CliRun bad = Parzen({"set-attr", "nope", "owner=alice"});
   EXPECT_EQ(bad.exit_code, 1);
@@ -371,6 +374,7 @@ TEST_F(CliTest, StudyUserAttributes) {
   server_ = *std::move(restarted);
   const nlohmann::json json = nlohmann::json::parse(Parzen({"status", "tagged", "--json"}).output);
   EXPECT_EQ(json["user_attrs"], nlohmann::json({{"budget", 100}, {"owner", "bob"}})) << json;
+  EXPECT_EQ(json["complete"], 1) << "rewriting the study's record kept its trials";
 }
 
 // Optuna's create-study and delete-study, checked through what the server
