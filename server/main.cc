@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "server/core/backup_dir.h"
+#include "server/core/listen_address.h"
 #include "server/core/reaper.h"
 #include "server/core/study_manager.h"
 #include "server/service/study_service_impl.h"
@@ -44,6 +45,17 @@ struct Flags {
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
   parzen::RealClock clock;
+  const parzen::ListenAddress listen = parzen::ParseListenAddress(flags.listen);
+  if (!flags.port_file.empty() && listen.kind != parzen::ListenAddress::Kind::kTcp) {
+    spdlog::critical("--port-file needs a TCP --listen address; {} has no port", flags.listen);
+    return 2;
+  }
+  // Before the database, like every start-up check: a refused server
+  // changes nothing.
+  if (absl::Status free = parzen::CheckListenAddressFree(listen); !free.ok()) {
+    spdlog::critical("{}", std::string(free.message()));
+    return 2;
+  }
   // Before the database: a bad token file must leave it untouched.
   std::string token;
   if (!flags.token_file.empty()) {
@@ -108,8 +120,8 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
     return 2;
   }
-  // gRPC reports port 1 for a unix: socket; only a TCP port means anything.
-  const bool tcp = flags.listen.rfind("unix:", 0) != 0;
+  // gRPC reports port 1 for a unix socket; only a TCP port means anything.
+  const bool tcp = listen.kind == parzen::ListenAddress::Kind::kTcp;
   spdlog::info("parzen-server listening on {}{}, database {}{}", flags.listen,
                tcp ? " (port " + std::to_string(port) + ")" : "", flags.db,
                token.empty() ? "" : ", access token required");

@@ -450,6 +450,33 @@ TEST(UnixSocketTest, ServerAndCliSpeakOverAUnixSocket) {
   EXPECT_EQ(nlohmann::json::parse(studies.output, nullptr, false)[0]["name"], "local");
   EXPECT_NE(server.Log().find("listening on " + address + ", database"), std::string::npos)
       << server.Log();
+
+  // A second server on the same path is refused before it opens its
+  // database; the first keeps its socket and goes on answering.
+  {
+    ChildProcess second(
+        {BinaryPath("parzen-server"), "--db", dir.File("second.db"), "--listen", address},
+        dir.File("second.log"));
+    EXPECT_EQ(second.WaitFor(std::chrono::seconds(30)), 2) << "it took the socket over";
+    EXPECT_NE(second.Log().find("another server is listening on " + address), std::string::npos)
+        << second.Log();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.File("second.db")));
+  CliRun still = cli({"studies", "--json"});
+  ASSERT_EQ(still.exit_code, 0) << still.output << server.Log();
+  EXPECT_EQ(nlohmann::json::parse(still.output, nullptr, false)[0]["name"], "local");
+
+  // A unix socket has no port to write.
+  std::string port_file_output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", dir.File("third.db"), "--listen",
+                                      "unix:" + dir.File("third.sock"), "--port-file",
+                                      dir.File("port")},
+                                     &port_file_output),
+            2);
+  EXPECT_NE(port_file_output.find("--port-file needs a TCP --listen address"), std::string::npos)
+      << port_file_output;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("port")));
+
   server.Signal(SIGTERM);
   EXPECT_EQ(server.WaitFor(std::chrono::seconds(30)), 0) << server.Log();
 }
