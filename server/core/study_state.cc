@@ -156,9 +156,10 @@ absl::StatusOr<Written<bool>> StudyState::SetUserAttr(const std::string& key,
                                         " user attributes; the limit is 1024");
   }
   record_.user_attrs[key] = value_json;
-  // The whole record: attributes are few and set rarely. Submitted under
-  // the lock, so it cannot land after this study's deletion.
-  last_ticket_ = storage_->Submit(mutation::PutStudy{record_});
+  // One row, not the whole record (up to 1,024 attributes of 64 KiB).
+  // Submitted under the lock, so it cannot land after the study's deletion.
+  last_ticket_ =
+      storage_->Submit(mutation::SetStudyUserAttr{record_.study_id, key, value_json});
   return Written<bool>{true, last_ticket_};
 }
 

@@ -225,6 +225,7 @@ class SqliteStorage final : public Storage {
   void Apply(const mutation::UpdateTrial& m);
   void Apply(const mutation::InsertParam& m);
   void Apply(const mutation::InsertIntermediate& m);
+  void Apply(const mutation::SetStudyUserAttr& m);
   void Apply(const mutation::SetTrialUserAttr& m);
   void InsertParamRow(TrialId trial_id, int64_t position, const TrialParam& p);
   void InsertUserAttrRow(TrialId trial_id, const std::string& key, const std::string& json);
@@ -798,6 +799,15 @@ void SqliteStorage::Apply(const mutation::InsertIntermediate& m) {
   } else {
     s.bind(3, m.value);
   }
+  s.exec();
+}
+
+void SqliteStorage::Apply(const mutation::SetStudyUserAttr& m) {
+  auto& s = Stmt(
+      "INSERT OR REPLACE INTO study_user_attrs (study_id, key, value_json) VALUES (?, ?, ?)");
+  s.bind(1, m.study_id);
+  s.bind(2, m.key);
+  s.bind(3, m.value_json);
   s.exec();
 }
 

@@ -52,6 +52,12 @@ struct InsertIntermediate {
   int64_t step;
   double value;
 };
+// One attribute of a study, added or replaced.
+struct SetStudyUserAttr {
+  StudyId study_id;
+  std::string key;
+  std::string value_json;
+};
 struct SetTrialUserAttr {
   TrialId trial_id;
   std::string key;
@@ -61,7 +67,8 @@ struct SetTrialUserAttr {
 
 using Mutation = std::variant<mutation::PutStudy, mutation::DeleteStudy, mutation::InsertTrial,
                               mutation::UpdateTrial, mutation::InsertParam,
-                              mutation::InsertIntermediate, mutation::SetTrialUserAttr>;
+                              mutation::InsertIntermediate, mutation::SetStudyUserAttr,
+                              mutation::SetTrialUserAttr>;
 
 struct LoadedStudy {
   StudyRecord record;

@@ -409,6 +409,38 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
          return s.SetStudyUserAttr(&ctx, req, &resp);
        },
        Code::INVALID_ARGUMENT, "user attribute 'budget': a number is NaN or infinite"},
+      {"study attribute without a value",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("s");
+         req.set_key("owner");
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "user attribute 'owner': the value is empty"},
+      {"study attribute key with a control character",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("s");
+         req.set_key("owner\x1b[31m");
+         req.mutable_value()->set_string_value("alice");
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "must not contain control characters"},
+      {"study attribute over 64 KiB",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::SetStudyUserAttrRequest req;
+         req.set_study("s");
+         req.set_key("notes");
+         req.mutable_value()->set_string_value(std::string(70'000, 'n'));
+         v1::SetStudyUserAttrResponse resp;
+         return s.SetStudyUserAttr(&ctx, req, &resp);
+       },
+       Code::INVALID_ARGUMENT, "user attribute 'notes' is 70002 bytes as JSON; the limit is 65536"},
       {"user attribute key with a newline",
        [run](auto& s) {
          grpc::ClientContext ctx;
@@ -543,6 +575,59 @@ TEST_F(BadInputTest, TrialsStopGrowingAtTheirLimitsAndStayReadable) {
   EXPECT_EQ(second.trials(0).user_attrs_size(), 1024);
   EXPECT_EQ(second.trials(0).params_size(), 1024);
   EXPECT_TRUE(second.next_page_token().empty());
+}
+
+TEST_F(BadInputTest, StudyAttributesStopAtTheirLimitAndSurviveARestart) {
+  auto set_attr = [&](const std::string& study, const std::string& key, double value) {
+    grpc::ClientContext ctx;
+    v1::SetStudyUserAttrRequest req;
+    req.set_study(study);
+    req.set_key(key);
+    req.mutable_value()->set_number_value(value);
+    v1::SetStudyUserAttrResponse resp;
+    return stub_->SetStudyUserAttr(&ctx, req, &resp);
+  };
+  for (int i = 0; i < 1024; ++i) ASSERT_TRUE(set_attr("s", "k" + std::to_string(i), i).ok()) << i;
+  grpc::Status over = set_attr("s", "one-more", 1);
+  EXPECT_EQ(over.error_code(), Code::RESOURCE_EXHAUSTED);
+  EXPECT_NE(over.error_message().find("study 's' already has 1024 user attributes"),
+            std::string::npos)
+      << over.error_message();
+  EXPECT_TRUE(set_attr("s", "k5", -5).ok()) << "an existing key can still change";
+
+  v1::CreateStudyRequest gone;
+  gone.set_name("gone");
+  ASSERT_TRUE(CreateStudy(*stub_, gone).ok());
+  {
+    grpc::ClientContext ctx;
+    v1::DeleteStudyRequest req;
+    req.set_name("gone");
+    v1::DeleteStudyResponse resp;
+    ASSERT_TRUE(stub_->DeleteStudy(&ctx, req, &resp).ok());
+  }
+  grpc::Status deleted = set_attr("gone", "owner", 1);
+  EXPECT_EQ(deleted.error_code(), Code::NOT_FOUND);
+  EXPECT_NE(deleted.error_message().find("study 'gone' does not exist"), std::string::npos)
+      << deleted.error_message();
+
+  // Each attribute is its own row: all of them, the replaced one as
+  // replaced, come back from the file.
+  stub_.reset();  // its channel would hold the shutdown up
+  ASSERT_EQ(server_->Terminate(), 0);
+  auto restarted = ServerProcess::Start(dir_.File("bad.db"));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = *std::move(restarted);
+  stub_ = server_->NewStub();
+  grpc::ClientContext ctx;
+  v1::GetStudyRequest req;
+  req.set_name("s");
+  v1::GetStudyResponse study;
+  ASSERT_TRUE(stub_->GetStudy(&ctx, req, &study).ok());
+  const auto& attrs = study.study().user_attrs();
+  EXPECT_EQ(attrs.size(), 1024u);
+  EXPECT_EQ(attrs.at("k5").number_value(), -5);
+  EXPECT_EQ(attrs.at("k1023").number_value(), 1023);
+  EXPECT_FALSE(attrs.contains("one-more"));
 }
 
 // Start-up refuses files it does not own, with one clear line, and never

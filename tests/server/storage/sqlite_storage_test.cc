@@ -55,6 +55,8 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
     storage->Submit(mutation::InsertIntermediate{42, 0, std::nan("")});
     storage->Submit(mutation::InsertIntermediate{42, 3, -0.25});
     storage->Submit(mutation::SetTrialUserAttr{42, "acc", "0.97"});
+    storage->Submit(mutation::SetStudyUserAttr{1, "team", "\"vision\""});
+    storage->Submit(mutation::SetStudyUserAttr{1, "budget", "12"});
     t.state = TrialState::kComplete;
     t.values = {std::numeric_limits<double>::infinity(), 0.1};
     t.complete_time_us = 5678;
@@ -70,7 +72,9 @@ TEST(SqliteStorageTest, EveryMutationSurvivesReopen) {
   EXPECT_EQ(loaded[0].record.directions,
             (std::vector<Direction>{Direction::kMaximize, Direction::kMinimize}));
   EXPECT_EQ(loaded[0].record.config_json, "{\"k\":1}");
-  EXPECT_EQ(loaded[0].record.user_attrs.at("team"), "\"ml\"");
+  // Replaced and added one row at a time; the record's own stays beside them.
+  EXPECT_EQ(loaded[0].record.user_attrs,
+            (std::map<std::string, std::string>{{"budget", "12"}, {"team", "\"vision\""}}));
   EXPECT_EQ(loaded[0].record.create_time_us, 99);
   ASSERT_EQ(loaded[0].trials.size(), 1u);
   const FrozenTrial& t = loaded[0].trials[0];
