@@ -119,9 +119,10 @@ absl::StatusOr<std::string> StudyManager::StudyNameOfTrial(TrialId trial) const 
   return state->name();
 }
 
-absl::StatusOr<StudySnapshot> StudyManager::GetStudy(const std::string& name) const {
+absl::StatusOr<StudySnapshot> StudyManager::GetStudy(const std::string& name,
+                                                    bool with_best_trials) const {
   PARZEN_ASSIGN_OR_RETURN(auto state, FindStudy(name));
-  return state->Snapshot(/*with_best_trials=*/true);
+  return state->Snapshot(with_best_trials);
 }
 
 std::vector<StudySnapshot> StudyManager::ListStudies(const std::string& after,

@@ -36,7 +36,8 @@ class StudyManager {
   // tells which happened.
   absl::StatusOr<Written<StudySnapshot>> CreateStudy(StudyConfig config, bool load_if_exists,
                                                      bool* created);
-  absl::StatusOr<StudySnapshot> GetStudy(const std::string& name) const;
+  // `with_best_trials`: also copy the Pareto front.
+  absl::StatusOr<StudySnapshot> GetStudy(const std::string& name, bool with_best_trials) const;
   // Studies in name order, starting after `after`; at most `limit`.
   std::vector<StudySnapshot> ListStudies(const std::string& after, int64_t limit) const;
   absl::StatusOr<Written<bool>> DeleteStudy(const std::string& name);

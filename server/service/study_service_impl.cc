@@ -415,7 +415,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudy
                                                     v1::GetStudyResponse* resp) {
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "GetStudy", start, s);
-  auto snapshot = manager_->GetStudy(req->name());
+  auto snapshot = manager_->GetStudy(req->name(), !req->omit_best_trials());
   if (snapshot.ok()) SnapshotToProto(*snapshot, resp);
   return FinishNow(ctx, "GetStudy", start, snapshot.status());
 }

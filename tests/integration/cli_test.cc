@@ -314,6 +314,17 @@ TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
   std::vector<int64_t> front;
   for (const v1::Trial& t : study.summary().best_trials()) front.push_back(t.number());
   EXPECT_EQ(front, (std::vector<int64_t>{1, 2, 3}));
+  v1::GetStudyResponse counts_only;
+  {
+    grpc::ClientContext context;
+    v1::GetStudyRequest request;
+    request.set_name("mo");
+    request.set_omit_best_trials(true);
+    ASSERT_TRUE(stub_->GetStudy(&context, request, &counts_only).ok());
+  }
+  EXPECT_EQ(counts_only.summary().best_trials_size(), 0);
+  EXPECT_EQ(counts_only.summary().n_complete(), 5);
+  EXPECT_EQ(counts_only.summary().n_running(), 1);
 
   CliRun best = Parzen({"best", "mo"});
   ASSERT_EQ(best.exit_code, 0) << best.output;

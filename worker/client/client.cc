@@ -107,6 +107,7 @@ absl::StatusOr<Study> Client::CreateStudy(const v1::CreateStudyRequest& request)
 absl::StatusOr<Study> Client::LoadStudy(const std::string& name) {
   v1::GetStudyRequest request;
   request.set_name(name);
+  request.set_omit_best_trials(true);
   v1::GetStudyResponse response;
   PARZEN_RETURN_IF_ERROR(Call("GetStudy", Idempotency::kIdempotent,
                               &v1::StudyService::StubInterface::GetStudy, request, &response));

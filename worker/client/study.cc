@@ -93,9 +93,10 @@ absl::StatusOr<int64_t> Study::Enqueue(const std::map<std::string, ParamValue>& 
   return response.trial().number();
 }
 
-absl::StatusOr<v1::GetStudyResponse> Study::Get() {
+absl::StatusOr<v1::GetStudyResponse> Study::Get(bool with_best_trials) {
   v1::GetStudyRequest request;
   request.set_name(name_);
+  request.set_omit_best_trials(!with_best_trials);
   v1::GetStudyResponse response;
   PARZEN_RETURN_IF_ERROR(
       client_->Call("GetStudy", Idempotency::kIdempotent, &Stub::GetStudy, request, &response));
@@ -126,7 +127,7 @@ absl::StatusOr<std::map<std::string, std::string>> Study::UserAttrs() {
 }
 
 absl::StatusOr<std::vector<FrozenTrial>> Study::BestTrials() {
-  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
+  PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get(/*with_best_trials=*/true));
   std::vector<FrozenTrial> out;
   for (const v1::Trial& t : response.summary().best_trials()) {
     PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(t));

@@ -113,7 +113,8 @@ class Study {
                                        const std::vector<double>& values,
                                        const std::string& fail_reason,
                                        const CallLimits& limits = {});
-  absl::StatusOr<v1::GetStudyResponse> Get();
+  // The Pareto front only when asked for: it can be large.
+  absl::StatusOr<v1::GetStudyResponse> Get(bool with_best_trials = false);
 
   Client* client_;
   std::string name_;

@@ -92,7 +92,7 @@ TEST_F(StudyManagerTest, ReaperFailsSilentTrialsAndRetriesUpToTheLimit) {
   EXPECT_EQ(retry.params[0].internal_value, t.params[0].internal_value);
   clock_.Advance(11'000'000);
   manager_->ReapExpired();
-  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("r"));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("r", true));
   EXPECT_EQ(snapshot.summary.counts[TrialState::kFail], 2);
   EXPECT_EQ(snapshot.summary.counts[TrialState::kWaiting], 0);
   EXPECT_EQ(snapshot.summary.n_trials, 2);
@@ -133,7 +133,7 @@ TEST_F(StudyManagerTest, MultiObjectiveStudiesTakeSeveralValuesAndNoReports) {
             absl::StatusCode::kFailedPrecondition);
   ASSERT_OK_AND_ASSIGN(TellOutcome told, Await(manager_->Tell(t.trial_id, TrialState::kComplete, {1, 2}, "")));
   EXPECT_EQ(told.trial.values, (std::vector<double>{1, 2}));
-  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("mo"));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("mo", true));
   EXPECT_FALSE(snapshot.summary.best_trial.has_value());  // no single best for several objectives
 }
 
@@ -142,7 +142,7 @@ TEST_F(StudyManagerTest, DeletedStudyIsGoneAndItsNameReusable) {
   ASSERT_OK_AND_ASSIGN(FrozenTrial t, Await(manager_->Ask("d", {}, "")));
   ASSERT_OK(Await(manager_->DeleteStudy("d")).status());
   EXPECT_EQ(manager_->GetTrial(t.trial_id).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(manager_->GetStudy("d").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->GetStudy("d", true).status().code(), absl::StatusCode::kNotFound);
   Create(Config("d"));
   ASSERT_OK_AND_ASSIGN(FrozenTrial fresh, Await(manager_->Ask("d", {}, "")));
   EXPECT_EQ(fresh.number, 0);
@@ -184,7 +184,7 @@ TEST_F(StudyManagerTest, EnqueuedNonFiniteValuesAreRejected) {
   EXPECT_EQ(nan.status().code(), absl::StatusCode::kInvalidArgument);
   auto inf = manager_->Enqueue("enq", {{"x", std::numeric_limits<double>::infinity()}}, {});
   EXPECT_EQ(inf.status().code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("enq"));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("enq", true));
   EXPECT_EQ(snapshot.summary.n_trials, 0);
 }
 
@@ -272,7 +272,7 @@ TEST_F(StudyManagerTest, RepeatedAskWithARequestIdGetsTheSameTrial) {
   absl::StatusOr<Written<FrozenTrial>> stolen = manager_->Ask("idem", space, "other", "req-1");
   EXPECT_EQ(stolen.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(stolen.status().message().find("worker w"), std::string::npos) << stolen.status();
-  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("idem"));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, manager_->GetStudy("idem", true));
   EXPECT_EQ(snapshot.summary.n_trials, 2);
 
   // A repeat counts as a sign of life: the trial outlives its first grace.

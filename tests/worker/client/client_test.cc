@@ -694,7 +694,10 @@ TEST_F(ClientTest, CountsAndBestTrialComeFromTheSummary) {
   EXPECT_CALL(*stub_, GetStudy(_, _, _))
       .Times(2)
       .WillRepeatedly(Invoke(
-          [](grpc::ClientContext*, const v1::GetStudyRequest&, v1::GetStudyResponse* response) {
+          [](grpc::ClientContext*, const v1::GetStudyRequest& request,
+             v1::GetStudyResponse* response) {
+            // Neither needs the Pareto front, which can be large.
+            EXPECT_TRUE(request.omit_best_trials());
             v1::StudySummary* s = response->mutable_summary();
             s->set_n_trials(6);
             s->set_n_running(1);
@@ -715,6 +718,16 @@ TEST_F(ClientTest, CountsAndBestTrialComeFromTheSummary) {
   ASSERT_OK_AND_ASSIGN(std::optional<FrozenTrial> best, study.BestTrial());
   ASSERT_TRUE(best.has_value());
   EXPECT_EQ(best->values, std::vector<double>{0.98});
+
+  EXPECT_CALL(*stub_, GetStudy(_, _, _))
+      .WillOnce(Invoke([](grpc::ClientContext*, const v1::GetStudyRequest& request,
+                          v1::GetStudyResponse* response) {
+        EXPECT_FALSE(request.omit_best_trials());
+        *response->mutable_summary()->add_best_trials() = FinishedTrial(v1::COMPLETE, {0.98});
+        return grpc::Status::OK;
+      }));
+  ASSERT_OK_AND_ASSIGN(std::vector<FrozenTrial> front, study.BestTrials());
+  EXPECT_EQ(front.size(), 1u);
 }
 
 TEST_F(ClientTest, TrialsFollowsPageTokens) {
