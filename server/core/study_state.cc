@@ -288,6 +288,16 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
             "(parameter '" + name + "' differs); a new Ask needs a new request_id");
       }
     }
+    // Nobody can have suggested into the trial before hearing of it, so
+    // whatever it holds came from the first Ask's space.
+    for (const TrialParam& had : started.params) {
+      if (std::none_of(space.begin(), space.end(),
+                       [&](const auto& entry) { return entry.first == had.name; })) {
+        return absl::InvalidArgumentError(
+            "request_id '" + request_id + "' was first used by an Ask with another search space "
+            "(parameter '" + had.name + "' is missing); a new Ask needs a new request_id");
+      }
+    }
     last_beat_us_[started.number] = clock_->SteadyMicros();
     spdlog::info("study '{}': trial {} handed out again to a repeated Ask", record_.name,
                  started.number);
