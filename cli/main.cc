@@ -241,10 +241,18 @@ int ShowStatus(parzen::client::Study& study, bool json) {
 
 // Optuna's study set-user-attr, several at once.
 int SetStudyAttrs(parzen::client::Study& study, const std::vector<std::string>& assignments) {
-  auto attrs = parzen::cli::ParseParamAssignments(assignments);
+  auto attrs = parzen::cli::ParseAttrAssignments(assignments);
   if (!attrs.ok()) return Fail(attrs.status());
-  for (const auto& [key, value] : *attrs) {
-    if (absl::Status s = study.SetUserAttr(key, value); !s.ok()) return Fail(s);
+  // One call each: a refusal part-way leaves the earlier ones set, so say
+  // which.
+  std::string set;
+  for (const auto& [key, json] : *attrs) {
+    if (absl::Status s = study.SetUserAttrJson(key, json); !s.ok()) {
+      if (set.empty()) return Fail(s);
+      return Fail(absl::Status(s.code(), "'" + key + "' was not set: " + std::string(s.message()) +
+                                             " (already set: " + set + ")"));
+    }
+    set += (set.empty() ? "" : ", ") + key;
   }
   std::printf("set %zu user attribute%s of study \"%s\"\n", attrs->size(),
               attrs->size() == 1 ? "" : "s", study.name().c_str());

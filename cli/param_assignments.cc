@@ -39,4 +39,23 @@ absl::StatusOr<std::map<std::string, ParamValue>> ParseParamAssignments(
   return params;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttrAssignments(
+    const std::vector<std::string>& words) {
+  std::vector<std::pair<std::string, std::string>> attrs;
+  for (const std::string& word : words) {
+    const size_t eq = word.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError("'" + word + "' is not KEY=VALUE");
+    }
+    const std::string key = word.substr(0, eq);
+    const std::string text = word.substr(eq + 1);
+    for (const auto& [seen, json] : attrs) {
+      if (seen == key) return absl::InvalidArgumentError("attribute '" + key + "' is given twice");
+    }
+    const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    attrs.emplace_back(key, json.is_discarded() ? nlohmann::json(text).dump() : json.dump());
+  }
+  return attrs;
+}
+
 }  // namespace parzen::cli

@@ -20,6 +20,13 @@ namespace parzen::cli {
 absl::StatusOr<std::map<std::string, ParamValue>> ParseParamAssignments(
     const std::vector<std::string>& words);
 
+// The KEY=VALUE words of `parzen set-attr`, read the same way except that
+// any JSON value is taken (null, [1,2], {"a":1}): each as JSON text, in the
+// order given. INVALID_ARGUMENT for a missing '=', an empty key or a key
+// given twice.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttrAssignments(
+    const std::vector<std::string>& words);
+
 }  // namespace parzen::cli
 
 #endif  // PARZEN_CLI_PARAM_ASSIGNMENTS_H_

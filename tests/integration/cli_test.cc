@@ -378,14 +378,37 @@ TEST_F(CliTest, StudyUserAttributes) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("nope"), std::string::npos) << bad.output;
 
+  // Any JSON value, as Optuna's set_user_attr takes any JSON-able one.
+  CliRun json_values =
+      Parzen({"set-attr", "tagged", "tags=[\"cnn\",\"mnist\"]", "limits={\"gpu\":0}", "notes=null"});
+  ASSERT_EQ(json_values.exit_code, 0) << json_values.output;
+  const nlohmann::json attrs = nlohmann::json::parse(Parzen({"status", "tagged", "--json"}).output);
+  EXPECT_EQ(attrs["user_attrs"]["tags"], nlohmann::json({"cnn", "mnist"})) << attrs;
+  EXPECT_EQ(attrs["user_attrs"]["limits"], nlohmann::json({{"gpu", 0}})) << attrs;
+  EXPECT_TRUE(attrs["user_attrs"]["notes"].is_null()) << attrs;
+  CliRun twice = Parzen({"set-attr", "tagged", "a=1", "a=2"});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_EQ(twice.output, "parzen: attribute 'a' is given twice\n");
+  // Refused part-way: the message says what was set before.
+  CliRun partway = Parzen({"set-attr", "tagged", "first=1", "bad\tkey=2", "last=3"});
+  EXPECT_EQ(partway.exit_code, 1);
+  EXPECT_NE(partway.output.find("'bad\tkey' was not set: "), std::string::npos) << partway.output;
+  EXPECT_NE(partway.output.find("control characters (already set: first)"), std::string::npos)
+      << partway.output;
+  const nlohmann::json after = nlohmann::json::parse(Parzen({"status", "tagged", "--json"}).output);
+  EXPECT_EQ(after["user_attrs"]["first"], 1);
+  EXPECT_FALSE(after["user_attrs"].contains("last"));
+
   stub_.reset();
   server_->Terminate();
   auto restarted = ServerProcess::Start(dir_.File("cli.db"), {"--log-level", "warning"});
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   server_ = *std::move(restarted);
   const nlohmann::json json = nlohmann::json::parse(Parzen({"status", "tagged", "--json"}).output);
-  EXPECT_EQ(json["user_attrs"], nlohmann::json({{"budget", 100}, {"owner", "bob"}})) << json;
-  EXPECT_EQ(json["complete"], 1) << "rewriting the study's record kept its trials";
+  EXPECT_EQ(json["user_attrs"]["budget"], 100) << json;
+  EXPECT_EQ(json["user_attrs"]["owner"], "bob") << json;
+  EXPECT_EQ(json["user_attrs"].size(), 6u) << json;
+  EXPECT_EQ(json["complete"], 1) << "setting attributes kept the study's trials";
 }
 
 // Optuna's create-study and delete-study, checked through what the server

@@ -121,6 +121,17 @@ absl::Status Study::SetUserAttr(const std::string& key, const ParamValue& value)
                        request, &response);
 }
 
+absl::Status Study::SetUserAttrJson(const std::string& key, const std::string& json) {
+  PARZEN_ASSIGN_OR_RETURN(google::protobuf::Value value, JsonToValue(json));
+  v1::SetStudyUserAttrRequest request;
+  request.set_study(name_);
+  request.set_key(key);
+  *request.mutable_value() = std::move(value);
+  v1::SetStudyUserAttrResponse response;
+  return client_->Call("SetStudyUserAttr", Idempotency::kIdempotent, &Stub::SetStudyUserAttr,
+                       request, &response);
+}
+
 absl::StatusOr<std::map<std::string, std::string>> Study::UserAttrs() {
   PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
   return UserAttrsFromProto(response.study().user_attrs());

@@ -87,6 +87,9 @@ class Study {
 
   // Optuna's study.set_user_attr and study.user_attrs (values as JSON text).
   absl::Status SetUserAttr(const std::string& key, const ParamValue& value);
+  // Any JSON value (null, lists and objects too); INVALID_ARGUMENT for
+  // text that is not JSON.
+  absl::Status SetUserAttrJson(const std::string& key, const std::string& json);
   absl::StatusOr<std::map<std::string, std::string>> UserAttrs();
 
   // Optuna's enqueue_trial: the next Ask hands these parameters out first.
