@@ -291,7 +291,8 @@ absl::StatusOr<parzen::v1::CreateStudyRequest> CreateRequest(const std::string& 
     request.set_max_retries(f.max_retries);
   }
   request.set_name(name);
-  request.set_load_if_exists(f.skip_if_exists);
+  // A config file's own load_if_exists stands; the flag can only add it.
+  request.set_load_if_exists(request.load_if_exists() || f.skip_if_exists);
   return request;
 }
 

@@ -442,6 +442,12 @@ TEST_F(CliTest, CreateAndDeleteStudies) {
   std::ofstream(config)
       << R"({"directions": ["MAXIMIZE"], "pruner": {"percentile": {"percentile": 25}}})";
   ASSERT_EQ(Parzen({"create", "from-file", "--config", config}).exit_code, 0);
+  // The file may say to load the study if it is there; the flag is not needed then.
+  const std::string loading = dir_.File("loading.json");
+  std::ofstream(loading) << R"({"load_if_exists": true})";
+  CliRun reloaded = Parzen({"create", "from-file", "--config", loading});
+  EXPECT_EQ(reloaded.exit_code, 0) << reloaded.output;
+  EXPECT_EQ(reloaded.output, "study \"from-file\" already exists; left as it is\n");
   CliRun bad = Parzen({"create", "bad", "--pruner", "percentile"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("percentile=P"), std::string::npos) << bad.output;
