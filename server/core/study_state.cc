@@ -36,10 +36,24 @@ FrozenTrial WithOneStep(const FrozenTrial& t, std::optional<int64_t> step) {
   const auto& [trial_id, study_id, number, state, values, params, history, user_attrs,
                fixed_params, start_time_us, complete_time_us, fail_reason, retry_of, retry_count,
                worker_id, ask_request_id] = t;
-  FrozenTrial out{trial_id,      study_id,         number,      state,    values,
-                  params,        {},               user_attrs,  fixed_params,
-                  start_time_us, complete_time_us, fail_reason, retry_of, retry_count,
-                  worker_id,     ask_request_id};
+  // Designators must follow the declaration order, so reordering two
+  // fields of one type breaks the build instead of swapping their values.
+  FrozenTrial out{.trial_id = trial_id,
+                  .study_id = study_id,
+                  .number = number,
+                  .state = state,
+                  .values = values,
+                  .params = params,
+                  .intermediate_values = {},
+                  .user_attrs = user_attrs,
+                  .fixed_params = fixed_params,
+                  .start_time_us = start_time_us,
+                  .complete_time_us = complete_time_us,
+                  .fail_reason = fail_reason,
+                  .retry_of = retry_of,
+                  .retry_count = retry_count,
+                  .worker_id = worker_id,
+                  .ask_request_id = ask_request_id};
   if (step) {
     if (auto it = history.find(*step); it != history.end()) out.intermediate_values.insert(*it);
   } else if (!history.empty()) {
