@@ -184,6 +184,7 @@ class OneDnnNetwork final : public Network {
   bool conv2_src_differs_ = false;
   memory conv2_src_;
   Relayout conv2_bw_src_, conv2_bw_diff_dst_, conv2_bd_diff_dst_, conv2_bd_diff_src_;
+  Relayout conv1_bw_src_, conv1_bw_diff_dst_;
   // Gradients in the layout the optimizer reads (prim), with plain copies
   // (user); the backward-weights primitives write the *_written_ views.
   Tensor conv1_dw_, conv2_dw_, fc1_dw_, fc2_dw_;
@@ -440,14 +441,25 @@ void OneDnnNetwork::Build() {
 
   conv1_pre_grad_ = memory(conv1_pd.dst_desc(), eng_);
   conv1_relu_bwd_ = relu_bwd(conv1_pd.dst_desc());
-  auto conv1_bw_pd = bwd_weights_pd(
-      dnnl::convolution_backward_weights::primitive_desc(),
-      [&](const memory::desc& w) {
-        return dnnl::convolution_backward_weights::desc(
-            algorithm::convolution_direct, conv1_pd.src_desc(), w, plain({c1}, tag::x),
-            conv1_pd.dst_desc(), strides, no_pad, no_pad);
-      },
-      conv1_pd.weights_desc(), any_f32({c1, 1, 3, 3}), conv1_pd);
+  // On the forward's layouts where a JIT kernel takes them (no copies);
+  // else on layouts of its own: with AVX2 only (no AVX-512), oneDNN 2.6
+  // has no JIT kernel for the forward's plain one-channel input.
+  auto conv1_bw = [&](const memory::desc& src, const memory::desc& diff_dst) {
+    return bwd_weights_pd(
+        dnnl::convolution_backward_weights::primitive_desc(),
+        [&](const memory::desc& w) {
+          return dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, src, w,
+                                                          plain({c1}, tag::x), diff_dst, strides,
+                                                          no_pad, no_pad);
+        },
+        conv1_pd.weights_desc(), any_f32({c1, 1, 3, 3}), conv1_pd);
+  };
+  auto conv1_bw_pd = conv1_bw(conv1_pd.src_desc(), conv1_pd.dst_desc());
+  if (std::string(conv1_bw_pd.impl_info_str()).find("ref") != std::string::npos) {
+    conv1_bw_pd = conv1_bw(any(src_tz), any(conv1_dst_tz));
+  }
+  conv1_bw_src_ = Relayout(src_.prim, conv1_bw_pd.src_desc(), eng_);
+  conv1_bw_diff_dst_ = Relayout(conv1_pre_grad_, conv1_bw_pd.diff_dst_desc(), eng_);
   keep_grad("conv1 backward weights", conv1_bw_pd, conv1_pd.weights_desc(),
             plain({c1, 1, 3, 3}, tag::oihw), kConv1W, &conv1_dw_, &conv1_dw_written_);
   conv1_db_ = memory(plain({c1}, tag::x), eng_, P(kConv1B).grad.data());
@@ -543,8 +555,10 @@ void OneDnnNetwork::Backward(const float* logits_grad) {
   conv1_relu_bwd_.execute(stream_, {{DNNL_ARG_DST, conv1_dst_},
                                     {DNNL_ARG_DIFF_DST, conv1_dst_grad_},
                                     {DNNL_ARG_DIFF_SRC, conv1_pre_grad_}});
-  conv1_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, src_.prim},
-                                       {DNNL_ARG_DIFF_DST, conv1_pre_grad_},
+  conv1_bw_src_.Pull(stream_);
+  conv1_bw_diff_dst_.Pull(stream_);
+  conv1_bwd_weights_.execute(stream_, {{DNNL_ARG_SRC, conv1_bw_src_.view},
+                                       {DNNL_ARG_DIFF_DST, conv1_bw_diff_dst_.view},
                                        {DNNL_ARG_DIFF_WEIGHTS, conv1_dw_written_.view},
                                        {DNNL_ARG_DIFF_BIAS, conv1_db_}});
   for (Relayout* g : {&conv1_dw_written_, &conv2_dw_written_, &fc1_dw_written_, &fc2_dw_written_}) {
