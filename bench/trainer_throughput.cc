@@ -122,9 +122,14 @@ int main(int argc, char** argv) {
   std::map<int, double> peak;
   const double core_fp32 = MeasureCoreFmaGflops(false, 1.0);
   const double core_bf16 = MeasureCoreFmaGflops(true, 1.0);
-  std::printf("one core's instruction ceiling: fp32 FMA %.0f GFLOP/s, bf16 dot product %.0f "
-              "GFLOP/s (bf16/fp32 = %.2f)\n",
-              core_fp32, core_bf16, core_fp32 > 0 ? core_bf16 / core_fp32 : 0.0);
+  if (core_fp32 > 0) {
+    std::printf("one core's instruction ceiling: fp32 FMA %.0f GFLOP/s, bf16 dot product %.0f "
+                "GFLOP/s (bf16/fp32 = %.2f)\n",
+                core_fp32, core_bf16, core_bf16 / core_fp32);
+  } else {
+    std::printf("one core's instruction ceiling: not measured (the probe needs AVX-512, which "
+                "this CPU lacks)\n");
+  }
   for (int t : thread_list) {
     omp_set_num_threads(t);
     peak[t] = MeasureFp32MatmulGflops(2.0);
