@@ -61,6 +61,26 @@ TEST(VirtualHostsTest, WhatAKilledRunLeftBehindIsCleared) {
   EXPECT_FALSE(std::filesystem::exists("/var/run/netns/" + stale + "-h1"));
 }
 
+// Names hold only the pid modulo 100,000, so a leftover's tag can match a
+// live process by chance (here init's, pid 1); the bridge's alias, which
+// names the whole pid of the run that made it, says it is dead.
+TEST(VirtualHostsTest, ALeftoverWhoseTagMatchesALiveProcessIsStillCleared) {
+  if (std::system("ip netns list >/dev/null 2>&1") != 0 || geteuid() != 0) {
+    GTEST_SKIP() << "network namespaces unavailable here; this test needs root, as in CI";
+  }
+  std::system("ip link del pz1br >/dev/null 2>&1; ip netns del pz1-h1 >/dev/null 2>&1");
+  ASSERT_EQ(std::system("sh -c 'ip link add pz1br type bridge && "
+                        "ip link set pz1br alias parzen-test-pid=$$ && ip netns add pz1-h1'"),
+            0);
+  ASSERT_TRUE(std::filesystem::exists("/sys/class/net/pz1br"));
+
+  VirtualHosts net;
+  std::string error;
+  ASSERT_TRUE(net.CreateBridge(&error)) << error;
+  EXPECT_FALSE(std::filesystem::exists("/sys/class/net/pz1br"));
+  EXPECT_FALSE(std::filesystem::exists("/var/run/netns/pz1-h1"));
+}
+
 TEST(CutLinkTest, WatchNoticesALostLinkAndCatchesUpAfter) {
   VirtualHosts net;
   std::string error;

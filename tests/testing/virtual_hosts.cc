@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <string>
 
 namespace parzen::testing {
 namespace {
@@ -16,9 +18,18 @@ bool Sh(const std::string& command) {
   return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
 }
 
-// Whether a process whose pid ends in `tag` (the pid modulo 100,000, as in
-// our names) is alive: then its hosts may be in use.
-bool TagIsAlive(int tag) {
+constexpr char kOwnerAlias[] = "parzen-test-pid=";
+
+// Whether the run that made bridge `name` (tag `tag`) may still be using
+// it. Its alias holds the full pid of its owner; without one (a bridge of
+// an older run) any live process whose pid ends in `tag` (the pid modulo
+// 100,000, as in our names) might be it.
+bool OwnerIsAlive(const std::string& name, int tag) {
+  std::string alias;
+  std::getline(std::ifstream("/sys/class/net/" + name + "/ifalias"), alias);
+  if (alias.rfind(kOwnerAlias, 0) == 0) {
+    return std::filesystem::exists("/proc/" + alias.substr(sizeof(kOwnerAlias) - 1));
+  }
   int pid_max = 4194304;
   std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
   for (int pid = tag; pid <= pid_max; pid += 100000) {
@@ -50,16 +61,24 @@ VirtualHosts::~VirtualHosts() {
 void VirtualHosts::RemoveStale() {
   std::error_code ignored;
   const std::regex bridge("pz([0-9]{1,5})br"), ns("pz([0-9]{1,5})-.+");
+  std::set<int> live_tags;
   for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ignored)) {
     const std::string name = entry.path().filename().string();
     const int tag = TagOf(name, bridge);
-    if (tag >= 0 && (name == tag_ + "br" || !TagIsAlive(tag))) Sh("ip link del " + name);
+    if (tag < 0) continue;
+    if (name != tag_ + "br" && OwnerIsAlive(name, tag)) {
+      live_tags.insert(tag);
+    } else {
+      Sh("ip link del " + name);
+    }
   }
-  // Deleting a namespace deletes the veth pairs that led into it.
+  // A run makes its bridge before its hosts and removes it after them, so
+  // a namespace without a live bridge is left over. Deleting a namespace
+  // deletes the veth pairs that led into it.
   for (const auto& entry : std::filesystem::directory_iterator("/var/run/netns", ignored)) {
     const std::string name = entry.path().filename().string();
     const int tag = TagOf(name, ns);
-    if (tag >= 0 && (name.rfind(tag_ + "-", 0) == 0 || !TagIsAlive(tag))) {
+    if (tag >= 0 && (name.rfind(tag_ + "-", 0) == 0 || !live_tags.contains(tag))) {
       Sh("ip netns del " + name);
     }
   }
@@ -71,6 +90,7 @@ bool VirtualHosts::CreateBridge(std::string* error) {
   RemoveStale();
   if (!Sh("ip link add " + tag_ + "br type bridge") ||
       !Sh("ip addr add " + std::string(kSubnet) + "254/24 dev " + tag_ + "br") ||
+      !Sh("ip link set " + tag_ + "br alias " + kOwnerAlias + std::to_string(getpid())) ||
       !Sh("ip link set " + tag_ + "br up")) {
     *error = "cannot create a bridge (needs root and iproute2)";
     return false;
