@@ -1,6 +1,6 @@
-// Search spaces kept in a file: a JSON object mapping parameter names to
-// distributions, in file order. Plain values and free functions;
-// thread-compatible.
+// Search spaces: parameter names with their distributions, in order, as an
+// Ask names them or a file lists them (a JSON object, in file order). Plain
+// values and free functions; thread-compatible.
 #ifndef PARZEN_COMMON_SEARCH_SPACE_H_
 #define PARZEN_COMMON_SEARCH_SPACE_H_
 
@@ -19,7 +19,7 @@ struct SearchSpaceEntry {
   friend bool operator==(const SearchSpaceEntry&, const SearchSpaceEntry&) = default;
 };
 
-// Entries in the order the file lists them.
+// Entries in the order the request or the file lists them.
 using SearchSpace = std::vector<SearchSpaceEntry>;
 
 // Parses a JSON object {"<name>": <distribution>, ...}. Each distribution may

@@ -306,7 +306,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
     // whatever it holds came from the first Ask's space.
     for (const TrialParam& had : started.params) {
       if (std::none_of(space.begin(), space.end(),
-                       [&](const auto& entry) { return entry.first == had.name; })) {
+                       [&](const auto& entry) { return entry.name == had.name; })) {
         return absl::InvalidArgumentError(
             "request_id '" + request_id + "' was first used by an Ask with another search space "
             "(parameter '" + had.name + "' is missing); a new Ask needs a new request_id");
@@ -331,7 +331,7 @@ absl::StatusOr<Written<FrozenTrial>> StudyState::Ask(const SearchSpace& space,
     }
     PARZEN_ASSIGN_OR_RETURN(Distribution valid, ValidateParam(name, d));
     PARZEN_RETURN_IF_ERROR(CheckKnownDistribution(name, valid));
-    normalized.emplace_back(name, std::move(valid));
+    normalized.push_back({name, std::move(valid)});
   }
   if (config_.max_trials > 0) {
     const int64_t used = counts_[TrialState::kRunning] + counts_[TrialState::kComplete] +

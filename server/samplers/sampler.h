@@ -11,14 +11,12 @@
 #include <vector>
 
 #include "common/distribution.h"
+#include "common/search_space.h"
 #include "common/status.h"
 #include "common/study_history.h"
 #include "common/trial.h"
 
 namespace parzen {
-
-// Ordered parameter name -> distribution (order is the request's order).
-using SearchSpace = std::vector<std::pair<std::string, Distribution>>;
 
 // Contract: a function of its arguments and the study seed it was built
 // with. Const, no I/O, no shared RNG: safe to call from several threads at

@@ -205,7 +205,7 @@ absl::StatusOr<SearchSpace> SpaceFromProto(
       return absl::InvalidArgumentError("parameter '" + p.name() + "': " +
                                         std::string(d.status().message()));
     }
-    space.emplace_back(p.name(), *std::move(d));
+    space.push_back({p.name(), *std::move(d)});
   }
   return space;
 }
