@@ -26,7 +26,11 @@ struct StudyConfig {
   int64_t max_trials = 0;                // 0: unlimited
   double heartbeat_grace_seconds = 0;    // 0: never reap
   int64_t max_retries = 0;               // re-enqueues of a reaped trial
-  std::map<std::string, std::string> user_attrs;  // key -> JSON text
+  // key -> JSON text, the attributes a study is created with. They change
+  // afterwards (SetStudyUserAttr) and then live in StudyRecord::user_attrs
+  // alone: a running study's config leaves this empty, so there is no
+  // second copy to fall out of date.
+  std::map<std::string, std::string> user_attrs;
 };
 
 // InvalidArgument naming the field for: empty, too long or control-character

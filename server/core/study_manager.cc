@@ -30,7 +30,6 @@ absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::MakeState(
   StudyConfig config;
   config.name = record.name;
   config.directions = record.directions;
-  config.user_attrs = record.user_attrs;
   PARZEN_RETURN_IF_ERROR(DecodeStudySettings(record.config_json, &config));
   PARZEN_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, MakeSampler(config.sampler));
   PARZEN_ASSIGN_OR_RETURN(std::unique_ptr<Pruner> pruner, MakePruner(config.pruner));
@@ -76,7 +75,7 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
     record.name = config.name;
     record.directions = config.directions;
     record.config_json = EncodeStudySettings(config);
-    record.user_attrs = config.user_attrs;
+    record.user_attrs = std::move(config.user_attrs);
     record.create_time_us = clock_->NowMicros();
     PARZEN_ASSIGN_OR_RETURN(state, MakeState(record, {}));
     ++next_study_id_;

@@ -148,8 +148,6 @@ std::vector<double> StudyState::CompletedValuesAt(int64_t step) const {
 StudySnapshot StudyState::Snapshot(bool with_best_trials) const {
   std::lock_guard lock(mu_);
   StudySnapshot s{record_, config_, {}};
-  // config_ keeps the attributes the study was created with; these are current.
-  s.config.user_attrs = record_.user_attrs;
   s.summary.n_trials = static_cast<int64_t>(trials_.size());
   s.summary.counts = counts_;
   if (best_) s.summary.best_trial = trials_[*best_];
