@@ -480,16 +480,17 @@ TEST(UnixSocketTest, ServerAndCliSpeakOverAUnixSocket) {
     ChildProcess run(argv, dir.File("cli.log"));
     return CliRun{run.WaitFor(std::chrono::seconds(30)).value_or(-2), run.Log()};
   };
-  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("parzen.sock")); },
-                        std::chrono::seconds(30)))
+  // The line comes once the server answers, and names the socket as given.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return server.Log().find("listening on " + address + ", database") != std::string::npos; },
+      std::chrono::seconds(30)))
       << server.Log();
+  EXPECT_TRUE(std::filesystem::exists(dir.File("parzen.sock")));
   CliRun created = cli({"create", "local"});
   ASSERT_EQ(created.exit_code, 0) << created.output << server.Log();
   CliRun studies = cli({"studies", "--json"});
   ASSERT_EQ(studies.exit_code, 0) << studies.output;
   EXPECT_EQ(nlohmann::json::parse(studies.output, nullptr, false)[0]["name"], "local");
-  EXPECT_NE(server.Log().find("listening on " + address + ", database"), std::string::npos)
-      << server.Log();
 
   // A second server on the same path is refused before it opens its
   // database; the first keeps its socket and goes on answering.
