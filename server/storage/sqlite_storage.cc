@@ -610,18 +610,18 @@ std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
     // Whether SQLite synced with the journal off is its business; the copy
     // is only published once it is on disk.
     // The header still says WAL, as the live database's does: then every
-  // reader of the copy would add -wal and -shm files beside it, and a
-  // read-only one could not open it at all. A plain rollback-journal file
-  // instead, as VACUUM INTO makes.
-  {
-    SQLite::Database reopened(copy.path, SQLite::OPEN_READWRITE);
-    reopened.exec("PRAGMA locking_mode=EXCLUSIVE");
-    const std::string mode = reopened.execAndGet("PRAGMA journal_mode=DELETE").getString();
-    if (mode != "delete") {
-      throw SQLite::Exception("the copy kept journal mode " + mode, SQLITE_ERROR);
+    // reader of the copy would add -wal and -shm files beside it, and a
+    // read-only one could not open it at all. A plain rollback-journal file
+    // instead, as VACUUM INTO makes.
+    {
+      SQLite::Database reopened(copy.path, SQLite::OPEN_READWRITE);
+      reopened.exec("PRAGMA locking_mode=EXCLUSIVE");
+      const std::string mode = reopened.execAndGet("PRAGMA journal_mode=DELETE").getString();
+      if (mode != "delete") {
+        throw SQLite::Exception("the copy kept journal mode " + mode, SQLITE_ERROR);
+      }
     }
-  }
-  const int fd = ::open(copy.path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(copy.path.c_str(), O_RDONLY | O_CLOEXEC);
     const bool synced = fd >= 0 && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
     if (!synced) {
@@ -636,6 +636,13 @@ std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {
   } catch (const std::exception& e) {
     // Nothing may escape the committer thread.
     spdlog::error("backup of {} to {} failed: {}", path_, copy.path, e.what());
+    // The one failure a person can act on: the copy's file system is full
+    // (the live database is not, or its commits would have failed).
+    const auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
+    if (sqlite_error != nullptr && sqlite_error->getErrorCode() == SQLITE_FULL) {
+      return absl::ResourceExhaustedError(
+          "no space left for the backup: the backup directory's file system is full");
+    }
     // Not UNAVAILABLE: a client would retry a whole copy that failed here.
     return absl::InternalError("the backup could not be written: " + std::string(e.what()));
   }

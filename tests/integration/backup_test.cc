@@ -3,10 +3,13 @@
 // names inside --backup-dir only, never overwritten.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <fstream>
+#include <thread>
 
 #include "tests/testing/child_process.h"
 #include "tests/testing/requests.h"
@@ -142,6 +145,53 @@ TEST_F(BackupTest, BackupUnderSteadyLoadIsConsistent) {
     EXPECT_TRUE(trials[i].state() == v1::COMPLETE || trials[i].state() == v1::RUNNING)
         << trials[i].DebugString();
   }
+}
+
+// A copy that does not fit where it goes fails with a message that says
+// so, leaves no partial file, and costs the live server nothing.
+TEST(BackupDirFullTest, AFullBackupFileSystemIsReportedAndTheServerGoesOn) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a small file system needs root, as in CI";
+  TempDir dir;
+  const std::string backups = dir.File("backups");
+  std::filesystem::create_directory(backups);
+  if (std::system(("mount -t tmpfs -o size=16k parzen-test " + backups + " >/dev/null 2>&1")
+                      .c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { std::system(("umount " + path + " >/dev/null 2>&1").c_str()); }
+  } unmount{backups};
+  auto server = ServerProcess::Start(dir.File("live.db"), {"--backup-dir", backups});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  v1::CreateStudyRequest create;
+  create.set_name("b");
+  // 48 KiB the copy must hold, three times what the file system takes.
+  (*create.mutable_user_attrs())["notes"].set_string_value(std::string(48 * 1024, 'n'));
+  ASSERT_TRUE(CreateStudy(*stub, create).ok());
+  for (int i = 0; i < 20; ++i) {
+    v1::AskResponse ask;
+    ASSERT_TRUE(Ask(*stub, "b", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+    ASSERT_TRUE(Tell(*stub, ask.trial().trial_id(), v1::COMPLETE, {0.1 * i}).ok());
+  }
+  const std::string before = TrialsOf(*stub, "b");
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    v1::BackupDatabaseResponse resp;
+    grpc::Status s = Backup(*stub, "full.db", &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+    EXPECT_NE(s.error_message().find("file system is full"), std::string::npos)
+        << s.error_message();
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(backups),
+                            std::filesystem::directory_iterator()),
+              0)
+        << "a partial copy was left behind (attempt " << attempt << ")";
+  }
+  EXPECT_EQ(TrialsOf(*stub, "b"), before);
+  v1::AskResponse next;
+  ASSERT_TRUE(Ask(*stub, "b", {FloatSpec("lr", 1e-4, 1e-1, true)}, &next).ok());
+  EXPECT_EQ(next.trial().number(), 20);
 }
 
 TEST(BackupOffTest, WithoutBackupDirTheServerRefusesAndSaysHowToEnable) {
