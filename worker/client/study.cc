@@ -111,23 +111,21 @@ absl::StatusOr<std::optional<FrozenTrial>> Study::BestTrial() {
 }
 
 absl::Status Study::SetUserAttr(const std::string& key, const ParamValue& value) {
-  v1::SetStudyUserAttrRequest request;
-  request.set_study(name_);
-  request.set_key(key);
-  *request.mutable_value() = ToAttrValue(value);
-  v1::SetStudyUserAttrResponse response;
-  // Setting the same value twice is harmless: safe to retry.
-  return client_->Call("SetStudyUserAttr", Idempotency::kIdempotent, &Stub::SetStudyUserAttr,
-                       request, &response);
+  return SetUserAttrValue(key, ToAttrValue(value));
 }
 
 absl::Status Study::SetUserAttrJson(const std::string& key, const std::string& json) {
   PARZEN_ASSIGN_OR_RETURN(google::protobuf::Value value, JsonToValue(json));
+  return SetUserAttrValue(key, std::move(value));
+}
+
+absl::Status Study::SetUserAttrValue(const std::string& key, google::protobuf::Value value) {
   v1::SetStudyUserAttrRequest request;
   request.set_study(name_);
   request.set_key(key);
   *request.mutable_value() = std::move(value);
   v1::SetStudyUserAttrResponse response;
+  // Setting the same value twice is harmless: safe to retry.
   return client_->Call("SetStudyUserAttr", Idempotency::kIdempotent, &Stub::SetStudyUserAttr,
                        request, &response);
 }

@@ -118,6 +118,7 @@ class Study {
                                        const CallLimits& limits = {});
   // The Pareto front only when asked for: it can be large.
   absl::StatusOr<v1::GetStudyResponse> Get(bool with_best_trials = false);
+  absl::Status SetUserAttrValue(const std::string& key, google::protobuf::Value value);
 
   Client* client_;
   std::string name_;
