@@ -115,8 +115,12 @@ absl::Status Study::SetUserAttr(const std::string& key, const ParamValue& value)
 }
 
 absl::Status Study::SetUserAttrJson(const std::string& key, const std::string& json) {
-  PARZEN_ASSIGN_OR_RETURN(google::protobuf::Value value, JsonToValue(json));
-  return SetUserAttrValue(key, std::move(value));
+  absl::StatusOr<google::protobuf::Value> value = JsonToValue(json);
+  // The caller's text, not a stored value gone bad (JsonToValue's DATA_LOSS).
+  if (!value.ok()) {
+    return absl::InvalidArgumentError("user attribute '" + key + "' is not JSON: " + json);
+  }
+  return SetUserAttrValue(key, *std::move(value));
 }
 
 absl::Status Study::SetUserAttrValue(const std::string& key, google::protobuf::Value value) {

@@ -755,6 +755,34 @@ TEST_F(ClientTest, TrialsFollowsPageTokens) {
   EXPECT_EQ(trials[1].state, TrialState::kPruned);
 }
 
+TEST_F(ClientTest, StudyUserAttrsAreSentTypedOrAsJsonAndRetried) {
+  Study study = MakeStudy();
+  std::vector<v1::SetStudyUserAttrRequest> sent;
+  auto record = [&](grpc::ClientContext*, const v1::SetStudyUserAttrRequest& request,
+                    v1::SetStudyUserAttrResponse*) {
+    sent.push_back(request);
+    return grpc::Status::OK;
+  };
+  EXPECT_CALL(*stub_, SetStudyUserAttr(_, _, _))
+      .WillOnce(Return(DeadlineExceeded()))
+      .WillOnce(Invoke(record))
+      .WillOnce(Invoke(record));
+  ASSERT_OK(study.SetUserAttr("budget", int64_t{100}));
+  ASSERT_OK(study.SetUserAttrJson("tags", R"(["cnn", 2])"));
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].study(), "mnist");
+  EXPECT_EQ(sent[0].key(), "budget");
+  EXPECT_EQ(sent[0].value().number_value(), 100);
+  EXPECT_EQ(sent[1].key(), "tags");
+  ASSERT_EQ(sent[1].value().list_value().values_size(), 2);
+  EXPECT_EQ(sent[1].value().list_value().values(0).string_value(), "cnn");
+  // Text that is not JSON never reaches the server (the mock allows no
+  // further call).
+  const absl::Status not_json = study.SetUserAttrJson("tags", "[cnn");
+  EXPECT_EQ(not_json.code(), absl::StatusCode::kInvalidArgument) << not_json;
+  EXPECT_EQ(not_json.message(), "user attribute 'tags' is not JSON: [cnn");
+}
+
 // ---- Heartbeats.
 
 // Records every Heartbeat the mock receives, from the heartbeat thread.
