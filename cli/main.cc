@@ -248,9 +248,11 @@ int SetStudyAttrs(parzen::client::Study& study, const std::vector<std::string>& 
   std::string set;
   for (const auto& [key, json] : *attrs) {
     if (absl::Status s = study.SetUserAttrJson(key, json); !s.ok()) {
-      if (set.empty()) return Fail(s);
-      return Fail(absl::Status(s.code(), "'" + key + "' was not set: " + std::string(s.message()) +
-                                             " (already set: " + set + ")"));
+      // Not every refusal names the key (a study that is full, a deleted
+      // study).
+      std::string message = "'" + key + "' was not set: " + std::string(s.message());
+      if (!set.empty()) message += " (already set: " + set + ")";
+      return Fail(absl::Status(s.code(), message));
     }
     set += (set.empty() ? "" : ", ") + key;
   }

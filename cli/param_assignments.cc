@@ -1,19 +1,42 @@
 #include "cli/param_assignments.h"
 
+#include <string_view>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
+
 namespace parzen::cli {
+namespace {
+
+// NAME and VALUE of one word. The JSON library throws on malformed UTF-8
+// and the server could not take it either, so it is refused here; the
+// message names the word by position, since printing it would print the
+// bytes.
+absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& word,
+                                                                    size_t position,
+                                                                    std::string_view form) {
+  if (!IsValidUtf8(word)) {
+    return absl::InvalidArgumentError("argument " + std::to_string(position + 1) + " after the " +
+                                      "study name is not valid UTF-8");
+  }
+  const size_t eq = word.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError("'" + word + "' is not " + std::string(form));
+  }
+  return std::pair(word.substr(0, eq), word.substr(eq + 1));
+}
+
+}  // namespace
 
 absl::StatusOr<std::map<std::string, ParamValue>> ParseParamAssignments(
     const std::vector<std::string>& words) {
   std::map<std::string, ParamValue> params;
-  for (const std::string& word : words) {
-    const size_t eq = word.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError("'" + word + "' is not NAME=VALUE");
-    }
-    const std::string name = word.substr(0, eq);
-    const std::string text = word.substr(eq + 1);
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& word = words[i];
+    PARZEN_ASSIGN_OR_RETURN(auto assignment, SplitAssignment(word, i, "NAME=VALUE"));
+    const auto& [name, text] = assignment;
     ParamValue value = text;
     const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (json.is_boolean()) {
@@ -42,13 +65,9 @@ absl::StatusOr<std::map<std::string, ParamValue>> ParseParamAssignments(
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttrAssignments(
     const std::vector<std::string>& words) {
   std::vector<std::pair<std::string, std::string>> attrs;
-  for (const std::string& word : words) {
-    const size_t eq = word.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError("'" + word + "' is not KEY=VALUE");
-    }
-    const std::string key = word.substr(0, eq);
-    const std::string text = word.substr(eq + 1);
+  for (size_t i = 0; i < words.size(); ++i) {
+    PARZEN_ASSIGN_OR_RETURN(auto assignment, SplitAssignment(words[i], i, "KEY=VALUE"));
+    const auto& [key, text] = assignment;
     for (const auto& [seen, json] : attrs) {
       if (seen == key) return absl::InvalidArgumentError("attribute '" + key + "' is given twice");
     }

@@ -16,14 +16,14 @@
 namespace parzen::cli {
 
 // INVALID_ARGUMENT naming the word for a missing '=', an empty name, a
-// name given twice, or a JSON null, array or object.
+// name given twice, a JSON null, array or object, or malformed UTF-8.
 absl::StatusOr<std::map<std::string, ParamValue>> ParseParamAssignments(
     const std::vector<std::string>& words);
 
 // The KEY=VALUE words of `parzen set-attr`, read the same way except that
 // any JSON value is taken (null, [1,2], {"a":1}): each as JSON text, in the
-// order given. INVALID_ARGUMENT for a missing '=', an empty key or a key
-// given twice.
+// order given. INVALID_ARGUMENT for a missing '=', an empty key, a key
+// given twice or malformed UTF-8.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseAttrAssignments(
     const std::vector<std::string>& words);
 

@@ -377,6 +377,18 @@ TEST_F(CliTest, StudyUserAttributes) {
   CliRun bad = Parzen({"set-attr", "nope", "owner=alice"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("nope"), std::string::npos) << bad.output;
+  // The first refusal names its key too, though the server's message may not.
+  CliRun too_long = Parzen({"set-attr", "tagged", std::string(600, 'k') + "=1"});
+  EXPECT_EQ(too_long.exit_code, 1);
+  EXPECT_EQ(too_long.output.rfind("parzen: '" + std::string(600, 'k') + "' was not set: ", 0), 0u)
+      << too_long.output;
+  // Bytes that are not UTF-8 are refused with a message, not a crash.
+  for (const std::string& command : {std::string("set-attr"), std::string("enqueue")}) {
+    CliRun not_utf8 = Parzen({command, "tagged", "ok=1", "k=a\xff" "b"});
+    EXPECT_EQ(not_utf8.exit_code, 1) << command;
+    EXPECT_EQ(not_utf8.output, "parzen: argument 2 after the study name is not valid UTF-8\n")
+        << command;
+  }
 
   // Any JSON value, as Optuna's set_user_attr takes any JSON-able one.
   CliRun json_values =
