@@ -200,6 +200,8 @@ absl::StatusOr<SearchSpace> SpaceFromProto(
     const google::protobuf::RepeatedPtrField<v1::ParameterSpec>& specs) {
   SearchSpace space;
   for (const v1::ParameterSpec& p : specs) {
+    // Checked first, so a message never echoes a name no parameter can have.
+    PARZEN_RETURN_IF_ERROR(ValidateParamName(p.name()));
     absl::StatusOr<Distribution> d = FromProto(p.distribution());
     if (!d.ok()) {
       return absl::InvalidArgumentError("parameter '" + p.name() + "': " +
@@ -467,8 +469,15 @@ StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRe
                                                    v1::SuggestResponse* resp) {
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Suggest", start, s);
+  if (absl::Status s = ValidateParamName(req->name()); !s.ok()) {
+    return FinishNow(ctx, "Suggest", start, s);
+  }
   absl::StatusOr<Distribution> d = FromProto(req->distribution());
-  if (!d.ok()) return FinishNow(ctx, "Suggest", start, d.status());
+  if (!d.ok()) {
+    return FinishNow(ctx, "Suggest", start,
+                     absl::InvalidArgumentError("parameter '" + req->name() +
+                                                "': " + std::string(d.status().message())));
+  }
   auto param = manager_->Suggest(req->trial_id(), req->name(), *d);
   if (!param.ok()) return FinishNow(ctx, "Suggest", start, param.status());
   ToProto(param->value, resp->mutable_parameter());

@@ -194,6 +194,23 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
       {"categorical choices changed",
        [run](auto& s) { return SuggestWith(s, run, CategoricalSpec("opt", {"sgd", "rmsprop"})); },
        Code::INVALID_ARGUMENT, "opt"},
+      {"suggest without a distribution",
+       [run](auto& s) {
+         v1::ParameterSpec p;
+         p.set_name("dropout");
+         return SuggestWith(s, run, p);
+       },
+       Code::INVALID_ARGUMENT, "parameter 'dropout': distribution is empty"},
+      {"suggest an empty name without a distribution",
+       [run](auto& s) { return SuggestWith(s, run, v1::ParameterSpec()); },
+       Code::INVALID_ARGUMENT, "parameter name must not be empty"},
+      {"ask with a parameter of 600 bytes and no distribution",
+       [](auto& s) {
+         v1::ParameterSpec p;
+         p.set_name(std::string(600, 'p'));
+         return AskWith(s, "s", {p});
+       },
+       Code::INVALID_ARGUMENT, "parameter name is 600 bytes long"},
       {"report after finish",
        [fin](auto& s) {
          v1::ReportIntermediateResponse r;

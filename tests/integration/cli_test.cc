@@ -493,9 +493,9 @@ TEST(UnixSocketTest, ServerAndCliSpeakOverAUnixSocket) {
     return CliRun{run.WaitFor(std::chrono::seconds(30)).value_or(-2), run.Log()};
   };
   // The line comes once the server answers, and names the socket as given.
-  ASSERT_TRUE(WaitUntil(
-      [&] { return server.Log().find("listening on " + address + ", database") != std::string::npos; },
-      std::chrono::seconds(30)))
+  const std::string listening = "listening on " + address + ", database";
+  ASSERT_TRUE(WaitUntil([&] { return server.Log().find(listening) != std::string::npos; },
+                        std::chrono::seconds(30)))
       << server.Log();
   EXPECT_TRUE(std::filesystem::exists(dir.File("parzen.sock")));
   CliRun created = cli({"create", "local"});

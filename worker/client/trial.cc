@@ -63,7 +63,12 @@ absl::StatusOr<ParamValue> Trial::Suggest(const std::string& name,
                                           const Distribution& distribution) {
   // Validated here so a typo fails without a round trip and the cached
   // comparison below sees the normalised form the server stores.
-  PARZEN_ASSIGN_OR_RETURN(Distribution normalised, ValidateDistribution(distribution));
+  absl::StatusOr<Distribution> valid = ValidateDistribution(distribution);
+  if (!valid.ok()) {
+    return absl::Status(valid.status().code(),
+                        "parameter '" + name + "': " + std::string(valid.status().message()));
+  }
+  const Distribution& normalised = *valid;
   if (const TrialParam* known = trial_.FindParam(name);
       known != nullptr && known->distribution == normalised) {
     return ToExternal(known->distribution, known->internal_value);

@@ -652,7 +652,10 @@ TEST_F(ClientTest, InvalidDistributionFailsWithoutARoundTrip) {
   Study study = MakeStudy();
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
   EXPECT_CALL(*stub_, Suggest(_, _, _)).Times(0);
-  EXPECT_EQ(trial.SuggestFloat("lr", 1.0, 0.1).status().code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status backwards = trial.SuggestFloat("lr", 1.0, 0.1).status();
+  EXPECT_EQ(backwards.code(), absl::StatusCode::kInvalidArgument);
+  // Define-by-run code suggests many parameters: the message says which.
+  EXPECT_EQ(backwards.message().substr(0, 16), "parameter 'lr': ") << backwards;
 }
 
 // ---- Budget, study reads.
