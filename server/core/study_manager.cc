@@ -89,15 +89,24 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
   return Written<StudySnapshot>{state->Snapshot(), ticket};
 }
 
-absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudy(const std::string& name) const {
-  // A name no study can have is the caller's mistake, not a missing study,
-  // and is not echoed back at any length.
+namespace {
+
+// A name no study can have is the caller's mistake, not a missing study,
+// and is not echoed back at any length.
+absl::Status CheckLookupName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("study name must not be empty");
   if (name.size() > kMaxStudyNameLength) {
     return absl::InvalidArgumentError("study name is " + std::to_string(name.size()) +
                                       " bytes; the limit is " +
                                       std::to_string(kMaxStudyNameLength));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<StudyState>> StudyManager::FindStudy(const std::string& name) const {
+  PARZEN_RETURN_IF_ERROR(CheckLookupName(name));
   std::shared_lock lock(mu_);
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return absl::NotFoundError("study '" + name + "' does not exist");
@@ -140,6 +149,7 @@ std::vector<StudySnapshot> StudyManager::ListStudies(const std::string& after,
 }
 
 absl::StatusOr<Written<bool>> StudyManager::DeleteStudy(const std::string& name) {
+  PARZEN_RETURN_IF_ERROR(CheckLookupName(name));
   Storage::Ticket ticket;
   {
     std::unique_lock lock(mu_);

@@ -355,6 +355,13 @@ TEST_F(BadInputTest, EveryMalformedRequestIsRejectedClearlyAndChangesNothing) {
          return s.DeleteStudy(&ctx, req, &resp);
        },
        Code::NOT_FOUND, "ghost"},
+      {"delete a study without a name",
+       [](auto& s) {
+         grpc::ClientContext ctx;
+         v1::DeleteStudyResponse resp;
+         return s.DeleteStudy(&ctx, v1::DeleteStudyRequest(), &resp);
+       },
+       Code::INVALID_ARGUMENT, "study name must not be empty"},
       {"a study name that would forge a log line",
        [](auto& s) { return AskWith(s, "x\n[error] FORGED", {}); }, Code::NOT_FOUND,
        "does not exist"},
