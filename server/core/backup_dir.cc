@@ -91,7 +91,13 @@ absl::StatusOr<std::string> BackupDir::Reserve(const std::string& name) const {
   std::string partial = path_ + "/." + name + kPartialMarker + "XXXXXX";
   const int fd = ::mkstemp(partial.data());
   if (fd < 0) {
-    return absl::UnavailableError("cannot create a file in " + path_ + ": " + ErrnoText());
+    const int error = errno;
+    const std::string why = "cannot create a file in " + path_ + ": " + std::strerror(error);
+    // Only a shortage of descriptors passes by itself; a retry would not
+    // fix a full or read-only directory.
+    if (error == ENOSPC || error == EDQUOT) return absl::ResourceExhaustedError(why);
+    if (error == EMFILE || error == ENFILE) return absl::UnavailableError(why);
+    return absl::FailedPreconditionError(why);
   }
   ::close(fd);
   return partial;

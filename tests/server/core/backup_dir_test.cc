@@ -71,6 +71,21 @@ TEST(BackupDirTest, ACopyIsPrivateUntilPublishedAndNeverReplacesAFile) {
       << "only a.db and link.db";
 }
 
+// Whether a client should retry: a directory that went away (or is full,
+// or read-only) will not come back by itself.
+TEST(BackupDirTest, ADirectoryThatCannotTakeAFileIsNotATransientError) {
+  testing::TempDir dir;
+  const std::string path = dir.File("backups");
+  fs::create_directory(path);
+  ASSERT_OK_AND_ASSIGN(BackupDir backups, BackupDir::Open(path));
+  fs::remove(path);
+  absl::StatusOr<std::string> partial = backups.Reserve("a.db");
+  EXPECT_EQ(partial.status().code(), absl::StatusCode::kFailedPrecondition) << partial.status();
+  EXPECT_NE(partial.status().message().find("cannot create a file in " + backups.path()),
+            std::string::npos)
+      << partial.status();
+}
+
 TEST(BackupDirTest, NamesAreFileNamesOnly) {
   const std::vector<std::string> good_names = {"a", "snap-2026.11.28_1.db", std::string(128, 'n')};
   for (const std::string& good : good_names) {
