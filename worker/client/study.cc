@@ -104,6 +104,12 @@ absl::StatusOr<v1::GetStudyResponse> Study::Get(bool with_best_trials) {
 }
 
 absl::StatusOr<std::optional<FrozenTrial>> Study::BestTrial() {
+  if (directions_.size() > 1) {
+    // As Optuna's study.best_trial: no one trial is best of several objectives.
+    return absl::FailedPreconditionError(
+        "study '" + name_ + "' has " + std::to_string(directions_.size()) +
+        " objectives, so no single trial is best; use BestTrials() for the Pareto front");
+  }
   PARZEN_ASSIGN_OR_RETURN(v1::GetStudyResponse response, Get());
   if (!response.summary().has_best_trial()) return std::optional<FrozenTrial>();
   PARZEN_ASSIGN_OR_RETURN(FrozenTrial best, FromProto(response.summary().best_trial()));

@@ -42,7 +42,8 @@ struct StudyListing {
   std::string name;
   std::vector<Direction> directions;
   StudyCounts counts;
-  std::optional<double> best_value;  // first objective of the best COMPLETE trial
+  // The best COMPLETE trial's value; none for a study of several objectives.
+  std::optional<double> best_value;
 };
 
 // One change seen by Study::Watch: the trial as it is after the change,
@@ -95,7 +96,8 @@ class Study {
   // Optuna's enqueue_trial: the next Ask hands these parameters out first.
   absl::StatusOr<int64_t> Enqueue(const std::map<std::string, ParamValue>& params);
 
-  // Best COMPLETE trial, nullopt while there is none.
+  // Best COMPLETE trial, nullopt while there is none. FAILED_PRECONDITION
+  // for a study of several objectives (see BestTrials), as in Optuna.
   absl::StatusOr<std::optional<FrozenTrial>> BestTrial();
   // Optuna's study.best_trials: the Pareto front of the COMPLETE trials,
   // in number order (for one objective, every trial at the best value).

@@ -733,6 +733,17 @@ TEST_F(ClientTest, CountsAndBestTrialComeFromTheSummary) {
   EXPECT_EQ(front.size(), 1u);
 }
 
+TEST_F(ClientTest, NoSingleBestTrialOfSeveralObjectives) {
+  v1::Study proto = StudyProto(0);
+  proto.add_directions(v1::MINIMIZE);
+  Study study(client_.get(), proto);
+  // Answered without a call (the strict mock allows none).
+  const absl::Status best = study.BestTrial().status();
+  EXPECT_EQ(best.code(), absl::StatusCode::kFailedPrecondition) << best;
+  EXPECT_NE(best.message().find("has 2 objectives"), std::string::npos) << best;
+  EXPECT_NE(best.message().find("BestTrials()"), std::string::npos) << best;
+}
+
 TEST_F(ClientTest, TrialsFollowsPageTokens) {
   Study study = MakeStudy();
   EXPECT_CALL(*stub_, ListTrials(_, _, _))
