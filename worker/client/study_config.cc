@@ -36,12 +36,15 @@ absl::StatusOr<Spec> SplitSpec(std::string_view text, std::string_view what) {
   return spec;
 }
 
+// `what` says which numbers are taken: "a number", "an integer", ...
 template <typename T>
-absl::StatusOr<T> ParseNumber(const std::string& key, const std::string& text) {
+absl::StatusOr<T> ParseNumber(const std::string& key, const std::string& text,
+                              std::string_view what) {
   T value{};
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    return absl::InvalidArgumentError("\"" + key + "\" must be a number, got \"" + text + "\"");
+    return absl::InvalidArgumentError("\"" + key + "\" must be " + std::string(what) +
+                                      ", got \"" + text + "\"");
   }
   return value;
 }
@@ -63,28 +66,30 @@ absl::StatusOr<v1::PrunerConfig> ParsePrunerSpec(std::string_view text) {
   const bool median = spec.kind == "median";
   v1::PercentilePrunerConfig percentile;
   bool has_percentile = false;
+  using Setter = void (v1::PercentilePrunerConfig::*)(int64_t);
+  const std::map<std::string, Setter> integer_args = {
+      {"n_startup_trials", &v1::PercentilePrunerConfig::set_n_startup_trials},
+      {"n_warmup_steps", &v1::PercentilePrunerConfig::set_n_warmup_steps},
+      {"interval_steps", &v1::PercentilePrunerConfig::set_interval_steps},
+      {"n_min_trials", &v1::PercentilePrunerConfig::set_n_min_trials},
+  };
   for (const auto& [key, value] : spec.args) {
     if (key == "percentile" && !median) {
-      PARZEN_ASSIGN_OR_RETURN(double p, ParseNumber<double>(key, value));
+      PARZEN_ASSIGN_OR_RETURN(double p, ParseNumber<double>(key, value, "a number"));
       percentile.set_percentile(p);
       has_percentile = true;
       continue;
     }
-    PARZEN_ASSIGN_OR_RETURN(int64_t n, ParseNumber<int64_t>(key, value));
-    if (key == "n_startup_trials") {
-      percentile.set_n_startup_trials(n);
-    } else if (key == "n_warmup_steps") {
-      percentile.set_n_warmup_steps(n);
-    } else if (key == "interval_steps") {
-      percentile.set_interval_steps(n);
-    } else if (key == "n_min_trials") {
-      percentile.set_n_min_trials(n);
-    } else {
+    // The name first: a misspelt one is the mistake to report, not its value.
+    auto setter = integer_args.find(key);
+    if (setter == integer_args.end()) {
       return absl::InvalidArgumentError(
           "unknown " + spec.kind + " pruner argument \"" + key +
           "\" (expected " + (median ? "" : "percentile, ") +
           "n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)");
     }
+    PARZEN_ASSIGN_OR_RETURN(int64_t n, ParseNumber<int64_t>(key, value, "an integer"));
+    (percentile.*(setter->second))(n);
   }
   if (!median && !has_percentile) {
     return absl::InvalidArgumentError(
@@ -114,7 +119,8 @@ absl::StatusOr<v1::SamplerConfig> ParseSamplerSpec(std::string_view text) {
       return absl::InvalidArgumentError("unknown random sampler argument \"" + key +
                                         "\" (expected seed)");
     }
-    PARZEN_ASSIGN_OR_RETURN(uint64_t seed, ParseNumber<uint64_t>(key, value));
+    PARZEN_ASSIGN_OR_RETURN(uint64_t seed,
+                            ParseNumber<uint64_t>(key, value, "an integer from 0 to 2^64-1"));
     random->set_seed(seed);
   }
   return config;

@@ -39,7 +39,11 @@ TEST(StudyConfigTest, BadPrunerSpecsSayWhatIsWrong) {
       {"hyperband", "unknown pruner \"hyperband\""},
       {"median:n_startup=2", "unknown median pruner argument \"n_startup\""},
       {"median:percentile=30", "unknown median pruner argument \"percentile\""},
-      {"median:n_warmup_steps=two", "\"n_warmup_steps\" must be a number"},
+      {"median:percentile=30.5", "unknown median pruner argument \"percentile\""},
+      {"median:foo=x", "unknown median pruner argument \"foo\""},
+      {"median:n_warmup_steps=two", "\"n_warmup_steps\" must be an integer, got \"two\""},
+      {"median:n_startup_trials=1.5", "\"n_startup_trials\" must be an integer, got \"1.5\""},
+      {"percentile:percentile=x", "\"percentile\" must be a number, got \"x\""},
       {"median:n_warmup_steps", "expected name=value"},
       {"percentile", "needs percentile=P"},
       {"nop:x=1", "takes no arguments"},
@@ -58,8 +62,10 @@ TEST(StudyConfigTest, SamplerSpecs) {
   ASSERT_OK_AND_ASSIGN(v1::SamplerConfig seeded, ParseSamplerSpec("random:seed=42"));
   EXPECT_EQ(seeded.random().seed(), 42u);
   EXPECT_EQ(ParseSamplerSpec("tpe").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSamplerSpec("random:seed=-1").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  const absl::Status negative = ParseSamplerSpec("random:seed=-1").status();
+  EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(negative.message().find("\"seed\" must be an integer from 0"), std::string::npos)
+      << negative;
   EXPECT_EQ(ParseSamplerSpec("random:depth=3").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
