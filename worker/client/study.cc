@@ -37,9 +37,27 @@ absl::StatusOr<Trial> Study::Ask(const SearchSpace& search_space) {
   v1::AskResponse response;
   PARZEN_RETURN_IF_ERROR(
       client_->Call("Ask", Idempotency::kIdempotent, &Stub::Ask, request, &response));
-  PARZEN_ASSIGN_OR_RETURN(FrozenTrial trial, FromProto(response.trial()));
-  auto lease = client_->StartHeartbeats(trial.trial_id, heartbeat_grace_seconds_);
-  return Trial(client_, std::move(trial), std::move(lease));
+  absl::StatusOr<FrozenTrial> trial = FromProto(response.trial());
+  if (!trial.ok()) {
+    // The server started a trial this client cannot read (a newer server's
+    // state or distribution): fail it rather than leave it RUNNING with
+    // nobody working on it.
+    const std::string why =
+        "the server's reply to Ask could not be read (" + std::string(trial.status().message()) +
+        "); is the server newer than this client?";
+    v1::TellRequest fail;
+    fail.set_trial_id(response.trial().trial_id());
+    fail.set_state(v1::FAIL);
+    fail.set_fail_reason(why);
+    v1::TellResponse failed;
+    const absl::Status told =
+        client_->Call("Tell", Idempotency::kIdempotent, &Stub::Tell, fail, &failed);
+    return absl::InternalError(why + (told.ok() ? "; the trial was told FAIL"
+                                                : "; telling the trial FAIL failed too: " +
+                                                      std::string(told.message())));
+  }
+  auto lease = client_->StartHeartbeats(trial->trial_id, heartbeat_grace_seconds_);
+  return Trial(client_, *std::move(trial), std::move(lease));
 }
 
 absl::StatusOr<TellResult> Study::Tell(Trial& trial, double value) {

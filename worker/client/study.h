@@ -76,7 +76,9 @@ class Study {
 
   // Starts a trial (an enqueued one first). With a search space, all its
   // parameters are sampled at once and available from Trial::params().
-  // OUT_OF_RANGE (IsBudgetReached) when the study's budget is used up.
+  // OUT_OF_RANGE (IsBudgetReached) when the study's budget is used up;
+  // INTERNAL when the reply holds a trial this client cannot read, which
+  // it then tells FAIL.
   absl::StatusOr<Trial> Ask(const SearchSpace& search_space = {});
 
   absl::StatusOr<TellResult> Tell(Trial& trial, double value);

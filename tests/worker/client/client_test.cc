@@ -648,6 +648,29 @@ TEST_F(ClientTest, SuggestWithAnotherDistributionForAKnownNameAsksTheServer) {
   EXPECT_THAT(lr.status().message(), HasSubstr("log differs"));
 }
 
+// A reply this client cannot read (as from a newer server) must not leave
+// a RUNNING trial behind that nobody works on.
+TEST_F(ClientTest, AnUnreadableAskReplyFailsTheTrialItStarted) {
+  Study study = MakeStudy();
+  v1::Trial unreadable = RunningTrial();
+  unreadable.add_params()->set_name("from_the_future");  // no distribution this client knows
+  v1::TellRequest told;
+  EXPECT_CALL(*stub_, Ask(_, _, _)).WillOnce(AnswerAsk(unreadable));
+  EXPECT_CALL(*stub_, Tell(_, _, _))
+      .WillOnce(Invoke([&](grpc::ClientContext*, const v1::TellRequest& request,
+                           v1::TellResponse*) {
+        told = request;
+        return grpc::Status::OK;
+      }));
+  const absl::Status asked = study.Ask().status();
+  EXPECT_EQ(asked.code(), absl::StatusCode::kInternal) << asked;
+  EXPECT_NE(asked.message().find("could not be read"), std::string::npos) << asked;
+  EXPECT_NE(asked.message().find("the trial was told FAIL"), std::string::npos) << asked;
+  EXPECT_EQ(told.trial_id(), kTrialId);
+  EXPECT_EQ(told.state(), v1::FAIL);
+  EXPECT_NE(told.fail_reason().find("could not be read"), std::string::npos) << told.fail_reason();
+}
+
 TEST_F(ClientTest, InvalidDistributionFailsWithoutARoundTrip) {
   Study study = MakeStudy();
   ASSERT_OK_AND_ASSIGN(Trial trial, AskFor(study, RunningTrial()));
