@@ -400,8 +400,9 @@ class ChangePrinter {
 
 // Follows the study until the server ends the watch or Ctrl-C. A lost
 // connection (a server that crashed, or a link that keepalive pings found
-// dead) is retried: the new stream starts with the study as it is then, and
-// the printer shows only what changed meanwhile.
+// dead) or a stream the server ended for falling behind is retried: the
+// new stream starts with the study as it is then, and the printer shows
+// only what changed meanwhile.
 int Watch(parzen::client::Study& study) {
   constexpr std::chrono::seconds kMaxBackoff{8};
   ChangePrinter printer;
@@ -418,9 +419,18 @@ int Watch(parzen::client::Study& study) {
       return true;
     });
     if (s.ok()) break;
-    if (s.code() != absl::StatusCode::kUnavailable) return Fail(s);
-    std::fprintf(stderr, "watch: connection lost (%s); reconnecting in %lld s\n",
-                 std::string(s.message()).c_str(), static_cast<long long>(backoff.count()));
+    // RESOURCE_EXHAUSTED: the server ended a stream that fell too far
+    // behind (or has too many open); a new one starts from the study as it
+    // is, like a reconnection.
+    if (s.code() == absl::StatusCode::kResourceExhausted) {
+      std::fprintf(stderr, "watch: the server ended the stream (%s); watching again in %lld s\n",
+                   std::string(s.message()).c_str(), static_cast<long long>(backoff.count()));
+    } else if (s.code() == absl::StatusCode::kUnavailable) {
+      std::fprintf(stderr, "watch: connection lost (%s); reconnecting in %lld s\n",
+                   std::string(s.message()).c_str(), static_cast<long long>(backoff.count()));
+    } else {
+      return Fail(s);
+    }
     lost = true;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(2 * backoff, kMaxBackoff);

@@ -41,6 +41,7 @@ struct Flags {
   int keepalive_s = 60;
   std::string token_file;
   std::string backup_dir;
+  size_t watch_backlog = 10000;
 };
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -98,7 +99,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   });
 
   parzen::StudyServiceImpl service(manager->get(),
-                                   {.access_token = token, .backup_dir = std::move(backup_dir)});
+                                   {.access_token = token,
+                                    .backup_dir = std::move(backup_dir),
+                                    .watch_backlog = flags.watch_backlog});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -196,6 +199,11 @@ int main(int argc, char** argv) {
                  "answer within as long (20 s at most) is closed, ending its calls")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  app.add_option("--watch-backlog", flags.watch_backlog,
+                 "end a WatchStudy stream that falls this many events behind (its client "
+                 "watches again), so a slow reader cannot hold unbounded memory")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   CLI11_PARSE(app, argc, argv);
 
   parzen::SetUpLogging("parzen", flags.log_level);

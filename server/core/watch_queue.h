@@ -78,6 +78,7 @@ class WatchQueue {
     std::lock_guard lock(mu_);
     return overflowed_;
   }
+  size_t capacity() const { return capacity_; }
 
  private:
   const size_t capacity_;

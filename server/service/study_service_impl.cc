@@ -25,7 +25,6 @@ constexpr int64_t kMaxPageSize = 1000;
 constexpr size_t kPageBytes = 2 << 20;
 constexpr size_t kMaxWorkerIdLength = 256;
 constexpr size_t kMaxRequestIdLength = 64;
-constexpr size_t kWatchQueueCapacity = 10000;
 constexpr int kMaxOpenWatches = 256;
 
 // Messages quote what clients sent: in the log they stay one line of
@@ -324,7 +323,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
       if (!SendAndWait([this] { StartWrite(&response_); })) break;
     }
     if (status.ok() && queue_->overflowed()) {
-      status = absl::ResourceExhaustedError("watcher fell more than 10000 events behind; watch again");
+      status = absl::ResourceExhaustedError("watcher fell more than " +
+                                            std::to_string(queue_->capacity()) +
+                                            " events behind; watch again");
     }
     spdlog::info("watch of study '{}' by {} ended: {}", study_, peer_, EndReason(status));
     Finish(Reply("WatchStudy", status));
@@ -664,7 +665,7 @@ grpc::ServerWriteReactor<v1::WatchStudyResponse>* StudyServiceImpl::WatchStudy(
     }
     ++open_watches_;
   }
-  auto queue = std::make_shared<WatchQueue>(kWatchQueueCapacity);
+  auto queue = std::make_shared<WatchQueue>(watch_backlog_);
   if (absl::Status s = manager_->Watch(req->study(), queue); !s.ok()) {
     std::lock_guard lock(watch_mu_);
     --open_watches_;

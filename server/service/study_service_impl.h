@@ -28,11 +28,18 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
     std::string access_token;
     // Where BackupDatabase writes; none: backups are refused.
     std::optional<BackupDir> backup_dir;
+    // How many events a WatchStudy stream may fall behind before it is
+    // ended (RESOURCE_EXHAUSTED: watch again), bounding its memory.
+    size_t watch_backlog = 10000;
   };
-  explicit StudyServiceImpl(StudyManager* manager, Options options = {})
+  // (Two constructors, not a default argument: Options' member
+  // initialisers are not usable until this class is complete.)
+  explicit StudyServiceImpl(StudyManager* manager) : StudyServiceImpl(manager, Options()) {}
+  StudyServiceImpl(StudyManager* manager, Options options)
       : manager_(manager),
         token_(std::move(options.access_token)),
-        backup_dir_(std::move(options.backup_dir)) {}
+        backup_dir_(std::move(options.backup_dir)),
+        watch_backlog_(options.watch_backlog) {}
   ~StudyServiceImpl() override;
 
   // Per-RPC counts and latencies since the last call, as one log line.
@@ -83,6 +90,7 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
   StudyManager* const manager_;
   const std::string token_;
   const std::optional<BackupDir> backup_dir_;
+  const size_t watch_backlog_;
   RequestStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex watch_mu_;

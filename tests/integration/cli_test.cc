@@ -1,10 +1,13 @@
 // The parzen CLI against a real server: the listings a person reads.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -178,6 +181,59 @@ TEST_F(CliTest, WatchFollowsTrialsLive) {
   EXPECT_EQ(lines[4].rfind("#1 PRUNED value 0.7 at step 1", 0), 0u) << lines[4];
   EXPECT_EQ(lines[5].rfind("#2 RUNNING lr=", 0), 0u) << lines[5];
   EXPECT_EQ(lines[6].rfind("#2 FAIL", 0), 0u) << lines[6];
+}
+
+// The server ends a stream that falls --watch-backlog events behind, so a
+// slow reader cannot hold unbounded memory; `parzen watch` then starts a
+// new one and goes on from where the study is.
+TEST(WatchBacklogTest, AWatchThatFellBehindIsResumed) {
+  TempDir dir;
+  auto server = ServerProcess::Start(dir.File("w.db"), {"--watch-backlog", "1"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  v1::CreateStudyRequest create;
+  create.set_name("busy");
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub, create).ok());
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub, "busy", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+  const int64_t trial = ask.trial().trial_id();
+  ChildProcess watch({PARZEN_CLI_BINARY, "--server", (*server)->address(), "watch", "busy"},
+                     dir.File("watch.out"));
+  ASSERT_TRUE(WaitUntil([&] { return watch.Log().find("#0 RUNNING") != std::string::npos; },
+                        std::chrono::seconds(20)))
+      << watch.Log();
+
+  // Reports from several clients at once come faster than one stream
+  // sends them, so a backlog of one overflows.
+  std::atomic<int64_t> next_step{0};
+  bool resumed = false;
+  for (int round = 0; round < 20 && !resumed; ++round) {
+    std::vector<std::thread> reporters;
+    for (int t = 0; t < 8; ++t) {
+      reporters.emplace_back([&] {
+        auto reporter = (*server)->NewStub();
+        for (int i = 0; i < 25; ++i) {
+          v1::ReportIntermediateResponse r;
+          EXPECT_TRUE(Report(*reporter, trial, next_step++, 0.5, &r).ok());
+        }
+      });
+    }
+    for (std::thread& r : reporters) r.join();
+    resumed = WaitUntil(
+        [&] { return watch.Log().find("watching again") != std::string::npos; },
+        std::chrono::seconds(2));
+  }
+  ASSERT_TRUE(resumed) << watch.Log();
+  EXPECT_NE(watch.Log().find("watcher fell more than 1 events behind"), std::string::npos)
+      << watch.Log();
+  ASSERT_TRUE(Tell(*stub, trial, v1::COMPLETE, {0.25}).ok());
+  EXPECT_TRUE(WaitUntil(
+      [&] { return watch.Log().find("#0 COMPLETE value 0.25") != std::string::npos; },
+      std::chrono::seconds(20)))
+      << watch.Log();
+  watch.Signal(SIGTERM);
+  watch.WaitFor(std::chrono::seconds(10));
 }
 
 // Scripts read --json: one document on stdout, Optuna's field names, and
