@@ -78,6 +78,11 @@ class StudyManager {
     storage_->Backup(path, std::move(done));
   }
   void StopBackups() { storage_->StopBackups(); }
+  // Reads (GetStudy, ListStudies, GetTrial, ListTrials) see every change
+  // made in memory, durable or not. Taken after a read and awaited before
+  // its result is shown, this ticket makes sure nothing shown can be lost
+  // in a crash (a reader never sees a write its writer was not told of).
+  Storage::Ticket ReadTicket() const { return storage_->LastSubmitted(); }
   // See Storage::OnDurable and Storage::WaitDurable. Ticket 0 is durable.
   void OnDurable(Storage::Ticket ticket, std::function<void(absl::Status)> done);
   absl::Status WaitDurable(Storage::Ticket ticket) {

@@ -268,7 +268,7 @@ Storage::Ticket StudyState::SubmitLocked(Mutation m, const FrozenTrial& changed)
     std::erase_if(watchers_, [](const std::weak_ptr<WatchQueue>& w) { return w.expired(); });
     const FrozenTrial event = WithOneStep(changed, reported);
     for (const auto& w : watchers_) {
-      if (auto q = w.lock()) q->Push(TrialEvent{ticket, event});
+      if (auto q = w.lock()) q->Push(TrialEvent{.ticket = ticket, .trial = event});
     }
   }
   return ticket;
@@ -695,9 +695,11 @@ void StudyState::Watch(const std::shared_ptr<WatchQueue>& queue) {
     queue->Close();
     return;
   }
-  // The snapshot needs no durability wait beyond the last ticket anyone
-  // was given; ticket 0 means "already durable or about to be".
-  for (const FrozenTrial& t : trials_) queue->PushSnapshot(TrialEvent{0, t});
+  // The study's last change may still be committing: the snapshot shows it
+  // only once it is durable, like any other event.
+  for (const FrozenTrial& t : trials_) {
+    queue->PushSnapshot(TrialEvent{.ticket = last_ticket_, .trial = t, .snapshot = true});
+  }
   watchers_.push_back(queue);
 }
 

@@ -17,6 +17,7 @@ namespace parzen {
 struct TrialEvent {
   Storage::Ticket ticket = 0;  // wait for it before showing the event
   FrozenTrial trial;
+  bool snapshot = false;  // the trial as it was when the watch began
 };
 
 class WatchQueue {

@@ -319,7 +319,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
       if (!status.ok()) break;
       response_.Clear();
       ToProto(event->trial, study_, response_.mutable_trial());
-      response_.set_snapshot(event->ticket == 0);
+      response_.set_snapshot(event->snapshot);
       if (!SendAndWait([this] { StartWrite(&response_); })) break;
     }
     if (status.ok() && queue_->overflowed()) {
@@ -419,8 +419,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::GetStudy(Ctx* ctx, const v1::GetStudy
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "GetStudy", start, s);
   auto snapshot = manager_->GetStudy(req->name(), !req->omit_best_trials());
-  if (snapshot.ok()) SnapshotToProto(*snapshot, resp);
-  return FinishNow(ctx, "GetStudy", start, snapshot.status());
+  if (!snapshot.ok()) return FinishNow(ctx, "GetStudy", start, snapshot.status());
+  SnapshotToProto(*snapshot, resp);
+  return FinishWhenDurable(ctx, "GetStudy", start, manager_->ReadTicket());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListStudiesRequest* req,
@@ -437,7 +438,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListStudies(Ctx* ctx, const v1::ListS
   if (static_cast<int64_t>(studies.size()) > *limit) {
     resp->set_next_page_token(studies[*limit - 1].record.name);
   }
-  return FinishNow(ctx, "ListStudies", start, absl::OkStatus());
+  return FinishWhenDurable(ctx, "ListStudies", start, manager_->ReadTicket());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::DeleteStudy(Ctx* ctx, const v1::DeleteStudyRequest* req,
@@ -580,11 +581,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::GetTrial(Ctx* ctx, const v1::GetTrial
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "GetTrial", start, s);
   auto trial = manager_->GetTrial(req->trial_id());
-  if (trial.ok()) {
-    ToProto(*trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""),
-            resp->mutable_trial());
-  }
-  return FinishNow(ctx, "GetTrial", start, trial.status());
+  if (!trial.ok()) return FinishNow(ctx, "GetTrial", start, trial.status());
+  ToProto(*trial, manager_->StudyNameOfTrial(req->trial_id()).value_or(""), resp->mutable_trial());
+  return FinishWhenDurable(ctx, "GetTrial", start, manager_->ReadTicket());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTrialsRequest* req,
@@ -616,7 +615,7 @@ StudyServiceImpl::Unary* StudyServiceImpl::ListTrials(Ctx* ctx, const v1::ListTr
     *resp->add_trials() = std::move(proto);
   }
   if (next >= 0) resp->set_next_page_token(std::to_string(next));
-  return FinishNow(ctx, "ListTrials", start, absl::OkStatus());
+  return FinishWhenDurable(ctx, "ListTrials", start, manager_->ReadTicket());
 }
 
 StudyServiceImpl::Unary* StudyServiceImpl::BackupDatabase(Ctx* ctx,

@@ -196,6 +196,10 @@ class SqliteStorage final : public Storage {
   Ticket Submit(Mutation m) override;
   absl::Status WaitDurable(Ticket ticket) override;
   void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) override;
+  Ticket LastSubmitted() const override {
+    std::lock_guard lock(mu_);
+    return submitted_;
+  }
   void Backup(const std::string& path, std::function<void(absl::Status)> done) override;
   void StopBackups() override {
     {
@@ -238,7 +242,7 @@ class SqliteStorage final : public Storage {
   std::unordered_map<TrialId, int64_t> param_count_;  // next param position per trial
   std::unique_ptr<BackupCopy> backup_;  // committer only: the backup being written
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable queue_cv_;
   std::condition_variable done_cv_;
   std::vector<Mutation> queue_;  // guarded by mu_

@@ -99,6 +99,9 @@ class Storage {
   // after it every write fails, so the server should stop and restart.
   virtual void SetFailureHandler(std::function<void(const absl::Status&)> on_failure) = 0;
   virtual Ticket Submit(Mutation m) = 0;
+  // The last ticket Submit handed out (0 before any). Once it is durable,
+  // so is every change submitted before this call: what a read saw.
+  virtual Ticket LastSubmitted() const = 0;
   virtual absl::Status WaitDurable(Ticket ticket) = 0;
   // Runs `done` once `ticket` is durable (or failed): at once on the
   // calling thread if it already is, else on the committing thread right

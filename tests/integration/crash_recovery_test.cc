@@ -3,6 +3,8 @@
 // gap-free, duplicate-free numbering.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -116,6 +118,23 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
       }
     });
   }
+  // A reader too: what a read shows must be durable, so nothing it saw
+  // can be gone after the crash.
+  int64_t most_trials_read = 0, most_complete_read = 0;
+  std::thread reader([&] {
+    auto stub = (*server)->NewStub();
+    for (;;) {
+      v1::GetStudyRequest req;
+      req.set_name("crash");
+      req.set_omit_best_trials(true);
+      v1::GetStudyResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      if (!stub->GetStudy(&ctx, req, &resp).ok()) return;  // the server died
+      most_trials_read = std::max(most_trials_read, resp.summary().n_trials());
+      most_complete_read = std::max(most_complete_read, resp.summary().n_complete());
+    }
+  });
   {
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(120), [&] { return acks >= kAcksBeforeKill; }))
@@ -123,12 +142,20 @@ TEST(CrashRecoveryTest, KillNineUnderEightClientsLosesNothingAcknowledged) {
   }
   (*server)->Kill();  // SIGKILL while the clients are mid-flight
   for (auto& t : clients) t.join();
+  reader.join();
 
   auto restarted = ServerProcess::Start(db);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   auto stub = (*restarted)->NewStub();
   std::vector<v1::Trial> trials;
   ASSERT_TRUE(ListAllTrials(*stub, "crash", &trials).ok());
+
+  EXPECT_GE(static_cast<int64_t>(trials.size()), most_trials_read)
+      << "a read showed trials that were never committed";
+  EXPECT_GE(std::count_if(trials.begin(), trials.end(),
+                          [](const v1::Trial& t) { return t.state() == v1::COMPLETE; }),
+            most_complete_read)
+      << "a read showed COMPLETE trials that were never committed";
 
   // Gap-free, duplicate-free numbering.
   std::set<int64_t> ids;
