@@ -127,9 +127,14 @@ void StudyState::IndexLoadedTrial(const FrozenTrial& t) {
     for (const auto& [step, value] : t.intermediate_values) {
       completed_by_step_[step].push_back(value);
     }
-    if (config_.directions.size() == 1 && !t.values.empty() &&
-        (!best_ || IsBetter(config_.directions[0], t.values[0], trials_[*best_].values[0]))) {
-      best_ = t.number;
+    // Trials load in number order, not the order they completed: a tie
+    // goes to the one that completed first, as it did while the server ran.
+    if (config_.directions.size() == 1 && !t.values.empty()) {
+      const FrozenTrial* best = best_ ? &trials_[*best_] : nullptr;
+      if (best == nullptr || IsBetter(config_.directions[0], t.values[0], best->values[0]) ||
+          (t.values[0] == best->values[0] && t.complete_time_us < best->complete_time_us)) {
+        best_ = t.number;
+      }
     }
     front_.Add(t.number, t.values);
   }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "server/storage/sqlite_storage.h"
+#include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 
 namespace parzen {
@@ -122,6 +123,45 @@ TEST_F(StudyManagerTest, ReportAtTheSameStepKeepsTheFirstValue) {
   EXPECT_TRUE(second.duplicate_step);
   ASSERT_OK_AND_ASSIGN(FrozenTrial after, manager_->GetTrial(t.trial_id));
   EXPECT_EQ(after.intermediate_values.at(3), 0.5);
+}
+
+// Equal values: the best trial is the first to reach the value, before a
+// restart and after it (trials load in number order, not completion order).
+TEST(StudyManagerRestartTest, TheBestOfTwoEqualTrialsIsTheFirstToCompleteAfterARestart) {
+  testing::TempDir dir;
+  const std::string db = dir.File("best.db");
+  FakeClock clock;
+  auto open = [&]() -> std::unique_ptr<StudyManager> {
+    auto storage = OpenSqliteStorage(db);
+    EXPECT_OK(storage.status());
+    auto manager = StudyManager::Open(*std::move(storage), &clock);
+    EXPECT_OK(manager.status());
+    return *std::move(manager);
+  };
+  auto best_number = [](const StudyManager& manager) -> int64_t {
+    absl::StatusOr<StudySnapshot> s = manager.GetStudy("ties", false);
+    return s.ok() && s->summary.best_trial ? s->summary.best_trial->number : -1;
+  };
+  {
+    std::unique_ptr<StudyManager> manager = open();
+    StudyConfig config;
+    config.name = "ties";
+    bool created = false;
+    ASSERT_OK(AwaitDurable(*manager, manager->CreateStudy(config, false, &created)).status());
+    ASSERT_OK_AND_ASSIGN(FrozenTrial first, AwaitDurable(*manager, manager->Ask("ties", {}, "")));
+    ASSERT_OK_AND_ASSIGN(FrozenTrial second, AwaitDurable(*manager, manager->Ask("ties", {}, "")));
+    clock.Advance(1000);
+    ASSERT_OK(AwaitDurable(*manager,
+                           manager->Tell(second.trial_id, TrialState::kComplete, {0.5}, ""))
+                  .status());
+    clock.Advance(1000);
+    ASSERT_OK(AwaitDurable(*manager,
+                           manager->Tell(first.trial_id, TrialState::kComplete, {0.5}, ""))
+                  .status());
+    EXPECT_EQ(best_number(*manager), 1);
+  }
+  std::unique_ptr<StudyManager> reopened = open();
+  EXPECT_EQ(best_number(*reopened), 1);
 }
 
 TEST_F(StudyManagerTest, MultiObjectiveStudiesTakeSeveralValuesAndNoReports) {
