@@ -195,18 +195,26 @@ void SnapshotToProto(const StudySnapshot& s, v1::GetStudyResponse* out) {
   for (const FrozenTrial& t : s.summary.best_trials) ToProto(t, s.record.name, sum->add_best_trials());
 }
 
+// One parameter of an Ask's search space or a Suggest. The name is checked
+// first, so a message never echoes a name no parameter can have; a bad
+// distribution's message names the parameter.
+absl::StatusOr<Distribution> ParamDistributionFromProto(const std::string& name,
+                                                        const v1::Distribution& proto) {
+  PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
+  absl::StatusOr<Distribution> d = FromProto(proto);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError("parameter '" + name + "': " +
+                                      std::string(d.status().message()));
+  }
+  return d;
+}
+
 absl::StatusOr<SearchSpace> SpaceFromProto(
     const google::protobuf::RepeatedPtrField<v1::ParameterSpec>& specs) {
   SearchSpace space;
   for (const v1::ParameterSpec& p : specs) {
-    // Checked first, so a message never echoes a name no parameter can have.
-    PARZEN_RETURN_IF_ERROR(ValidateParamName(p.name()));
-    absl::StatusOr<Distribution> d = FromProto(p.distribution());
-    if (!d.ok()) {
-      return absl::InvalidArgumentError("parameter '" + p.name() + "': " +
-                                        std::string(d.status().message()));
-    }
-    space.push_back({p.name(), *std::move(d)});
+    PARZEN_ASSIGN_OR_RETURN(Distribution d, ParamDistributionFromProto(p.name(), p.distribution()));
+    space.push_back({p.name(), std::move(d)});
   }
   return space;
 }
@@ -471,15 +479,8 @@ StudyServiceImpl::Unary* StudyServiceImpl::Suggest(Ctx* ctx, const v1::SuggestRe
                                                    v1::SuggestResponse* resp) {
   const auto start = RequestStats::Clock::now();
   if (absl::Status s = Authorize(*ctx); !s.ok()) return FinishNow(ctx, "Suggest", start, s);
-  if (absl::Status s = ValidateParamName(req->name()); !s.ok()) {
-    return FinishNow(ctx, "Suggest", start, s);
-  }
-  absl::StatusOr<Distribution> d = FromProto(req->distribution());
-  if (!d.ok()) {
-    return FinishNow(ctx, "Suggest", start,
-                     absl::InvalidArgumentError("parameter '" + req->name() +
-                                                "': " + std::string(d.status().message())));
-  }
+  absl::StatusOr<Distribution> d = ParamDistributionFromProto(req->name(), req->distribution());
+  if (!d.ok()) return FinishNow(ctx, "Suggest", start, d.status());
   auto param = manager_->Suggest(req->trial_id(), req->name(), *d);
   if (!param.ok()) return FinishNow(ctx, "Suggest", start, param.status());
   ToProto(param->value, resp->mutable_parameter());
