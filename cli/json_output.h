@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/trial.h"
-#include "worker/client/study.h"
+#include "common/frozen_trial.h"
+#include "client/study.h"
 
 namespace parzen::cli {
 

@@ -18,8 +18,9 @@
 #include "cli/param_assignments.h"
 #include "cli/table.h"
 #include "common/access_token.h"
-#include "worker/client/client.h"
-#include "worker/client/study_config.h"
+#include "client/client.h"
+#include "client/study_config.h"
+#include "client/study_options.h"
 
 namespace {
 
@@ -263,34 +264,17 @@ int SetStudyAttrs(parzen::client::Study& study, const std::vector<std::string>& 
 
 // Optuna's create-study: the flags of parzen-worker, or a config file.
 struct CreateFlags {
-  std::vector<std::string> directions;
-  std::string sampler = "random";
-  std::string pruner = "median";
-  int64_t max_trials = 0;
-  double heartbeat_grace = 0;
-  int64_t max_retries = 0;
-  std::string config_file;
+  parzen::client::StudyFlags study;
   bool skip_if_exists = false;
 };
 
 absl::StatusOr<parzen::v1::CreateStudyRequest> CreateRequest(const std::string& name,
                                                               const CreateFlags& f) {
-  parzen::v1::CreateStudyRequest request;
-  if (!f.config_file.empty()) {
-    PARZEN_ASSIGN_OR_RETURN(request, parzen::client::ReadStudyConfigFile(f.config_file));
-    if (!request.name().empty() && request.name() != name) {
-      return absl::InvalidArgumentError("the config file names study \"" + request.name() +
-                                        "\", not \"" + name + "\"");
-    }
-  } else {
-    for (const std::string& d : f.directions) {
-      request.add_directions(d == "maximize" ? parzen::v1::MAXIMIZE : parzen::v1::MINIMIZE);
-    }
-    PARZEN_ASSIGN_OR_RETURN(*request.mutable_sampler(), parzen::client::ParseSamplerSpec(f.sampler));
-    PARZEN_ASSIGN_OR_RETURN(*request.mutable_pruner(), parzen::client::ParsePrunerSpec(f.pruner));
-    request.set_max_trials(f.max_trials);
-    request.set_heartbeat_grace_seconds(f.heartbeat_grace);
-    request.set_max_retries(f.max_retries);
+  PARZEN_ASSIGN_OR_RETURN(parzen::v1::CreateStudyRequest request,
+                          parzen::client::CreateStudyRequestFrom(f.study));
+  if (!request.name().empty() && request.name() != name) {
+    return absl::InvalidArgumentError("the config file names study \"" + request.name() +
+                                      "\", not \"" + name + "\"");
   }
   request.set_name(name);
   // A config file's own load_if_exists stands; the flag can only add it.
@@ -470,33 +454,7 @@ int main(int argc, char** argv) {
   CLI::App* create_command = app.add_subcommand(
       "create",
       "create a study (Optuna's create-study); fails if it exists, unless --skip-if-exists");
-  create_command->add_option("--direction", create.directions,
-                             "minimize or maximize; once per objective (default: minimize)")
-      ->check(CLI::IsMember({"minimize", "maximize"}));
-  create_command->add_option("--sampler", create.sampler, "random[:seed=N]")
-      ->capture_default_str();
-  create_command->add_option("--pruner", create.pruner,
-                             "median|percentile:percentile=P|nop, with Optuna's arguments, e.g. "
-                             "median:n_startup_trials=2,n_warmup_steps=1")
-      ->capture_default_str();
-  create_command->add_option("--max-trials", create.max_trials,
-                             "the study's budget of trials (0: unlimited)")
-      ->capture_default_str();
-  create_command->add_option("--heartbeat-grace", create.heartbeat_grace,
-                             "seconds without a heartbeat before the server fails a trial (0: "
-                             "never)")
-      ->capture_default_str();
-  create_command->add_option("--max-retries", create.max_retries,
-                             "re-runs of a trial whose heartbeat was lost")
-      ->capture_default_str();
-  CLI::Option* config_option = create_command->add_option(
-      "--config", create.config_file,
-      "a JSON CreateStudyRequest (as parzen-worker --study-config) instead of the flags above");
-  for (const char* flag :
-       {"--direction", "--sampler", "--pruner", "--max-trials", "--heartbeat-grace",
-        "--max-retries"}) {
-    config_option->excludes(create_command->get_option(flag));
-  }
+  parzen::client::AddStudyFlags(*create_command, create.study, "--config");
   create_command->add_flag("--skip-if-exists", create.skip_if_exists,
                            "leave an existing study of this name as it is and exit 0");
   std::vector<std::string> assignments;

@@ -230,6 +230,10 @@ void ToProto(const FrozenTrial& t, const std::string& study_name, v1::Trial* out
     auto v = JsonToValue(json);
     if (v.ok()) (*out->mutable_user_attrs())[key] = *std::move(v);
   }
+  for (const auto& [key, json] : t.system_attrs) {
+    auto v = JsonToValue(json);
+    if (v.ok()) (*out->mutable_system_attrs())[key] = *std::move(v);
+  }
   for (const auto& [name, value] : t.fixed_params) {
     (*out->mutable_fixed_params())[name] = ToProto(value);
   }
@@ -262,6 +266,10 @@ absl::StatusOr<FrozenTrial> FromProto(const v1::Trial& t) {
     out.intermediate_values.emplace(iv.step(), iv.value());
   }
   PARZEN_ASSIGN_OR_RETURN(out.user_attrs, UserAttrsFromProto(t.user_attrs()));
+  // Not UserAttrsFromProto: its limits are for what users send.
+  for (const auto& [key, value] : t.system_attrs()) {
+    PARZEN_ASSIGN_OR_RETURN(out.system_attrs[key], ValueToJson(value));
+  }
   for (const auto& [name, value] : t.fixed_params()) {
     PARZEN_ASSIGN_OR_RETURN(out.fixed_params[name], FromProto(value));
   }

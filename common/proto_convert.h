@@ -9,7 +9,7 @@
 
 #include "common/distribution.h"
 #include "common/status.h"
-#include "common/trial.h"
+#include "common/frozen_trial.h"
 #include "common/types.h"
 #include "parzen/v1/study_service.pb.h"
 

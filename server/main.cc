@@ -22,10 +22,10 @@
 #include "common/access_token.h"
 #include "common/clock.h"
 #include "common/logging.h"
-#include "server/core/backup_dir.h"
-#include "server/core/listen_address.h"
 #include "server/core/reaper.h"
 #include "server/core/study_manager.h"
+#include "server/service/backup_dir.h"
+#include "server/service/listen_address.h"
 #include "server/service/study_service_impl.h"
 #include "server/storage/sqlite_storage.h"
 
@@ -42,71 +42,52 @@ struct Flags {
   std::string token_file;
   std::string backup_dir;
   size_t watch_backlog = 10000;
+  size_t sampler_threads = 2;
 };
 
-int Run(const Flags& flags, const sigset_t& stop_signals) {
-  parzen::RealClock clock;
-  const parzen::ListenAddress listen = parzen::ParseListenAddress(flags.listen);
-  if (!flags.port_file.empty() && listen.kind != parzen::ListenAddress::Kind::kTcp) {
-    spdlog::critical("--port-file needs a TCP --listen address; {} has no port", flags.listen);
-    return 2;
-  }
-  // Before the database, like every start-up check: a refused server
-  // changes nothing.
-  if (absl::Status free = parzen::CheckListenAddressFree(listen); !free.ok()) {
-    spdlog::critical("{}", std::string(free.message()));
-    return 2;
-  }
-  // Before the database: a bad token file must leave it untouched.
+// Everything the server needs before it listens, checked in an order that
+// leaves the database untouched when any check fails.
+struct Prepared {
   std::string token;
-  if (!flags.token_file.empty()) {
-    absl::StatusOr<std::string> read = parzen::ReadAccessTokenFile(flags.token_file);
-    if (!read.ok()) {
-      spdlog::critical("{}", std::string(read.status().message()));
-      return 2;
-    }
-    token = *std::move(read);
-  }
   std::optional<parzen::BackupDir> backup_dir;
+  std::unique_ptr<parzen::StudyManager> manager;
+};
+
+absl::StatusOr<Prepared> Prepare(const Flags& flags, const parzen::ListenAddress& listen,
+                                 const parzen::Clock* clock) {
+  Prepared out;
+  if (!flags.port_file.empty() && listen.kind != parzen::ListenAddress::Kind::kTcp) {
+    return absl::InvalidArgumentError("--port-file needs a TCP --listen address; " +
+                                      flags.listen + " has no port");
+  }
+  PARZEN_RETURN_IF_ERROR(parzen::CheckListenAddressFree(listen));
+  if (!flags.token_file.empty()) {
+    PARZEN_ASSIGN_OR_RETURN(out.token, parzen::ReadAccessTokenFile(flags.token_file));
+  }
   if (!flags.backup_dir.empty()) {
-    absl::StatusOr<parzen::BackupDir> opened = parzen::BackupDir::Open(flags.backup_dir);
-    if (!opened.ok()) {
-      spdlog::critical("{}", std::string(opened.status().message()));
-      return 2;
-    }
-    backup_dir = *std::move(opened);
+    PARZEN_ASSIGN_OR_RETURN(out.backup_dir, parzen::BackupDir::Open(flags.backup_dir));
   }
-  auto storage = parzen::OpenSqliteStorage(flags.db);
-  if (!storage.ok()) {
-    spdlog::critical("{}", std::string(storage.status().message()));
-    return 2;
-  }
+  PARZEN_ASSIGN_OR_RETURN(auto storage, parzen::OpenSqliteStorage(flags.db));
   // Only now: a second server refused the database must not touch the
   // first one's backups in progress.
-  if (backup_dir) backup_dir->RemoveUnfinished();
-  auto manager = parzen::StudyManager::Open(*std::move(storage), &clock);
+  if (out.backup_dir) out.backup_dir->RemoveUnfinished();
+  absl::StatusOr<std::unique_ptr<parzen::StudyManager>> manager = parzen::StudyManager::Open(
+      std::move(storage), clock, parzen::Algorithms{},
+      {.sampler_threads = flags.sampler_threads});
   if (!manager.ok()) {
-    spdlog::critical("cannot load {}: {}", flags.db, std::string(manager.status().message()));
-    return 2;
+    return absl::Status(manager.status().code(),
+                        "cannot load " + flags.db + ": " + std::string(manager.status().message()));
   }
+  out.manager = *std::move(manager);
+  return out;
+}
 
-  // A failed commit leaves memory ahead of disk: stop, so the supervisor
-  // restarts the server and it reloads what is durable.
-  std::atomic<bool> storage_failed{false};
-  (*manager)->SetStorageFailureHandler([&storage_failed](const absl::Status&) {
-    storage_failed = true;
-    kill(getpid(), SIGTERM);
-  });
-
-  parzen::StudyServiceImpl service(manager->get(),
-                                   {.access_token = token,
-                                    .backup_dir = std::move(backup_dir),
-                                    .watch_backlog = flags.watch_backlog});
+std::unique_ptr<grpc::Server> StartServer(const Flags& flags, parzen::StudyServiceImpl& service,
+                                          int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), port);
   // Clients ping while a call is open, also on a quiet WatchStudy stream;
   // accept that every 5 s (4 s: slack for timers) instead of calling it
   // abuse after two pings.
@@ -118,7 +99,54 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, std::min(flags.keepalive_s, 20) * 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  return builder.BuildAndStart();
+}
+
+void WritePortFile(const std::string& path, int port) {
+  // Written whole then renamed, so a reader never sees a partial number.
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+// Waits for a stop signal, logging request counts and latencies every
+// --stats-period-s meanwhile; returns the signal.
+int WaitForStop(const Flags& flags, const sigset_t& stop_signals,
+                parzen::StudyServiceImpl& service) {
+  int sig = -1;
+  const timespec period{flags.stats_period_s, 0};
+  while (sig < 0) {
+    sig = sigtimedwait(&stop_signals, nullptr, &period);
+    if (sig < 0) {
+      if (std::string stats = service.TakeStatsSummary(); !stats.empty()) {
+        spdlog::info("requests in the last {} s: {}", flags.stats_period_s, stats);
+      }
+    }
+  }
+  return sig;
+}
+
+int Run(const Flags& flags, const sigset_t& stop_signals) {
+  parzen::RealClock clock;
+  const parzen::ListenAddress listen = parzen::ParseListenAddress(flags.listen);
+  absl::StatusOr<Prepared> prepared = Prepare(flags, listen, &clock);
+  if (!prepared.ok()) {
+    spdlog::critical("{}", std::string(prepared.status().message()));
+    return 2;
+  }
+  parzen::StudyManager& manager = *prepared->manager;
+  // A failed commit leaves memory ahead of disk: stop, so the supervisor
+  // restarts the server and it reloads what is durable.
+  std::atomic<bool> storage_failed{false};
+  manager.SetStorageFailureHandler([&storage_failed](const absl::Status&) {
+    storage_failed = true;
+    kill(getpid(), SIGTERM);
+  });
+  parzen::StudyServiceImpl service(&manager, {.access_token = prepared->token,
+                                              .backup_dir = std::move(prepared->backup_dir),
+                                              .watch_backlog = flags.watch_backlog});
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(flags, service, &port);
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
     return 2;
@@ -127,34 +155,17 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   const bool tcp = listen.kind == parzen::ListenAddress::Kind::kTcp;
   spdlog::info("parzen-server listening on {}{}, database {}{}", flags.listen,
                tcp ? " (port " + std::to_string(port) + ")" : "", flags.db,
-               token.empty() ? "" : ", access token required");
-  if (!flags.port_file.empty()) {
-    // Written whole then renamed, so a reader never sees a partial number.
-    const std::string tmp = flags.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), flags.port_file.c_str());
-  }
-
+               prepared->token.empty() ? "" : ", access token required");
+  if (!flags.port_file.empty()) WritePortFile(flags.port_file, port);
   {
-    parzen::Reaper reaper(manager->get(), std::chrono::milliseconds(flags.reaper_period_ms));
-    // Wait for a stop signal, logging request counts and latencies every
-    // --stats-period-s meanwhile.
-    int sig = -1;
-    const timespec period{flags.stats_period_s, 0};
-    while (sig < 0) {
-      sig = sigtimedwait(&stop_signals, nullptr, &period);
-      if (sig < 0) {
-        if (std::string stats = service.TakeStatsSummary(); !stats.empty()) {
-          spdlog::info("requests in the last {} s: {}", flags.stats_period_s, stats);
-        }
-      }
-    }
+    parzen::Reaper reaper(&manager, std::chrono::milliseconds(flags.reaper_period_ms));
+    const int sig = WaitForStop(flags, stop_signals, service);
     spdlog::info("received signal {}; shutting down", sig);
     service.BeginShutdown();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
     server->Wait();
   }
-  manager->reset();  // commits what is queued and closes the database
+  prepared->manager.reset();  // commits what is queued and closes the database
   if (storage_failed) {
     spdlog::critical("stopped because the database could not be written");
     return 3;
@@ -168,7 +179,7 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
 int main(int argc, char** argv) {
   // Debian builds Abseil with its Mutex deadlock detector on; every lock
   // gRPC takes then updates a global lock graph (measured: several percent
-  // of the server's CPU under load). Our own locks are std::mutex.
+  // of the server's CPU under load), ours included.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const sigset_t stop_signals = parzen::BlockStopSignals();
 
@@ -204,6 +215,11 @@ int main(int argc, char** argv) {
                  "watches again), so a slow reader cannot hold unbounded memory")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  app.add_option("--sampler-threads", flags.sampler_threads,
+                 "threads that run samplers, so a slow one holds up neither other requests "
+                 "nor the study it samples for")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{256}));
   CLI11_PARSE(app, argc, argv);
 
   parzen::SetUpLogging("parzen", flags.log_level);

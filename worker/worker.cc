@@ -8,7 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "worker/client/client.h"
+#include "client/client.h"
 #include "worker/mnist/hyperparameters.h"
 
 namespace parzen {

@@ -12,7 +12,7 @@
 
 #include "common/search_space.h"
 #include "common/status.h"
-#include "worker/client/study.h"
+#include "client/study.h"
 #include "worker/mnist/dataset.h"
 #include "worker/mnist/trainer.h"
 

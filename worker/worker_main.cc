@@ -16,8 +16,8 @@
 #include "common/logging.h"
 #include "common/proto_convert.h"
 #include "common/search_space.h"
-#include "worker/client/client.h"
-#include "worker/client/study_config.h"
+#include "client/client.h"
+#include "client/study_options.h"
 #include "worker/mnist/dataset.h"
 #include "worker/mnist/hyperparameters.h"
 #include "worker/mnist/idx.h"
@@ -31,13 +31,7 @@ struct Flags {
   std::string server = "127.0.0.1:50051";
   std::string token_file;
   std::string study = "mnist";
-  std::string study_config;
-  std::string direction;
-  std::string sampler = "random";
-  std::string pruner = "median";
-  int64_t max_trials = 0;
-  double heartbeat_grace = 60;
-  int64_t max_retries = 1;
+  parzen::client::StudyFlags study_flags;
   std::string space;
   int64_t n_trials = 0;
   int64_t epochs = 3;
@@ -109,23 +103,14 @@ int Fail(int code, const absl::Status& status) {
 
 absl::StatusOr<parzen::v1::CreateStudyRequest> StudyRequest(const Flags& f,
                                                             parzen::Objective objective) {
-  parzen::v1::CreateStudyRequest request;
-  if (!f.study_config.empty()) {
-    PARZEN_ASSIGN_OR_RETURN(request, parzen::client::ReadStudyConfigFile(f.study_config));
-    if (request.name().empty()) request.set_name(f.study);
-  } else {
-    request.set_name(f.study);
-    std::string direction = f.direction;
-    if (direction.empty()) {
-      direction = objective == parzen::Objective::kValidationLoss ? "minimize" : "maximize";
-    }
-    request.add_directions(direction == "maximize" ? parzen::v1::MAXIMIZE : parzen::v1::MINIMIZE);
-    PARZEN_ASSIGN_OR_RETURN(*request.mutable_sampler(), parzen::client::ParseSamplerSpec(f.sampler));
-    PARZEN_ASSIGN_OR_RETURN(*request.mutable_pruner(), parzen::client::ParsePrunerSpec(f.pruner));
-    request.set_max_trials(f.max_trials);
-    request.set_heartbeat_grace_seconds(f.heartbeat_grace);
-    request.set_max_retries(f.heartbeat_grace > 0 ? f.max_retries : 0);
+  parzen::client::StudyFlags flags = f.study_flags;
+  if (flags.directions.empty()) {
+    flags.directions = {objective == parzen::Objective::kValidationLoss ? "minimize"
+                                                                        : "maximize"};
   }
+  PARZEN_ASSIGN_OR_RETURN(parzen::v1::CreateStudyRequest request,
+                          parzen::client::CreateStudyRequestFrom(flags));
+  if (request.name().empty()) request.set_name(f.study);
   request.set_load_if_exists(true);
   return request;
 }
@@ -184,7 +169,8 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
   }
   if (requested.empty()) requested.push_back(Direction::kMinimize);
   if (auto s = CheckDirections(requested, options.objective, f.objective,
-                               f.study_config.empty() ? "--direction" : f.study_config);
+                               f.study_flags.config_file.empty() ? "--direction"
+                                                                   : f.study_flags.config_file);
       !s.ok()) {
     return Fail(2, s);
   }
@@ -260,23 +246,7 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", f.token_file,
                  "the access token the server requires (its --token-file)");
   app.add_option("--study", f.study, "study name; created if missing")->capture_default_str();
-  app.add_option("--study-config", f.study_config,
-                 "create the study from this JSON CreateStudyRequest instead of the flags below");
-  app.add_option("--direction", f.direction, "minimize or maximize (default: the objective's)")
-      ->check(CLI::IsMember({"minimize", "maximize"}));
-  app.add_option("--sampler", f.sampler, "random[:seed=N]")->capture_default_str();
-  app.add_option("--pruner", f.pruner,
-                 "median|percentile:percentile=P|nop, with Optuna's arguments, e.g. "
-                 "median:n_startup_trials=2,n_warmup_steps=1")
-      ->capture_default_str();
-  app.add_option("--max-trials", f.max_trials, "the study's shared budget (0: unlimited)")
-      ->capture_default_str();
-  app.add_option("--heartbeat-grace", f.heartbeat_grace,
-                 "seconds without a heartbeat before the server fails a trial (0: never)")
-      ->capture_default_str();
-  app.add_option("--max-retries", f.max_retries,
-                 "re-runs of a trial whose heartbeat was lost")
-      ->capture_default_str();
+  parzen::client::AddStudyFlags(app, f.study_flags, "--study-config");
   app.add_option("--space", f.space, "search space JSON file (default: the built-in MNIST space)");
   app.add_flag("--print-space", f.print_space, "print the built-in search space and exit");
   app.add_option("--n-trials", f.n_trials, "this worker's budget (0: until the study's)")
@@ -314,10 +284,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(parzen::LogLevelNames()))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  for (const char* name : {"--sampler", "--pruner", "--max-trials", "--heartbeat-grace",
-                           "--max-retries", "--study-config"}) {
-    if (app.count(name) > 0) f.study_flags_given.push_back(name);
-  }
+  f.study_flags_given = parzen::client::StudyFlagsGiven(app, "--study-config");
   if (f.print_space) {
     std::fputs(parzen::SearchSpaceToJson(parzen::mnist::DefaultSearchSpace()).c_str(), stdout);
     return 0;

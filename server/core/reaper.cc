@@ -1,5 +1,7 @@
 #include "server/core/reaper.h"
 
+#include "server/core/ops/reap.h"
+
 namespace parzen {
 
 Reaper::Reaper(StudyManager* manager, std::chrono::milliseconds period)
@@ -7,19 +9,19 @@ Reaper::Reaper(StudyManager* manager, std::chrono::milliseconds period)
 
 Reaper::~Reaper() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   thread_.join();
 }
 
 void Reaper::Run() {
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, period_, [&] { return stopping_; })) {
-    lock.unlock();
-    manager_->ReapExpired();
-    lock.lock();
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(period_))) return;
+    }
+    ops::ReapExpired(*manager_);
   }
 }
 

@@ -5,9 +5,10 @@
 #define PARZEN_SERVER_CORE_REAPER_H_
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "server/core/study_manager.h"
 
@@ -23,14 +24,13 @@ class Reaper {
   Reaper& operator=(const Reaper&) = delete;
 
  private:
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   StudyManager* const manager_;
   const std::chrono::milliseconds period_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the rest exists
 };
 
 }  // namespace parzen

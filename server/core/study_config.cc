@@ -7,18 +7,6 @@
 #include "server/core/limits.h"
 
 namespace parzen {
-namespace {
-
-const char* PrunerKindName(PrunerKind k) {
-  switch (k) {
-    case PrunerKind::kNop: return "nop";
-    case PrunerKind::kMedian: return "median";
-    case PrunerKind::kPercentile: return "percentile";
-  }
-  return "?";
-}
-
-}  // namespace
 
 absl::Status ValidateStudyConfig(const StudyConfig& c) {
   if (c.name.empty()) return absl::InvalidArgumentError("study name must not be empty");
@@ -53,49 +41,28 @@ absl::Status ValidateStudyConfig(const StudyConfig& c) {
   if (absl::Status s = ValidateUserAttrs(c.user_attrs); !s.ok()) {
     return absl::InvalidArgumentError("study " + std::string(s.message()));
   }
-  return MakePruner(c.pruner).status();
+  return absl::OkStatus();
 }
 
 std::string EncodeStudySettings(const StudyConfig& c) {
   nlohmann::json j;
-  j["sampler"] = {{"kind", "random"}, {"seed", c.sampler.seed.value_or(0)}};
-  const PercentilePrunerOptions& o = c.pruner.options;
-  j["pruner"] = {{"kind", PrunerKindName(c.pruner.kind)},
-                 {"percentile", o.percentile},
-                 {"n_startup_trials", o.n_startup_trials},
-                 {"n_warmup_steps", o.n_warmup_steps},
-                 {"interval_steps", o.interval_steps},
-                 {"n_min_trials", o.n_min_trials}};
+  j["sampler"] = nlohmann::json::parse(AlgorithmCatalog::ToJson(c.sampler));
+  j["pruner"] = nlohmann::json::parse(AlgorithmCatalog::ToJson(c.pruner));
   j["max_trials"] = c.max_trials;
   j["heartbeat_grace_seconds"] = c.heartbeat_grace_seconds;
   j["max_retries"] = c.max_retries;
   return j.dump();
 }
 
-absl::Status DecodeStudySettings(const std::string& text, StudyConfig* c) {
+absl::Status DecodeStudySettings(const std::string& text, const AlgorithmCatalog& samplers,
+                                 const AlgorithmCatalog& pruners, StudyConfig* c) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("sampler") || !j.contains("pruner")) {
     return absl::DataLossError("study settings are not valid: " + text);
   }
+  PARZEN_ASSIGN_OR_RETURN(c->sampler, samplers.FromJson(j["sampler"].dump()));
+  PARZEN_ASSIGN_OR_RETURN(c->pruner, pruners.FromJson(j["pruner"].dump()));
   try {
-    c->sampler.kind = SamplerKind::kRandom;
-    c->sampler.seed = j["sampler"].at("seed").get<uint64_t>();
-    const nlohmann::json& p = j["pruner"];
-    const std::string kind = p.at("kind").get<std::string>();
-    if (kind == "nop") {
-      c->pruner.kind = PrunerKind::kNop;
-    } else if (kind == "median") {
-      c->pruner.kind = PrunerKind::kMedian;
-    } else if (kind == "percentile") {
-      c->pruner.kind = PrunerKind::kPercentile;
-    } else {
-      return absl::DataLossError("unknown pruner '" + kind + "' in study settings");
-    }
-    c->pruner.options.percentile = p.at("percentile").get<double>();
-    c->pruner.options.n_startup_trials = p.at("n_startup_trials").get<int64_t>();
-    c->pruner.options.n_warmup_steps = p.at("n_warmup_steps").get<int64_t>();
-    c->pruner.options.interval_steps = p.at("interval_steps").get<int64_t>();
-    c->pruner.options.n_min_trials = p.at("n_min_trials").get<int64_t>();
     c->max_trials = j.at("max_trials").get<int64_t>();
     c->heartbeat_grace_seconds = j.at("heartbeat_grace_seconds").get<double>();
     c->max_retries = j.at("max_retries").get<int64_t>();

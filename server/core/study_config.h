@@ -10,8 +10,7 @@
 
 #include "common/status.h"
 #include "common/types.h"
-#include "server/pruners/registry.h"
-#include "server/samplers/registry.h"
+#include "server/plugins/plugin_registry.h"
 
 namespace parzen {
 
@@ -21,8 +20,8 @@ inline constexpr double kMaxHeartbeatGraceSeconds = 30 * 24 * 3600;
 struct StudyConfig {
   std::string name;
   std::vector<Direction> directions{Direction::kMinimize};
-  SamplerSpec sampler;
-  PrunerSpec pruner;
+  AlgorithmSpec sampler;  // resolved by a SamplerRegistry
+  AlgorithmSpec pruner;   // resolved by a PrunerRegistry
   int64_t max_trials = 0;                // 0: unlimited
   double heartbeat_grace_seconds = 0;    // 0: never reap
   int64_t max_retries = 0;               // re-enqueues of a reaped trial
@@ -35,13 +34,15 @@ struct StudyConfig {
 
 // InvalidArgument naming the field for: empty, too long or control-character
 // names; no or too many directions; negative max_trials / max_retries;
-// negative or non-finite grace; bad pruner arguments; retries without a
-// heartbeat grace period.
+// negative or non-finite grace; retries without a heartbeat grace period.
+// (The sampler's and pruner's options were checked when they were resolved.)
 absl::Status ValidateStudyConfig(const StudyConfig& config);
 
 // The sampler, pruner and lifecycle settings as stored in the database.
 std::string EncodeStudySettings(const StudyConfig& config);
-absl::Status DecodeStudySettings(const std::string& json, StudyConfig* config);
+// DataLoss for settings `samplers` or `pruners` cannot read back.
+absl::Status DecodeStudySettings(const std::string& json, const AlgorithmCatalog& samplers,
+                                 const AlgorithmCatalog& pruners, StudyConfig* config);
 
 }  // namespace parzen
 

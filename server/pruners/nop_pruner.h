@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "server/plugins/plugin_registry.h"
 #include "server/pruners/pruner.h"
 
 namespace parzen {
@@ -13,9 +14,12 @@ namespace parzen {
 class NopPruner final : public Pruner {
  public:
   std::string_view Name() const override;
-  // Always false.
-  bool ShouldPrune(const StudyHistory& study, const FrozenTrial& trial) const override;
+  // Never prunes.
+  PruneDecision Prune(const StudyHistory& study, const FrozenTrial& trial) const override;
 };
+
+// "nop": v1::NopPrunerConfig.
+Plugin<Pruner> NopPrunerPlugin();
 
 }  // namespace parzen
 

@@ -9,6 +9,9 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "parzen/v1/algorithms.pb.h"
+
 namespace parzen {
 namespace {
 
@@ -78,7 +81,13 @@ bool PercentilePruner::IsFirstReportInInterval(const FrozenTrial& trial, int64_t
   return previous_step < latest_pruning_step;
 }
 
-bool PercentilePruner::ShouldPrune(const StudyHistory& study, const FrozenTrial& trial) const {
+PruneDecision PercentilePruner::Prune(const StudyHistory& study, const FrozenTrial& trial) const {
+  PruneDecision decision;
+  decision.prune = ShouldPruneTrial(study, trial);
+  return decision;
+}
+
+bool PercentilePruner::ShouldPruneTrial(const StudyHistory& study, const FrozenTrial& trial) const {
   // Optuna 3.x fails and 4.x looks at the first objective only; the service
   // rejects reports in multi-objective studies, so never pruning is the safe
   // answer if one gets here anyway.
@@ -113,6 +122,64 @@ bool PercentilePruner::ShouldPrune(const StudyHistory& study, const FrozenTrial&
 
   // Strict: a trial exactly at the bar survives.
   return IsBetter(direction, threshold, best);
+}
+
+absl::Status ValidatePercentileOptions(const PercentilePrunerOptions& o) {
+  // Written as a negated range test so that NaN is rejected as well.
+  if (!(o.percentile >= 0.0 && o.percentile <= 100.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("percentile must be between 0 and 100 inclusive, got ", o.percentile));
+  }
+  if (o.n_startup_trials < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "n_startup_trials must be >= 0 (0 prunes from the first completed trial), got ",
+        o.n_startup_trials));
+  }
+  if (o.n_warmup_steps < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "n_warmup_steps must be >= 0 (0 allows pruning from step 0), got ", o.n_warmup_steps));
+  }
+  if (o.interval_steps < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "interval_steps must be >= 1 (1 checks at every step), got ", o.interval_steps));
+  }
+  if (o.n_min_trials < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("n_min_trials must be >= 1, got ", o.n_min_trials));
+  }
+  return absl::OkStatus();
+}
+
+
+template <typename Config>
+PercentilePrunerOptions OptionsFrom(double percentile, const Config& c) {
+  return {.percentile = percentile,
+          .n_startup_trials = c.n_startup_trials(),
+          .n_warmup_steps = c.n_warmup_steps(),
+          .interval_steps = c.interval_steps(),
+          .n_min_trials = c.n_min_trials()};
+}
+
+Plugin<Pruner> PercentilePrunerPlugin() {
+  return MakePlugin<Pruner, v1::PercentilePrunerConfig>(
+      "percentile",
+      [](v1::PercentilePrunerConfig& c, uint64_t) {
+        return ValidatePercentileOptions(OptionsFrom(c.percentile(), c));
+      },
+      [](const v1::PercentilePrunerConfig& c) {
+        return std::make_unique<PercentilePruner>(OptionsFrom(c.percentile(), c), "percentile");
+      });
+}
+
+Plugin<Pruner> MedianPrunerPlugin() {
+  return MakePlugin<Pruner, v1::MedianPrunerConfig>(
+      "median",
+      [](v1::MedianPrunerConfig& c, uint64_t) {
+        return ValidatePercentileOptions(OptionsFrom(50.0, c));
+      },
+      [](const v1::MedianPrunerConfig& c) {
+        return std::make_unique<PercentilePruner>(OptionsFrom(50.0, c), "median");
+      });
 }
 
 }  // namespace parzen

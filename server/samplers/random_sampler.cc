@@ -64,10 +64,11 @@ double SampleUniform(const Distribution& distribution, uint64_t bits) {
   return static_cast<double>(std::min<int64_t>(static_cast<int64_t>(u * static_cast<double>(n)), n - 1));
 }
 
-absl::StatusOr<std::map<std::string, double>> RandomSampler::SampleRelative(
-    const StudyHistory&, const FrozenTrial&, const SearchSpace&) const {
+absl::StatusOr<RelativeSample> RandomSampler::SampleRelative(const StudyHistory&,
+                                                             const FrozenTrial&,
+                                                             const SearchSpace&) const {
   // Random sampling has no joint model: everything goes independent.
-  return std::map<std::string, double>{};
+  return RelativeSample{};
 }
 
 absl::StatusOr<double> RandomSampler::SampleIndependent(const StudyHistory&,
@@ -76,6 +77,18 @@ absl::StatusOr<double> RandomSampler::SampleIndependent(const StudyHistory&,
                                                         const Distribution& distribution) const {
   uint64_t state = DrawSeed(seed_, trial.number, name);
   return SampleUniform(distribution, SplitMix64(state));
+}
+
+Plugin<Sampler> RandomSamplerPlugin() {
+  return MakePlugin<Sampler, v1::RandomSamplerConfig>(
+      "random",
+      [](v1::RandomSamplerConfig& options, uint64_t seed) {
+        if (!options.has_seed()) options.set_seed(seed);
+        return absl::OkStatus();
+      },
+      [](const v1::RandomSamplerConfig& options) {
+        return std::make_unique<RandomSampler>(options.seed());
+      });
 }
 
 }  // namespace parzen

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "parzen/v1/algorithms.pb.h"
+#include "server/plugins/plugin_registry.h"
 #include "server/samplers/sampler.h"
 
 namespace parzen {
@@ -15,7 +17,7 @@ class RandomSampler final : public Sampler {
  public:
   explicit RandomSampler(uint64_t seed) : seed_(seed) {}
   std::string_view Name() const override { return "random"; }
-  absl::StatusOr<std::map<std::string, double>> SampleRelative(
+  absl::StatusOr<RelativeSample> SampleRelative(
       const StudyHistory& study, const FrozenTrial& trial, const SearchSpace& space) const override;
   absl::StatusOr<double> SampleIndependent(const StudyHistory& study, const FrozenTrial& trial,
                                            const std::string& name,
@@ -24,6 +26,9 @@ class RandomSampler final : public Sampler {
  private:
   const uint64_t seed_;
 };
+
+// "random": v1::RandomSamplerConfig, the seed drawn at creation when unset.
+Plugin<Sampler> RandomSamplerPlugin();
 
 // A value drawn uniformly from `distribution` (log-uniformly when log),
 // using `bits` (a uniform 64-bit word) as the randomness. Shared with

@@ -1,26 +1,17 @@
-// Builds a sampler from its per-study configuration.
+// The samplers this server offers.
 #ifndef PARZEN_SERVER_SAMPLERS_REGISTRY_H_
 #define PARZEN_SERVER_SAMPLERS_REGISTRY_H_
 
-#include <cstdint>
-#include <memory>
-#include <optional>
-
-#include "common/status.h"
+#include "server/plugins/plugin_registry.h"
 #include "server/samplers/sampler.h"
 
 namespace parzen {
 
-enum class SamplerKind { kRandom };
+using SamplerRegistry = PluginRegistry<Sampler>;
 
-struct SamplerSpec {
-  SamplerKind kind = SamplerKind::kRandom;
-  // Unset at creation: the core draws one and stores it, so the study can be
-  // replayed.
-  std::optional<uint64_t> seed;
-};
-
-absl::StatusOr<std::unique_ptr<Sampler>> MakeSampler(const SamplerSpec& spec);
+// Every sampler Parzen ships, "random" the default. A server or a test may
+// Add() its own before the registry is used.
+SamplerRegistry BuiltinSamplers();
 
 }  // namespace parzen
 

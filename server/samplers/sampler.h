@@ -11,28 +11,40 @@
 #include <vector>
 
 #include "common/distribution.h"
+#include "common/frozen_trial.h"
 #include "common/search_space.h"
 #include "common/status.h"
 #include "common/study_history.h"
-#include "common/trial.h"
 
 namespace parzen {
 
-// Contract: a function of its arguments and the study seed it was built
-// with. Const, no I/O, no shared RNG: safe to call from several threads at
-// once, and the same (seed, history, trial number, name) gives the same
-// value, so a study can be replayed. Returned values are internal
-// representations inside their distribution. `trial` is the trial being
-// sampled (RUNNING); it may also appear in study.trials().
+// What a sampler proposes for a trial at Ask: values (internal
+// representations) for some or all of the search space, and system
+// attributes to record on the trial with them (a grid point's id).
+struct RelativeSample {
+  std::map<std::string, double> params;
+  std::map<std::string, std::string> system_attrs;  // key -> JSON text
+};
+
+// Contract: a function of its arguments and the options it was built with.
+// Const, no I/O, no shared RNG: called from several threads at once, off
+// the study's lock, with an immutable snapshot of the history, so it may
+// take its time without holding up the study. The same (options, history,
+// trial number, name) gives the same value, so a study can be replayed.
+// Returned values are internal representations inside their distribution.
+// `trial` is the trial being sampled: RUNNING, with the number it will
+// most likely get (a concurrent Ask may commit first); it is not in
+// `study`.
 class Sampler {
  public:
   virtual ~Sampler() = default;
   virtual std::string_view Name() const = 0;
 
   // Joint sample over `space` (the parameters an Ask names at once). May
-  // return values for a subset only; the rest are sampled independently.
-  virtual absl::StatusOr<std::map<std::string, double>> SampleRelative(
-      const StudyHistory& study, const FrozenTrial& trial, const SearchSpace& space) const = 0;
+  // cover a subset only; the rest are sampled independently.
+  virtual absl::StatusOr<RelativeSample> SampleRelative(const StudyHistory& study,
+                                                        const FrozenTrial& trial,
+                                                        const SearchSpace& space) const = 0;
 
   // One parameter, for define-by-run Suggest and whatever SampleRelative left out.
   virtual absl::StatusOr<double> SampleIndependent(const StudyHistory& study,

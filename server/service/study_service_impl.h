@@ -1,5 +1,6 @@
 // The gRPC face of the study server: validates and converts each request,
-// calls the StudyManager, converts the answer back. No domain logic here.
+// calls the core's use case (server/core/ops/) on the study the
+// StudyManager finds, converts the answer back. No domain logic here.
 #ifndef PARZEN_SERVER_SERVICE_STUDY_SERVICE_IMPL_H_
 #define PARZEN_SERVER_SERVICE_STUDY_SERVICE_IMPL_H_
 
@@ -10,7 +11,7 @@
 #include <string>
 
 #include "parzen/v1/study_service.grpc.pb.h"
-#include "server/core/backup_dir.h"
+#include "server/service/backup_dir.h"
 #include "server/core/study_manager.h"
 #include "server/service/request_stats.h"
 
@@ -78,13 +79,20 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
                         v1::BackupDatabaseResponse*) override;
 
  private:
-  // Finishes the RPC with `status` now, or once `ticket` is durable, and
-  // records its latency since `start`.
-  Unary* FinishWhenDurable(Ctx* ctx, const char* method, RequestStats::Clock::time_point start,
-                           Storage::Ticket ticket);
-  Unary* FinishNow(Ctx* ctx, const char* method, RequestStats::Clock::time_point start,
-                   const absl::Status& status);
-  // UNAUTHENTICATED unless the call carries the access token (if any).
+  // One unary call: its reactor, and its method and start for the
+  // statistics; `authorized` is UNAUTHENTICATED unless the call carries
+  // the access token (if any).
+  struct Rpc {
+    Unary* reactor;
+    const char* method;
+    RequestStats::Clock::time_point start;
+    absl::Status authorized;
+  };
+  Rpc Begin(Ctx* ctx, const char* method) const;
+  // Finishes the call with `status` now, or once `ticket` is durable (with
+  // its status), and records its latency.
+  Unary* Finish(const Rpc& rpc, const absl::Status& status);
+  Unary* FinishWhenDurable(const Rpc& rpc, Storage::Ticket ticket);
   absl::Status Authorize(const Ctx& ctx) const;
 
   StudyManager* const manager_;
@@ -93,9 +101,8 @@ class StudyServiceImpl final : public v1::StudyService::CallbackService {
   const size_t watch_backlog_;
   RequestStats stats_;
   std::atomic<bool> stopping_{false};
-  std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
-  int open_watches_ = 0;  // guarded by watch_mu_: stream threads still running
+  absl::Mutex watch_mu_;
+  int open_watches_ ABSL_GUARDED_BY(watch_mu_) = 0;  // stream threads still running
 };
 
 }  // namespace parzen

@@ -30,6 +30,10 @@ constexpr size_t kMaxBatch = 4096;
 // Pages a backup copies between two commits (256 KiB at 4 KiB pages):
 // small enough that a commit waiting behind it is barely delayed.
 constexpr int kBackupPagesPerStep = 64;
+constexpr const char* kUserAttrSql =
+    "INSERT OR REPLACE INTO trial_user_attrs (trial_id, key, value_json) VALUES (?, ?, ?)";
+constexpr const char* kSystemAttrSql =
+    "INSERT OR REPLACE INTO trial_system_attrs (trial_id, key, value_json) VALUES (?, ?, ?)";
 
 // Forward migrations: kMigrations[i] takes a database from version i to i+1.
 constexpr const char* kMigrations[] = {
@@ -91,6 +95,16 @@ CREATE TABLE trial_user_attrs (
     // 2: Ask request ids outlive a restart.
     R"sql(
 ALTER TABLE trials ADD COLUMN ask_request_id TEXT NOT NULL DEFAULT '';
+)sql",
+    // 3: what samplers and pruners record on a trial, apart from the user's
+    // attributes.
+    R"sql(
+CREATE TABLE trial_system_attrs (
+  trial_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (trial_id, key)
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -231,8 +245,10 @@ class SqliteStorage final : public Storage {
   void Apply(const mutation::InsertIntermediate& m);
   void Apply(const mutation::SetStudyUserAttr& m);
   void Apply(const mutation::SetTrialUserAttr& m);
+  void Apply(const mutation::SetTrialSystemAttr& m);
   void InsertParamRow(TrialId trial_id, int64_t position, const TrialParam& p);
-  void InsertUserAttrRow(TrialId trial_id, const std::string& key, const std::string& json);
+  void InsertAttrRow(const char* sql, TrialId trial_id, const std::string& key,
+                     const std::string& json);
   SQLite::Statement& Stmt(const char* sql);
 
   // Only the committer thread touches db_ after LoadAll.
@@ -436,12 +452,15 @@ absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
           iv.getColumn(2).isNull() ? std::nan("") : iv.getColumn(2).getDouble();
     }
 
-    SQLite::Statement ua(*db_, "SELECT trial_id, key, value_json FROM trial_user_attrs");
-    while (ua.executeStep()) {
-      auto it = where.find(ua.getColumn(0).getInt64());
-      if (it == where.end()) continue;
-      studies[it->second.study].trials[it->second.trial].user_attrs[ua.getColumn(1).getString()] =
-          ua.getColumn(2).getString();
+    for (auto [table, member] : {std::pair{"trial_user_attrs", &FrozenTrial::user_attrs},
+                                 std::pair{"trial_system_attrs", &FrozenTrial::system_attrs}}) {
+      SQLite::Statement a(*db_, std::string("SELECT trial_id, key, value_json FROM ") + table);
+      while (a.executeStep()) {
+        auto it = where.find(a.getColumn(0).getInt64());
+        if (it == where.end()) continue;
+        FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
+        (ft.*member)[a.getColumn(1).getString()] = a.getColumn(2).getString();
+      }
     }
   } catch (const SQLite::Exception& e) {
     return Translate(e, "loading " + path_);
@@ -711,6 +730,8 @@ void SqliteStorage::Apply(const mutation::DeleteStudy& m) {
       "(SELECT trial_id FROM trials WHERE study_id = ?)",
       "DELETE FROM trial_user_attrs WHERE trial_id IN "
       "(SELECT trial_id FROM trials WHERE study_id = ?)",
+      "DELETE FROM trial_system_attrs WHERE trial_id IN "
+      "(SELECT trial_id FROM trials WHERE study_id = ?)",
       "DELETE FROM trials WHERE study_id = ?",
       "DELETE FROM study_user_attrs WHERE study_id = ?",
       "DELETE FROM studies WHERE study_id = ?",
@@ -734,10 +755,9 @@ void SqliteStorage::InsertParamRow(TrialId trial_id, int64_t position, const Tri
   s.exec();
 }
 
-void SqliteStorage::InsertUserAttrRow(TrialId trial_id, const std::string& key,
-                                      const std::string& json) {
-  auto& s = Stmt(
-      "INSERT OR REPLACE INTO trial_user_attrs (trial_id, key, value_json) VALUES (?, ?, ?)");
+void SqliteStorage::InsertAttrRow(const char* sql, TrialId trial_id, const std::string& key,
+                                  const std::string& json) {
+  auto& s = Stmt(sql);
   s.bind(1, trial_id);
   s.bind(2, key);
   s.bind(3, json);
@@ -771,7 +791,10 @@ void SqliteStorage::Apply(const mutation::InsertTrial& m) {
   int64_t position = 0;
   for (const TrialParam& p : t.params) InsertParamRow(t.trial_id, position++, p);
   if (position > 0) param_count_[t.trial_id] = position;
-  for (const auto& [key, json] : t.user_attrs) InsertUserAttrRow(t.trial_id, key, json);
+  for (const auto& [key, json] : t.user_attrs) InsertAttrRow(kUserAttrSql, t.trial_id, key, json);
+  for (const auto& [key, json] : t.system_attrs) {
+    InsertAttrRow(kSystemAttrSql, t.trial_id, key, json);
+  }
   for (const auto& [step, value] : t.intermediate_values) {
     Apply(mutation::InsertIntermediate{t.trial_id, step, value});
   }
@@ -823,7 +846,11 @@ void SqliteStorage::Apply(const mutation::SetStudyUserAttr& m) {
 }
 
 void SqliteStorage::Apply(const mutation::SetTrialUserAttr& m) {
-  InsertUserAttrRow(m.trial_id, m.key, m.value_json);
+  InsertAttrRow(kUserAttrSql, m.trial_id, m.key, m.value_json);
+}
+
+void SqliteStorage::Apply(const mutation::SetTrialSystemAttr& m) {
+  InsertAttrRow(kSystemAttrSql, m.trial_id, m.key, m.value_json);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "common/trial.h"
+#include "common/frozen_trial.h"
 #include "common/types.h"
 
 namespace parzen {
@@ -35,7 +35,8 @@ struct PutStudy {
 struct DeleteStudy {
   StudyId study_id;
 };
-// A new trial with everything it has so far (params, attrs, fixed params).
+// A new trial with everything it has so far (params, attrs, fixed params,
+// intermediate values).
 struct InsertTrial {
   FrozenTrial trial;
 };
@@ -63,12 +64,18 @@ struct SetTrialUserAttr {
   std::string key;
   std::string value_json;
 };
+// One attribute a sampler or pruner recorded on a trial, added or replaced.
+struct SetTrialSystemAttr {
+  TrialId trial_id;
+  std::string key;
+  std::string value_json;
+};
 }  // namespace mutation
 
 using Mutation = std::variant<mutation::PutStudy, mutation::DeleteStudy, mutation::InsertTrial,
                               mutation::UpdateTrial, mutation::InsertParam,
                               mutation::InsertIntermediate, mutation::SetStudyUserAttr,
-                              mutation::SetTrialUserAttr>;
+                              mutation::SetTrialUserAttr, mutation::SetTrialSystemAttr>;
 
 struct LoadedStudy {
   StudyRecord record;

@@ -11,8 +11,8 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "tests/testing/child_process.h"
-#include "worker/client/client.h"
-#include "worker/client/study.h"
+#include "client/client.h"
+#include "client/study.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
 

@@ -9,6 +9,9 @@
 
 #include "server/pruners/percentile_pruner.h"
 
+#include "parzen/v1/algorithms.pb.h"
+#include "server/pruners/registry.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,7 +26,7 @@
 #include <vector>
 
 #include "common/study_history.h"
-#include "common/trial.h"
+#include "common/frozen_trial.h"
 #include "common/types.h"
 #include "server/pruners/nop_pruner.h"
 #include "server/pruners/registry.h"
@@ -91,11 +94,42 @@ PercentilePrunerOptions WithStartup(int64_t n_startup_trials) {
   return o;
 }
 
+enum class PrunerKind { kNop, kMedian, kPercentile };
+
+struct PrunerSpec {
+  PrunerKind kind;
+  PercentilePrunerOptions options;
+};
+
 PrunerSpec Spec(PrunerKind kind, PercentilePrunerOptions options = {}) {
   PrunerSpec spec;
   spec.kind = kind;
   spec.options = options;
   return spec;
+}
+
+// The pruner a server builds for this configuration: sent as the wire's
+// options, checked and built by the registry.
+absl::StatusOr<std::unique_ptr<Pruner>> MakePruner(const PrunerSpec& spec) {
+  v1::PrunerConfig config;
+  const PercentilePrunerOptions& o = spec.options;
+  auto fill = [&o](auto* m) {
+    m->set_n_startup_trials(o.n_startup_trials);
+    m->set_n_warmup_steps(o.n_warmup_steps);
+    m->set_interval_steps(o.interval_steps);
+    m->set_n_min_trials(o.n_min_trials);
+  };
+  switch (spec.kind) {
+    case PrunerKind::kNop: config.mutable_nop(); break;
+    case PrunerKind::kMedian: fill(config.mutable_median()); break;
+    case PrunerKind::kPercentile:
+      fill(config.mutable_percentile());
+      config.mutable_percentile()->set_percentile(o.percentile);
+      break;
+  }
+  const PrunerRegistry registry = BuiltinPruners();
+  PARZEN_ASSIGN_OR_RETURN(AlgorithmSpec resolved, registry.Resolve(config, /*seed=*/0));
+  return registry.Make(resolved);
 }
 
 constexpr Direction kMin = Direction::kMinimize;

@@ -119,9 +119,10 @@ TEST(SqliteStorageTest, SchemaOneDatabaseIsMigrated) {
     ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::InsertTrial{SampleTrial()})));
   }
   {
-    // Back to schema 1 as it was: the column did not exist.
+    // Back to schema 1 as it was: the column and the table did not exist.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec("ALTER TABLE trials DROP COLUMN ask_request_id; PRAGMA user_version=1;");
+    db.exec("ALTER TABLE trials DROP COLUMN ask_request_id; DROP TABLE trial_system_attrs; "
+            "PRAGMA user_version=1;");
   }
   ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
   ASSERT_OK_AND_ASSIGN(auto db, storage->LoadAll());
