@@ -161,24 +161,71 @@ TEST(SqliteStorageTest, DeleteStudyRemovesItsTrials) {
 
 TEST(SqliteStorageTest, ConcurrentSubmittersAllBecomeDurableInOrder) {
   testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(dir.File("c.db")));
-  ASSERT_OK(storage->LoadAll().status());
-  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int w = 0; w < 8; ++w) {
-    threads.emplace_back([&, w] {
-      for (int i = 0; i < 100; ++i) {
-        FrozenTrial t;
-        t.study_id = 1;
-        t.number = w * 100 + i;
-        t.trial_id = 1000 + t.number;
-        if (!storage->WaitDurable(storage->Submit(mutation::InsertTrial{t})).ok()) ++failures;
-      }
-    });
+  const std::string path = dir.File("c.db");
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK(storage->LoadAll().status());
+    storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    std::atomic<int> out_of_order{0};
+    for (int w = 0; w < 8; ++w) {
+      threads.emplace_back([&, w] {
+        Storage::Ticket previous = 0;
+        for (int i = 0; i < 100; ++i) {
+          FrozenTrial t;
+          t.study_id = 1;
+          t.number = w * 100 + i;
+          t.trial_id = 1000 + t.number;
+          const Storage::Ticket ticket = storage->Submit(mutation::InsertTrial{t});
+          if (ticket <= previous) ++out_of_order;
+          previous = ticket;
+          if (!storage->WaitDurable(ticket).ok()) ++failures;
+          // Durable in order: every earlier ticket, whoever submitted it,
+          // is durable too, so OnDurable answers it at once, right here.
+          auto answered = std::make_shared<std::atomic<bool>>(false);
+          storage->OnDurable(ticket / 2 + 1, [answered](absl::Status s) { *answered = s.ok(); });
+          if (!answered->load()) ++out_of_order;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(out_of_order.load(), 0);
   }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 0);
+  // Every row is there after a reopen, each under its own number.
+  ASSERT_OK_AND_ASSIGN(auto reopened, OpenSqliteStorage(path));
+  ASSERT_OK_AND_ASSIGN(auto db, reopened->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  ASSERT_EQ(db.studies[0].trials.size(), 800u);
+  for (int64_t n = 0; n < 800; ++n) EXPECT_EQ(db.studies[0].trials[n].trial_id, 1000 + n);
+}
+
+TEST(SqliteStorageTest, SystemAttributesAreStoredApartFromTheUsersAndDeletedWithTheStudy) {
+  testing::TempDir dir;
+  const std::string path = dir.File("sys.db");
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK(storage->LoadAll().status());
+    storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+    FrozenTrial t = SampleTrial();
+    t.system_attrs["grid_id"] = "3";
+    storage->Submit(mutation::InsertTrial{t});
+    storage->Submit(mutation::SetTrialSystemAttr{42, "completed_rung_0", "0.5"});
+    ASSERT_OK(storage->WaitDurable(
+        storage->Submit(mutation::SetTrialSystemAttr{42, "grid_id", "4"})));
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(path));
+    ASSERT_OK_AND_ASSIGN(auto db, storage->LoadAll());
+    const FrozenTrial& t = db.studies[0].trials[0];
+    EXPECT_EQ(t.system_attrs, (std::map<std::string, std::string>{
+                                  {"completed_rung_0", "0.5"}, {"grid_id", "4"}}));
+    EXPECT_FALSE(t.user_attrs.contains("grid_id"));
+    ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::DeleteStudy{1})));
+  }
+  SQLite::Database check(path, SQLite::OPEN_READONLY);
+  EXPECT_EQ(check.execAndGet("SELECT count(*) FROM trial_system_attrs").getInt(), 0);
 }
 
 // A storage with study 1 and trial 42 holding about 40 MB of attributes:
@@ -318,8 +365,20 @@ TEST(SqliteStorageTest, MemoryDatabaseBackupEndsUnderLoad) {
 TEST(SqliteStorageTest, MemoryDatabaseWorksForThrowAwayStudies) {
   ASSERT_OK_AND_ASSIGN(auto storage, OpenSqliteStorage(":memory:"));
   ASSERT_OK(storage->LoadAll().status());
-  EXPECT_OK(storage->WaitDurable(
-      storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}})));
+  storage->Submit(mutation::PutStudy{StudyRecord{1, "a", {Direction::kMinimize}, "{}", {}, 0}});
+  ASSERT_OK(storage->WaitDurable(storage->Submit(mutation::InsertTrial{SampleTrial()})));
+  // What it holds is what was written: a copy of it shows the study and
+  // its trial.
+  testing::TempDir dir;
+  std::promise<absl::Status> copied;
+  storage->Backup(dir.File("copy.db"), [&](absl::Status s) { copied.set_value(s); });
+  ASSERT_OK(copied.get_future().get());
+  ASSERT_OK_AND_ASSIGN(auto copy, OpenSqliteStorage(dir.File("copy.db")));
+  ASSERT_OK_AND_ASSIGN(auto db, copy->LoadAll());
+  ASSERT_EQ(db.studies.size(), 1u);
+  EXPECT_EQ(db.studies[0].record.name, "a");
+  ASSERT_EQ(db.studies[0].trials.size(), 1u);
+  EXPECT_EQ(db.studies[0].trials[0].worker_id, "w1");
 }
 
 }  // namespace

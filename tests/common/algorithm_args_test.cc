@@ -1,0 +1,57 @@
+// Spec strings and help read from the options messages' descriptors.
+#include "common/algorithm_args.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/status_matchers.h"
+
+namespace parzen {
+namespace {
+
+TEST(AlgorithmArgsTest, ArgumentsAreSetByTheirFieldsType) {
+  v1::PercentilePrunerConfig p;
+  ASSERT_OK(SetAlgorithmArgs({{"percentile", "12.5"}, {"n_min_trials", "3"}}, "percentile pruner",
+                             p));
+  EXPECT_EQ(p.percentile(), 12.5);
+  EXPECT_EQ(p.n_min_trials(), 3);
+  EXPECT_FALSE(p.has_n_startup_trials());
+  ASSERT_OK(FillAlgorithmDefaults(p));
+  EXPECT_EQ(p.n_startup_trials(), 5);
+  EXPECT_EQ(p.n_min_trials(), 3);  // given, so kept
+  EXPECT_EQ(AlgorithmArgs(p).at("percentile"), "12.5");
+  v1::RandomSamplerConfig r;
+  absl::Status negative = SetAlgorithmArgs({{"seed", "-1"}}, "random sampler", r);
+  EXPECT_NE(negative.message().find("an integer from 0 to 2^64-1"), std::string::npos);
+}
+
+TEST(AlgorithmArgsTest, RequiredArgumentsAndSyntaxComeFromTheProto) {
+  v1::PercentilePrunerConfig p;
+  ASSERT_NE(MissingRequiredArg(p), nullptr);
+  EXPECT_EQ(MissingRequiredArg(p)->name(), "percentile");
+  p.set_percentile(0);
+  EXPECT_EQ(MissingRequiredArg(p), nullptr);
+  EXPECT_EQ(AlgorithmSyntax("percentile", *v1::PercentilePrunerConfig::descriptor()),
+            "percentile:percentile=P[,n_startup_trials=5,n_warmup_steps=0,interval_steps=1,"
+            "n_min_trials=1]");
+  EXPECT_EQ(AlgorithmSyntax("nop", *v1::NopPrunerConfig::descriptor()), "nop");
+  EXPECT_EQ(AlgorithmSyntaxes(*v1::SamplerConfig::descriptor()), "random[:seed=...]");
+}
+
+TEST(AlgorithmArgsTest, SelectionsNameTheirAlgorithm) {
+  v1::PrunerConfig typed;
+  typed.mutable_median()->set_n_warmup_steps(2);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSelection s, SelectedAlgorithm(typed, "pruner"));
+  EXPECT_EQ(s.name, "median");
+  ASSERT_NE(s.typed, nullptr);
+  // An unlisted algorithm goes by name, with its options as text.
+  v1::PrunerConfig by_name;
+  SelectAlgorithm("custom", typed.median(), by_name);
+  ASSERT_TRUE(by_name.has_named());
+  EXPECT_EQ(by_name.named().name(), "custom");
+  EXPECT_EQ(by_name.named().args().at("n_warmup_steps"), "2");
+  ASSERT_OK_AND_ASSIGN(s, SelectedAlgorithm(v1::PrunerConfig(), "pruner"));
+  EXPECT_TRUE(s.name.empty());
+}
+
+}  // namespace
+}  // namespace parzen

@@ -1,0 +1,111 @@
+// The algorithm registries: what they resolve from the wire, what they
+// store, and that every algorithm the wire lists is offered.
+#include "server/plugins/plugin_registry.h"
+
+#include <gtest/gtest.h>
+
+#include "common/algorithm_args.h"
+#include "parzen/v1/algorithms.pb.h"
+#include "server/pruners/nop_pruner.h"
+#include "server/pruners/percentile_pruner.h"
+#include "server/pruners/registry.h"
+#include "server/samplers/registry.h"
+#include "tests/testing/status_matchers.h"
+
+namespace parzen {
+namespace {
+
+TEST(PluginRegistryTest, EveryAlgorithmTheWireListsIsOfferedUnderItsName) {
+  const SamplerRegistry samplers = BuiltinSamplers();
+  const PrunerRegistry pruners = BuiltinPruners();
+  for (const auto& [catalog, selection] :
+       {std::pair<const AlgorithmCatalog*, const google::protobuf::Descriptor*>{
+            &samplers, v1::SamplerConfig::descriptor()},
+        {&pruners, v1::PrunerConfig::descriptor()}}) {
+    for (const std::string& name : ListedAlgorithms(*selection)) {
+      SCOPED_TRACE(name);
+      const std::vector<std::string> offered = catalog->Names();
+      EXPECT_NE(std::find(offered.begin(), offered.end(), name), offered.end());
+    }
+  }
+}
+
+TEST(PluginRegistryTest, ResolvingFillsDefaultsAndDrawsNothingGiven) {
+  const PrunerRegistry pruners = BuiltinPruners();
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec median, pruners.Resolve(v1::PrunerConfig(), 0));
+  EXPECT_EQ(median.name, "median");
+  const auto& m = static_cast<const v1::MedianPrunerConfig&>(*median.options);
+  EXPECT_EQ(m.n_startup_trials(), 5);
+  EXPECT_EQ(m.interval_steps(), 1);
+
+  const SamplerRegistry samplers = BuiltinSamplers();
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec random, samplers.Resolve(v1::SamplerConfig(), 1234));
+  EXPECT_EQ(static_cast<const v1::RandomSamplerConfig&>(*random.options).seed(), 1234u);
+  v1::SamplerConfig seeded;
+  seeded.mutable_random()->set_seed(7);
+  ASSERT_OK_AND_ASSIGN(random, samplers.Resolve(seeded, 1234));
+  EXPECT_EQ(static_cast<const v1::RandomSamplerConfig&>(*random.options).seed(), 7u);
+}
+
+TEST(PluginRegistryTest, ByNameArgumentsAreParsedByTheOptionsType) {
+  const PrunerRegistry pruners = BuiltinPruners();
+  v1::PrunerConfig named;
+  named.mutable_named()->set_name("percentile");
+  (*named.mutable_named()->mutable_args())["percentile"] = "25";
+  (*named.mutable_named()->mutable_args())["n_warmup_steps"] = "3";
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec spec, pruners.Resolve(named, 0));
+  const auto& p = static_cast<const v1::PercentilePrunerConfig&>(*spec.options);
+  EXPECT_EQ(p.percentile(), 25);
+  EXPECT_EQ(p.n_warmup_steps(), 3);
+  EXPECT_EQ(p.n_startup_trials(), 5);
+  // Read back in the typed form the wire has for it.
+  v1::PrunerConfig back;
+  pruners.ToSelection(spec, back);
+  ASSERT_TRUE(back.has_percentile());
+  EXPECT_EQ(back.percentile().percentile(), 25);
+
+  (*named.mutable_named()->mutable_args())["n_warmup_steps"] = "three";
+  auto bad = pruners.Resolve(named, 0);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("\"n_warmup_steps\" must be an integer"),
+            std::string::npos)
+      << bad.status();
+  named.mutable_named()->set_name("hyperband");
+  auto unknown = pruners.Resolve(named, 0);
+  EXPECT_NE(unknown.status().message().find("this server offers: median, nop, percentile"),
+            std::string::npos)
+      << unknown.status();
+}
+
+TEST(PluginRegistryTest, StoredSettingsReadBackAndOldOnesStillDo) {
+  const PrunerRegistry pruners = BuiltinPruners();
+  v1::PrunerConfig config;
+  config.mutable_percentile()->set_percentile(10);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec spec, pruners.Resolve(config, 0));
+  const std::string json = AlgorithmCatalog::ToJson(spec);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec back, pruners.FromJson(json));
+  EXPECT_EQ(back.name, "percentile");
+  EXPECT_EQ(back.options->SerializeAsString(), spec.options->SerializeAsString());
+  // As the previous release stored a median pruner: percentile included.
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec old, pruners.FromJson(
+      R"({"kind":"median","percentile":50.0,"n_startup_trials":2,"n_warmup_steps":1,)"
+      R"("interval_steps":1,"n_min_trials":1})"));
+  EXPECT_EQ(static_cast<const v1::MedianPrunerConfig&>(*old.options).n_startup_trials(), 2);
+  EXPECT_EQ(pruners.FromJson(R"({"kind":"gone"})").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(pruners.FromJson(R"({"kind":"median","interval_steps":0})").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(PluginRegistryTest, ANameIsTakenOnceAndTheWiresTypeIsKept) {
+  PrunerRegistry pruners = BuiltinPruners();
+  EXPECT_EQ(pruners.Add(NopPrunerPlugin()).code(), absl::StatusCode::kAlreadyExists);
+  // "nop" under another options type would read the wire's NopPrunerConfig
+  // as something else.
+  Plugin<Pruner> impostor = MedianPrunerPlugin();
+  impostor.name = "nop";
+  PrunerRegistry fresh("pruner", v1::PrunerConfig::descriptor(), "nop");
+  EXPECT_EQ(fresh.Add(impostor).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace parzen
