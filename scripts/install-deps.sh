@@ -6,6 +6,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
+  # clang checks the locking annotations (-Wthread-safety) in scripts/test.sh.
+  clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlitecpp-dev libsqlite3-dev
   libspdlog-dev libfmt-dev

@@ -10,4 +10,11 @@ scripts/fetch-mnist.sh data/mnist
 BUILD_DIR="${PARZEN_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARZEN_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$(nproc)"
+# The server again with clang, which checks every ABSL_GUARDED_BY member is
+# reached only under its lock (-Wthread-safety, as errors). Unoptimised:
+# only the checks matter here.
+cmake -S . -B "$BUILD_DIR-clang" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+  -DPARZEN_WERROR=ON -DPARZEN_THREAD_SAFETY=ON -DPARZEN_BUILD_WORKER=OFF \
+  -DPARZEN_BUILD_TESTS=OFF -DPARZEN_BUILD_BENCH=OFF
+cmake --build "$BUILD_DIR-clang" -j "$(nproc)" --target parzen-server
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" "$@"

@@ -23,7 +23,7 @@ void RequestStats::Record(const char* method, bool ok, Clock::duration latency) 
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
   const int bucket =
       std::min(kBuckets - 1, us <= 1 ? 0 : static_cast<int>(std::bit_width(uint64_t(us - 1))));
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Method& m = methods_[method];
   ++m.calls;
   m.errors += !ok;
@@ -33,7 +33,7 @@ void RequestStats::Record(const char* method, bool ok, Clock::duration latency) 
 std::string RequestStats::TakeSummary() {
   std::map<std::string, Method> taken;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     taken.swap(methods_);
   }
   std::string out;

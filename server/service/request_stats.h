@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace parzen {
 
@@ -17,11 +19,11 @@ class RequestStats {
   using Clock = std::chrono::steady_clock;
 
   // `method` must be a string literal (kept by pointer).
-  void Record(const char* method, bool ok, Clock::duration latency);
+  void Record(const char* method, bool ok, Clock::duration latency) ABSL_LOCKS_EXCLUDED(mu_);
 
   // One line: "Ask n=1200 err=0 p50=0.9ms p99=3.1ms; Tell ..." for the
   // methods called since the last call, then resets the counters.
-  std::string TakeSummary();
+  std::string TakeSummary() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Latency histogram in power-of-two microsecond buckets: 1 µs .. ~67 s.
@@ -31,8 +33,8 @@ class RequestStats {
     int64_t errors = 0;
     std::array<int64_t, kBuckets> buckets{};
   };
-  std::mutex mu_;
-  std::map<std::string, Method> methods_;  // guarded by mu_
+  absl::Mutex mu_;
+  std::map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace parzen

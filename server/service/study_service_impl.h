@@ -5,7 +5,6 @@
 #define PARZEN_SERVER_SERVICE_STUDY_SERVICE_IMPL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>

@@ -7,10 +7,8 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -20,6 +18,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace parzen {
 namespace {
@@ -192,39 +193,48 @@ class SqliteStorage final : public Storage {
 
   ~SqliteStorage() override {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    queue_cv_.notify_all();
     if (!committer_.joinable()) return;  // never opened for writing
     committer_.join();
+    absl::MutexLock lock(&mu_);
     spdlog::info("database {}: {} changes written in {} commits", path_, submitted_, commits_);
   }
 
   absl::Status Prepare();
   absl::StatusOr<LoadedDatabase> LoadAll() override;
   void SetFailureHandler(std::function<void(const absl::Status&)> on_failure) override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     on_failure_ = std::move(on_failure);
   }
   Ticket Submit(Mutation m) override;
   absl::Status WaitDurable(Ticket ticket) override;
   void OnDurable(Ticket ticket, std::function<void(absl::Status)> done) override;
   Ticket LastSubmitted() const override {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return submitted_;
   }
   void Backup(const std::string& path, std::function<void(absl::Status)> done) override;
   void StopBackups() override {
-    {
-      std::lock_guard lock(mu_);
-      backups_stopped_ = true;
-    }
-    queue_cv_.notify_one();
+    absl::MutexLock lock(&mu_);
+    backups_stopped_ = true;
   }
 
  private:
-  void CommitLoop();
+  void CommitLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits for work; false when stopping with nothing left to do.
+  bool AwaitWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || backup_running_ || stopping_;
+  }
+  // Takes up to kMaxBatch mutations off the queue; `*last` is the ticket
+  // of the last one taken.
+  std::vector<Mutation> TakeBatch(Ticket* last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a commit's outcome and runs the callbacks it answers (without
+  // the lock, so submissions go on meanwhile).
+  void FinishBatch(size_t size, Ticket last, const absl::Status& committed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CommitBatch(const std::vector<Mutation>& batch);
   struct BackupCopy {
     std::string path;
@@ -235,7 +245,8 @@ class SqliteStorage final : public Storage {
     std::unique_ptr<SQLite::Database> file;
     std::unique_ptr<SQLite::Backup> backup;
   };
-  void AdvanceBackup(std::unique_lock<std::mutex>& lock);
+  // Called and returns with mu_ held; lets go of it while copying pages.
+  void AdvanceBackup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<absl::Status> StepBackup(BackupCopy& copy);
   void Apply(const mutation::PutStudy& m);
   void Apply(const mutation::DeleteStudy& m);
@@ -258,23 +269,22 @@ class SqliteStorage final : public Storage {
   std::unordered_map<TrialId, int64_t> param_count_;  // next param position per trial
   std::unique_ptr<BackupCopy> backup_;  // committer only: the backup being written
 
-  mutable std::mutex mu_;
-  std::condition_variable queue_cv_;
-  std::condition_variable done_cv_;
-  std::vector<Mutation> queue_;  // guarded by mu_
-  // guarded by mu_: a backup asked for and not yet begun by the committer
-  std::unique_ptr<BackupCopy> backup_request_;
-  bool backup_running_ = false;  // guarded by mu_: from the request until its `done`
-  bool backups_stopped_ = false;  // guarded by mu_
-  Ticket submitted_ = 0;         // guarded by mu_: last ticket handed out
-  Ticket finished_ = 0;          // guarded by mu_: last ticket whose commit ended
-  Ticket last_good_ = 0;         // guarded by mu_: last ticket committed successfully
-  absl::Status failure_;         // guarded by mu_: first commit error
-  // guarded by mu_: callbacks waiting for their ticket's commit
-  std::multimap<Ticket, std::function<void(absl::Status)>> callbacks_;
-  bool stopping_ = false;        // guarded by mu_
-  uint64_t commits_ = 0;         // guarded by mu_
-  std::function<void(const absl::Status&)> on_failure_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::vector<Mutation> queue_ ABSL_GUARDED_BY(mu_);
+  // A backup asked for and not yet begun by the committer.
+  std::unique_ptr<BackupCopy> backup_request_ ABSL_GUARDED_BY(mu_);
+  // From a backup's request until its `done`.
+  bool backup_running_ ABSL_GUARDED_BY(mu_) = false;
+  bool backups_stopped_ ABSL_GUARDED_BY(mu_) = false;
+  Ticket submitted_ ABSL_GUARDED_BY(mu_) = 0;  // last ticket handed out
+  Ticket finished_ ABSL_GUARDED_BY(mu_) = 0;   // last ticket whose commit ended
+  Ticket last_good_ ABSL_GUARDED_BY(mu_) = 0;  // last ticket committed successfully
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);  // first commit error
+  // Callbacks waiting for their ticket's commit.
+  std::multimap<Ticket, std::function<void(absl::Status)>> callbacks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void(const absl::Status&)> on_failure_ ABSL_GUARDED_BY(mu_);
   std::thread committer_;
 };
 
@@ -473,26 +483,29 @@ absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
 }
 
 Storage::Ticket SqliteStorage::Submit(Mutation m) {
-  Ticket ticket;
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(m));
-    ticket = ++submitted_;
-  }
-  queue_cv_.notify_one();
-  return ticket;
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(m));
+  return ++submitted_;
 }
 
 absl::Status SqliteStorage::WaitDurable(Ticket ticket) {
-  std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return finished_ >= ticket; });
+  absl::MutexLock lock(&mu_);
+  struct Done {
+    const SqliteStorage* storage;
+    Ticket ticket;
+    // Read only under mu_, which Await holds while it evaluates this.
+    bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return storage->finished_ >= ticket;
+    }
+  } done{this, ticket};
+  mu_.Await(absl::Condition(&done));
   return ticket <= last_good_ ? absl::OkStatus() : failure_;
 }
 
 void SqliteStorage::OnDurable(Ticket ticket, std::function<void(absl::Status)> done) {
   absl::Status status;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ < ticket) {
       callbacks_.emplace(ticket, std::move(done));
       return;
@@ -505,7 +518,7 @@ void SqliteStorage::OnDurable(Ticket ticket, std::function<void(absl::Status)> d
 void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Status)> done) {
   absl::Status refused;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (backups_stopped_) {
       refused = StoppingError();
     } else if (backup_running_) {
@@ -519,65 +532,72 @@ void SqliteStorage::Backup(const std::string& path, std::function<void(absl::Sta
       backup_request_->after = submitted_;
     }
   }
-  if (!refused.ok()) {
-    done(refused);
-    return;
+  if (!refused.ok()) done(refused);
+}
+
+bool SqliteStorage::AwaitWork() {
+  mu_.Await(absl::Condition(this, &SqliteStorage::HasWorkOrStopping));
+  return !queue_.empty() || backup_running_;  // else stopping, and everything is committed
+}
+
+std::vector<Mutation> SqliteStorage::TakeBatch(Ticket* last) {
+  std::vector<Mutation> batch;
+  if (queue_.size() <= kMaxBatch) {
+    batch.swap(queue_);
+    *last = submitted_;
+  } else {
+    batch.assign(std::make_move_iterator(queue_.begin()),
+                 std::make_move_iterator(queue_.begin() + kMaxBatch));
+    queue_.erase(queue_.begin(), queue_.begin() + kMaxBatch);
+    *last = finished_ + kMaxBatch;
   }
-  queue_cv_.notify_one();
+  return batch;
+}
+
+void SqliteStorage::FinishBatch(size_t size, Ticket last, const absl::Status& committed) {
+  std::function<void(const absl::Status&)> notify;
+  if (!committed.ok() && failure_.ok()) {
+    spdlog::critical("commit of {} changes to {} failed: {}; the server must be restarted", size,
+                     path_, committed.ToString());
+    // The SQLite text stays in the log; clients get a bounded message.
+    failure_ = absl::UnavailableError(
+        "the study database could not be written; the server is restarting (see its log)");
+    notify = on_failure_;
+  }
+  finished_ = last;
+  ++commits_;
+  if (failure_.ok()) last_good_ = last;
+  const absl::Status outcome = failure_;
+  auto ready_end = callbacks_.upper_bound(last);
+  std::vector<std::function<void(absl::Status)>> ready;
+  for (auto it = callbacks_.begin(); it != ready_end; ++it) ready.push_back(std::move(it->second));
+  callbacks_.erase(callbacks_.begin(), ready_end);
+  // Callbacks answer RPCs; run them without holding the queue lock so
+  // new submissions keep flowing into the next batch meanwhile.
+  mu_.Unlock();
+  for (auto& done : ready) done(outcome);
+  if (notify) notify(outcome);
+  mu_.Lock();
 }
 
 void SqliteStorage::CommitLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    queue_cv_.wait(lock, [&] { return !queue_.empty() || backup_running_ || stopping_; });
-    if (queue_.empty() && !backup_running_) return;  // stopping, and everything is committed
+  absl::MutexLock lock(&mu_);
+  while (AwaitWork()) {
     // A backup goes on a few pages at a time between commits: under steady
     // load the queue is never empty, and neither may wait for the other.
-    if (backup_running_) AdvanceBackup(lock);
+    if (backup_running_) AdvanceBackup();
     if (queue_.empty()) continue;
-    std::vector<Mutation> batch;
-    Ticket last;
-    if (queue_.size() <= kMaxBatch) {
-      batch.swap(queue_);
-      last = submitted_;
-    } else {
-      batch.assign(std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + kMaxBatch));
-      queue_.erase(queue_.begin(), queue_.begin() + kMaxBatch);
-      last = finished_ + kMaxBatch;
-    }
+    Ticket last = 0;
+    std::vector<Mutation> batch = TakeBatch(&last);
     const bool healthy = failure_.ok();
-    lock.unlock();
-    absl::Status s = healthy ? CommitBatch(batch) : absl::OkStatus();
-    lock.lock();
-    std::function<void(const absl::Status&)> notify;
-    if (!s.ok() && failure_.ok()) {
-      spdlog::critical("commit of {} changes to {} failed: {}; the server must be restarted",
-                       batch.size(), path_, s.ToString());
-      // The SQLite text stays in the log; clients get a bounded message.
-      failure_ = absl::UnavailableError(
-          "the study database could not be written; the server is restarting (see its log)");
-      notify = on_failure_;
-    }
-    finished_ = last;
-    ++commits_;
-    if (failure_.ok()) last_good_ = last;
-    const absl::Status outcome = failure_;
-    auto ready_end = callbacks_.upper_bound(last);
-    std::vector<std::function<void(absl::Status)>> ready;
-    for (auto it = callbacks_.begin(); it != ready_end; ++it) ready.push_back(std::move(it->second));
-    callbacks_.erase(callbacks_.begin(), ready_end);
-    done_cv_.notify_all();
-    // Callbacks answer RPCs; run them without holding the queue lock so
-    // new submissions keep flowing into the next batch meanwhile.
-    lock.unlock();
-    for (auto& done : ready) done(outcome);
-    if (notify) notify(outcome);
-    lock.lock();
+    mu_.Unlock();
+    absl::Status committed = healthy ? CommitBatch(batch) : absl::OkStatus();
+    mu_.Lock();
+    FinishBatch(batch.size(), last, committed);
   }
 }
 
-void SqliteStorage::AdvanceBackup(std::unique_lock<std::mutex>& lock) {
+void SqliteStorage::AdvanceBackup() {
   if (!backup_) {
     // Not before the changes submitted ahead of the request are in.
     if (!backups_stopped_ && finished_ < backup_request_->after) return;
@@ -587,20 +607,20 @@ void SqliteStorage::AdvanceBackup(std::unique_lock<std::mutex>& lock) {
   // no backup then.
   absl::Status health = failure_;
   if (health.ok() && backups_stopped_) health = StoppingError();
-  lock.unlock();
+  mu_.Unlock();
   std::optional<absl::Status> ended = health.ok() ? StepBackup(*backup_) : health;
   if (!ended) {
-    lock.lock();
+    mu_.Lock();
     return;
   }
   std::function<void(absl::Status)> done = std::move(backup_->done);
   backup_.reset();  // closes the copy
-  lock.lock();
+  mu_.Lock();
   // Before `done`: the client may ask for the next backup as soon as it hears.
   backup_running_ = false;
-  lock.unlock();
+  mu_.Unlock();
   done(*ended);
-  lock.lock();
+  mu_.Lock();
 }
 
 std::optional<absl::Status> SqliteStorage::StepBackup(BackupCopy& copy) {

@@ -92,7 +92,8 @@ void Suggest(StudyManager& manager, TrialId trial, std::string name, Distributio
              SuggestDone done) {
   auto found = manager.FindTrial(trial);
   if (!found.ok()) return done(found.status());
-  auto [study, number] = *std::move(found);
+  std::shared_ptr<Study> study = found->first;
+  const int64_t number = found->second;
   auto start = PlanSuggest(*study, number, name, distribution);
   if (!start.ok()) return done(start.status());
   if (start->answer) return done(*std::move(start->answer));
