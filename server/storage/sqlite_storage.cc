@@ -222,6 +222,24 @@ class SqliteStorage final : public Storage {
   }
 
  private:
+  // LoadAll's steps, each over one table or two.
+  struct Loading {
+    struct Where {
+      size_t study;
+      size_t trial;
+    };
+    LoadedDatabase db;
+    std::unordered_map<StudyId, size_t> study_index;
+    std::unordered_map<TrialId, Where> where;
+    FrozenTrial* Trial(TrialId id) {
+      auto it = where.find(id);
+      return it == where.end() ? nullptr : &db.studies[it->second.study].trials[it->second.trial];
+    }
+  };
+  absl::Status LoadStudies(Loading& l);
+  absl::Status LoadTrials(Loading& l);
+  absl::Status LoadParams(Loading& l);
+  void LoadValuesAndAttrs(Loading& l);
   void CommitLoop() ABSL_LOCKS_EXCLUDED(mu_);
   // Waits for work; false when stopping with nothing left to do.
   bool AwaitWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -364,122 +382,127 @@ absl::Status SqliteStorage::Prepare() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
-  LoadedDatabase db;
-  std::vector<LoadedStudy>& studies = db.studies;
-  try {
-    {
-      SQLite::Statement meta(*db_, "SELECT value FROM parzen_meta WHERE key = 'max_study_id'");
-      if (meta.executeStep()) db.max_study_id = meta.getColumn(0).getInt64();
+// Throws SQLite::Exception; the callers' LoadAll translates it.
+absl::Status SqliteStorage::LoadStudies(Loading& l) {
+  SQLite::Statement meta(*db_, "SELECT value FROM parzen_meta WHERE key = 'max_study_id'");
+  if (meta.executeStep()) l.db.max_study_id = meta.getColumn(0).getInt64();
+  std::vector<LoadedStudy>& studies = l.db.studies;
+  SQLite::Statement s(*db_,
+                      "SELECT study_id, name, directions, config_json, create_time_us "
+                      "FROM studies ORDER BY study_id");
+  while (s.executeStep()) {
+    LoadedStudy ls;
+    ls.record.study_id = s.getColumn(0).getInt64();
+    ls.record.name = s.getColumn(1).getString();
+    PARZEN_ASSIGN_OR_RETURN(ls.record.directions, DecodeDirections(s.getColumn(2).getString()));
+    ls.record.config_json = s.getColumn(3).getString();
+    ls.record.create_time_us = s.getColumn(4).getInt64();
+    l.study_index[ls.record.study_id] = studies.size();
+    studies.push_back(std::move(ls));
+  }
+  SQLite::Statement a(*db_, "SELECT study_id, key, value_json FROM study_user_attrs");
+  while (a.executeStep()) {
+    auto it = l.study_index.find(a.getColumn(0).getInt64());
+    if (it != l.study_index.end()) {
+      studies[it->second].record.user_attrs[a.getColumn(1).getString()] =
+          a.getColumn(2).getString();
     }
-    std::unordered_map<StudyId, size_t> study_index;
-    SQLite::Statement s(*db_,
-                        "SELECT study_id, name, directions, config_json, create_time_us "
-                        "FROM studies ORDER BY study_id");
-    while (s.executeStep()) {
-      LoadedStudy ls;
-      ls.record.study_id = s.getColumn(0).getInt64();
-      ls.record.name = s.getColumn(1).getString();
-      PARZEN_ASSIGN_OR_RETURN(ls.record.directions, DecodeDirections(s.getColumn(2).getString()));
-      ls.record.config_json = s.getColumn(3).getString();
-      ls.record.create_time_us = s.getColumn(4).getInt64();
-      study_index[ls.record.study_id] = studies.size();
-      studies.push_back(std::move(ls));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStorage::LoadTrials(Loading& l) {
+  SQLite::Statement t(*db_,
+                      "SELECT trial_id, study_id, number, state, trial_values, start_time_us, "
+                      "complete_time_us, fail_reason, retry_of, retry_count, worker_id, "
+                      "fixed_params_json, ask_request_id FROM trials ORDER BY study_id, number");
+  while (t.executeStep()) {
+    auto it = l.study_index.find(t.getColumn(1).getInt64());
+    if (it == l.study_index.end()) continue;
+    LoadedStudy& ls = l.db.studies[it->second];
+    FrozenTrial ft;
+    ft.trial_id = t.getColumn(0).getInt64();
+    ft.study_id = ls.record.study_id;
+    ft.number = t.getColumn(2).getInt64();
+    if (ft.number != static_cast<int64_t>(ls.trials.size())) {
+      return absl::DataLossError("study '" + ls.record.name + "' lacks trial number " +
+                                 std::to_string(ls.trials.size()));
     }
-    SQLite::Statement a(*db_, "SELECT study_id, key, value_json FROM study_user_attrs");
+    auto state = TrialStateFromName(t.getColumn(3).getString());
+    if (!state) return absl::DataLossError("bad trial state " + t.getColumn(3).getString());
+    ft.state = *state;
+    ft.values = DecodeValues(t.getColumn(4).getString());
+    ft.start_time_us = t.getColumn(5).getInt64();
+    ft.complete_time_us = t.getColumn(6).getInt64();
+    ft.fail_reason = t.getColumn(7).getString();
+    if (!t.getColumn(8).isNull()) ft.retry_of = t.getColumn(8).getInt64();
+    ft.retry_count = t.getColumn(9).getInt64();
+    ft.worker_id = t.getColumn(10).getString();
+    PARZEN_ASSIGN_OR_RETURN(ft.fixed_params, DecodeFixedParams(t.getColumn(11).getString()));
+    ft.ask_request_id = t.getColumn(12).getString();
+    l.where[ft.trial_id] = Loading::Where{it->second, ls.trials.size()};
+    ls.trials.push_back(std::move(ft));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStorage::LoadParams(Loading& l) {
+  SQLite::Statement p(*db_,
+                      "SELECT trial_id, name, distribution_json, internal_value "
+                      "FROM trial_params ORDER BY trial_id, position");
+  while (p.executeStep()) {
+    FrozenTrial* ft = l.Trial(p.getColumn(0).getInt64());
+    if (ft == nullptr) continue;
+    TrialParam param;
+    param.name = p.getColumn(1).getString();
+    auto dist = DistributionFromJson(p.getColumn(2).getString());
+    if (!dist.ok()) {
+      return absl::DataLossError("trial " + std::to_string(ft->trial_id) + " parameter '" +
+                                 param.name + "': " + std::string(dist.status().message()));
+    }
+    param.distribution = *std::move(dist);
+    param.internal_value = p.getColumn(3).getDouble();
+    ft->fixed_params.erase(param.name);
+    ft->params.push_back(std::move(param));
+    param_count_[ft->trial_id] = static_cast<int64_t>(ft->params.size());
+  }
+  return absl::OkStatus();
+}
+
+void SqliteStorage::LoadValuesAndAttrs(Loading& l) {
+  SQLite::Statement iv(*db_, "SELECT trial_id, step, value FROM trial_intermediate_values");
+  while (iv.executeStep()) {
+    FrozenTrial* ft = l.Trial(iv.getColumn(0).getInt64());
+    if (ft == nullptr) continue;
+    ft->intermediate_values[iv.getColumn(1).getInt64()] =
+        iv.getColumn(2).isNull() ? std::nan("") : iv.getColumn(2).getDouble();
+  }
+  for (auto [table, member] : {std::pair{"trial_user_attrs", &FrozenTrial::user_attrs},
+                               std::pair{"trial_system_attrs", &FrozenTrial::system_attrs}}) {
+    SQLite::Statement a(*db_, std::string("SELECT trial_id, key, value_json FROM ") + table);
     while (a.executeStep()) {
-      auto it = study_index.find(a.getColumn(0).getInt64());
-      if (it != study_index.end()) {
-        studies[it->second].record.user_attrs[a.getColumn(1).getString()] =
-            a.getColumn(2).getString();
-      }
+      FrozenTrial* ft = l.Trial(a.getColumn(0).getInt64());
+      if (ft != nullptr) (ft->*member)[a.getColumn(1).getString()] = a.getColumn(2).getString();
     }
+  }
+}
 
-    struct Where {
-      size_t study;
-      size_t trial;
-    };
-    std::unordered_map<TrialId, Where> where;
-    SQLite::Statement t(*db_,
-                        "SELECT trial_id, study_id, number, state, trial_values, start_time_us, "
-                        "complete_time_us, fail_reason, retry_of, retry_count, worker_id, "
-                        "fixed_params_json, ask_request_id FROM trials ORDER BY study_id, number");
-    while (t.executeStep()) {
-      auto it = study_index.find(t.getColumn(1).getInt64());
-      if (it == study_index.end()) continue;
-      LoadedStudy& ls = studies[it->second];
-      FrozenTrial ft;
-      ft.trial_id = t.getColumn(0).getInt64();
-      ft.study_id = ls.record.study_id;
-      ft.number = t.getColumn(2).getInt64();
-      if (ft.number != static_cast<int64_t>(ls.trials.size())) {
-        return absl::DataLossError("study '" + ls.record.name + "' lacks trial number " +
-                                   std::to_string(ls.trials.size()));
-      }
-      auto state = TrialStateFromName(t.getColumn(3).getString());
-      if (!state) return absl::DataLossError("bad trial state " + t.getColumn(3).getString());
-      ft.state = *state;
-      ft.values = DecodeValues(t.getColumn(4).getString());
-      ft.start_time_us = t.getColumn(5).getInt64();
-      ft.complete_time_us = t.getColumn(6).getInt64();
-      ft.fail_reason = t.getColumn(7).getString();
-      if (!t.getColumn(8).isNull()) ft.retry_of = t.getColumn(8).getInt64();
-      ft.retry_count = t.getColumn(9).getInt64();
-      ft.worker_id = t.getColumn(10).getString();
-      PARZEN_ASSIGN_OR_RETURN(ft.fixed_params, DecodeFixedParams(t.getColumn(11).getString()));
-      ft.ask_request_id = t.getColumn(12).getString();
-      where[ft.trial_id] = Where{it->second, ls.trials.size()};
-      ls.trials.push_back(std::move(ft));
-    }
-
-    SQLite::Statement p(*db_,
-                        "SELECT trial_id, name, distribution_json, internal_value "
-                        "FROM trial_params ORDER BY trial_id, position");
-    while (p.executeStep()) {
-      auto it = where.find(p.getColumn(0).getInt64());
-      if (it == where.end()) continue;
-      FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
-      TrialParam param;
-      param.name = p.getColumn(1).getString();
-      auto dist = DistributionFromJson(p.getColumn(2).getString());
-      if (!dist.ok()) {
-        return absl::DataLossError("trial " + std::to_string(ft.trial_id) + " parameter '" +
-                                   param.name + "': " + std::string(dist.status().message()));
-      }
-      param.distribution = *std::move(dist);
-      param.internal_value = p.getColumn(3).getDouble();
-      ft.fixed_params.erase(param.name);
-      ft.params.push_back(std::move(param));
-      param_count_[ft.trial_id] = static_cast<int64_t>(ft.params.size());
-    }
-
-    SQLite::Statement iv(*db_, "SELECT trial_id, step, value FROM trial_intermediate_values");
-    while (iv.executeStep()) {
-      auto it = where.find(iv.getColumn(0).getInt64());
-      if (it == where.end()) continue;
-      FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
-      ft.intermediate_values[iv.getColumn(1).getInt64()] =
-          iv.getColumn(2).isNull() ? std::nan("") : iv.getColumn(2).getDouble();
-    }
-
-    for (auto [table, member] : {std::pair{"trial_user_attrs", &FrozenTrial::user_attrs},
-                                 std::pair{"trial_system_attrs", &FrozenTrial::system_attrs}}) {
-      SQLite::Statement a(*db_, std::string("SELECT trial_id, key, value_json FROM ") + table);
-      while (a.executeStep()) {
-        auto it = where.find(a.getColumn(0).getInt64());
-        if (it == where.end()) continue;
-        FrozenTrial& ft = studies[it->second.study].trials[it->second.trial];
-        (ft.*member)[a.getColumn(1).getString()] = a.getColumn(2).getString();
-      }
-    }
+absl::StatusOr<LoadedDatabase> SqliteStorage::LoadAll() {
+  Loading l;
+  try {
+    PARZEN_RETURN_IF_ERROR(LoadStudies(l));
+    PARZEN_RETURN_IF_ERROR(LoadTrials(l));
+    PARZEN_RETURN_IF_ERROR(LoadParams(l));
+    LoadValuesAndAttrs(l);
   } catch (const SQLite::Exception& e) {
     return Translate(e, "loading " + path_);
   }
-  for (const LoadedStudy& ls : studies) {
+  LoadedDatabase& db = l.db;
+  for (const LoadedStudy& ls : db.studies) {
     db.max_study_id = std::max(db.max_study_id, ls.record.study_id);
   }
   committer_ = std::thread([this] { CommitLoop(); });
-  return db;
+  return std::move(db);
 }
 
 Storage::Ticket SqliteStorage::Submit(Mutation m) {
