@@ -535,6 +535,35 @@ TEST_F(CliTest, CreateAndDeleteStudies) {
   EXPECT_EQ(nlohmann::json::parse(Parzen({"studies", "--json"}).output).size(), 1u);
 }
 
+// parzen create takes parzen-worker's study flags, with the same defaults:
+// a lost worker's trial is reaped after 60 s and run once more.
+TEST_F(CliTest, CreateTakesTheWorkersStudyFlagsAndDefaults) {
+  ASSERT_EQ(Parzen({"create", "defaults"}).exit_code, 0);
+  CliRun set = Parzen({"create", "set", "--sampler", "random:seed=11", "--heartbeat-grace", "5",
+                       "--max-retries", "2"});
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  auto study = [this](const std::string& name) {
+    grpc::ClientContext context;
+    v1::GetStudyRequest request;
+    request.set_name(name);
+    v1::GetStudyResponse response;
+    EXPECT_TRUE(stub_->GetStudy(&context, request, &response).ok());
+    return response.study();
+  };
+  const v1::Study defaults = study("defaults");
+  EXPECT_EQ(defaults.heartbeat_grace_seconds(), 60);
+  EXPECT_EQ(defaults.max_retries(), 1);
+  EXPECT_TRUE(defaults.pruner().has_median());
+  const v1::Study chosen = study("set");
+  EXPECT_EQ(chosen.sampler().random().seed(), 11u);
+  EXPECT_EQ(chosen.heartbeat_grace_seconds(), 5);
+  EXPECT_EQ(chosen.max_retries(), 2);
+  // The help lists what this build knows, with Optuna's defaults.
+  CliRun help = Parzen({"create", "--help"});
+  EXPECT_NE(help.output.find("median[:n_startup_trials=5,n_warmup_steps=0"), std::string::npos)
+      << help.output;
+}
+
 // Clients on the server's own machine can use a unix socket: no port to
 // pick, and file permissions decide who may connect.
 TEST(UnixSocketTest, ServerAndCliSpeakOverAUnixSocket) {

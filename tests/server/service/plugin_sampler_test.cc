@@ -27,8 +27,8 @@ struct Gate {
 };
 
 // Every value the lowest its distribution holds (so its trials are easy to
-// tell from any other sampler's); an Ask from worker "held" waits at the
-// gate until the test releases it.
+// tell from any other sampler's), and a system attribute on each trial; an
+// Ask from worker "held" waits at the gate until the test releases it.
 class GatedSampler final : public Sampler {
  public:
   explicit GatedSampler(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
@@ -39,7 +39,9 @@ class GatedSampler final : public Sampler {
       gate_->entered.Notify();
       gate_->release.WaitForNotification();
     }
-    return RelativeSample{};
+    RelativeSample sample;
+    sample.system_attrs["gate"] = R"({"passed": true})";
+    return sample;
   }
   absl::StatusOr<double> SampleIndependent(const StudyHistory&, const FrozenTrial&,
                                            const std::string&,
@@ -102,6 +104,33 @@ TEST_F(PluginSamplerTest, SelectableByNameOverTheApiAndFromTheCliSpec) {
   ASSERT_TRUE(Ask(*stub_, "api", {FloatSpec("x", 0.25, 1), IntSpec("n", 3, 9)}, &ask).ok());
   EXPECT_EQ(ask.trial().params(0).internal_value(), 0.25);
   EXPECT_EQ(ask.trial().params(1).internal_value(), 3.0);
+  // What the sampler recorded comes back, apart from the user's attributes,
+  // from every read.
+  auto passed = [](const v1::Trial& t) {
+    auto it = t.system_attrs().find("gate");
+    return it != t.system_attrs().end() &&
+           it->second.struct_value().fields().at("passed").bool_value() && t.user_attrs().empty();
+  };
+  EXPECT_TRUE(passed(ask.trial())) << ask.trial().DebugString();
+  {
+    grpc::ClientContext ctx;
+    v1::GetTrialRequest req;
+    req.set_trial_id(ask.trial().trial_id());
+    v1::GetTrialResponse resp;
+    ASSERT_TRUE(stub_->GetTrial(&ctx, req, &resp).ok());
+    EXPECT_TRUE(passed(resp.trial()));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::WatchStudyRequest req;
+    req.set_study("api");
+    auto reader = stub_->WatchStudy(&ctx, req);
+    v1::WatchStudyResponse first;
+    ASSERT_TRUE(reader->Read(&first));
+    EXPECT_TRUE(passed(first.trial()));
+    ctx.TryCancel();
+    reader->Finish();
+  }
 
   std::string output;
   ASSERT_EQ(Parzen({"create", "cli", "--sampler", "gated:seed=5"}, &output), 0) << output;
