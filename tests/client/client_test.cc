@@ -1,4 +1,5 @@
 #include "client/client.h"
+#include "client/heartbeat.h"
 
 #include <chrono>
 #include <cmath>
@@ -986,6 +987,14 @@ class DefaultHeartbeatIntervalTest : public ClientHeartbeatTest {
 
 TEST_F(DefaultHeartbeatIntervalTest, IntervalFollowsTheGracePeriod) {
   EXPECT_CALL(*stub_, Heartbeat(_, _, _)).WillRepeatedly(beats_.Answer(grpc::Status::OK));
+  // A clock that runs as the machine lets threads run: a lease beating
+  // every 25 ms on a thread of its own.
+  std::atomic<int> ticks{0};
+  Heartbeats clock([&](TrialId, milliseconds) {
+    ++ticks;
+    return grpc::Status::OK;
+  });
+  auto tick = clock.Start(1, milliseconds(25));
   // A quarter of 0.4 s.
   Study study = MakeStudy(/*heartbeat_grace_seconds=*/0.4);
   const auto asked = steady_clock::now();
@@ -994,6 +1003,9 @@ TEST_F(DefaultHeartbeatIntervalTest, IntervalFollowsTheGracePeriod) {
   // Two intervals of 100 ms: a lower bound the heartbeat thread's timed
   // wait guarantees.
   EXPECT_GE(steady_clock::now() - asked, milliseconds(200));
+  // And an upper one: two beats take about 8 ticks; an interval 5 times
+  // too long (one the server would reap the trial over) would take 40.
+  EXPECT_LE(ticks.load(), 24);
 }
 
 TEST_F(DefaultHeartbeatIntervalTest, NoGracePeriodNoHeartbeats) {

@@ -24,14 +24,17 @@ class FakeServer {
  public:
   explicit FakeServer(grpc::Status answer = grpc::Status::OK) : answer_(std::move(answer)) {}
 
+  // Answers `answer` to every trial but kClock, whose beats are always
+  // accepted: a lease on it measures time on the heartbeat thread itself.
   Heartbeats::SendFn Send() {
     return [this](TrialId id, milliseconds) {
       std::lock_guard lock(mutex_);
       ++beats_[id];
       if (first_beat_.find(id) == first_beat_.end()) first_beat_[id] = steady_clock::now();
-      return answer_;
+      return id == kClock ? grpc::Status::OK : answer_;
     };
   }
+  static constexpr TrialId kClock = 1'000'000;
   int Beats(TrialId id) {
     std::lock_guard lock(mutex_);
     return beats_[id];
@@ -49,8 +52,16 @@ class FakeServer {
 };
 
 constexpr milliseconds kInterval(10);
-// Long enough for several beats at kInterval; only used to observe silence.
-constexpr milliseconds kQuietPeriod(80);
+
+// Waits until the heartbeat thread has beaten `clock` (a lease on
+// FakeServer::kClock) five more times: several intervals have passed for
+// every lease on that thread, however loaded the machine, so a beat that
+// was due has been sent.
+void WaitFiveClockBeats(FakeServer& server) {
+  const int from = server.Beats(FakeServer::kClock);
+  ASSERT_TRUE(::parzen::testing::WaitUntil(
+      [&] { return server.Beats(FakeServer::kClock) >= from + 5; }));
+}
 
 TEST(LeaseTest, StartsHeldAndRemembersWhyItWasLost) {
   Lease lease(3, milliseconds(20));
@@ -107,9 +118,10 @@ TEST(HeartbeatsTest, DroppedLeaseStops) {
   ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return server.Beats(5) >= 1; }));
   // A Trial destroyed without Tell drops its lease: the server must be
   // left to reap it.
+  auto clock = heartbeats.Start(FakeServer::kClock, kInterval);
   lease.reset();
   const int beats = server.Beats(5);
-  std::this_thread::sleep_for(kQuietPeriod);
+  WaitFiveClockBeats(server);
   // One beat may have been in flight when the lease went; none may start after.
   EXPECT_LE(server.Beats(5), beats + 1);
 }
@@ -120,9 +132,10 @@ TEST_P(HeartbeatsRefusedTest, RefusalMarksTheLeaseLostAndStopsBeating) {
   FakeServer server(grpc::Status(GetParam(), "trial 4 (id 9) is FAIL: heartbeat lost"));
   Heartbeats heartbeats(server.Send());
   auto lease = heartbeats.Start(9, kInterval);
+  auto clock = heartbeats.Start(FakeServer::kClock, kInterval);
   ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return lease->lost(); }));
   EXPECT_EQ(lease->lost_reason(), "trial 4 (id 9) is FAIL: heartbeat lost");
-  std::this_thread::sleep_for(kQuietPeriod);
+  WaitFiveClockBeats(server);
   // Nothing is left to keep alive after the first refusal.
   EXPECT_EQ(server.Beats(9), 1);
 }
@@ -168,7 +181,13 @@ TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
   std::mutex mutex;
   std::shared_ptr<Lease> lease;  // guarded by mutex
   std::atomic<int> beats{0};
-  Heartbeats heartbeats([&](TrialId, milliseconds) {
+  std::atomic<int> clock_beats{0};
+  constexpr TrialId kClock = 2;
+  Heartbeats heartbeats([&](TrialId id, milliseconds) {
+    if (id == kClock) {
+      ++clock_beats;
+      return grpc::Status::OK;
+    }
     {
       std::lock_guard lock(mutex);
       lease->Release();  // the Tell lands while this beat is in flight
@@ -181,7 +200,9 @@ TEST(HeartbeatsTest, ARefusalForAReleasedLeaseDoesNotMarkItLost) {
     lease = heartbeats.Start(1, kInterval);
   }
   ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return beats.load() >= 1; }));
-  std::this_thread::sleep_for(kQuietPeriod);
+  // Another lease's beats on the same thread show time passing there.
+  auto clock = heartbeats.Start(kClock, kInterval);
+  ASSERT_TRUE(::parzen::testing::WaitUntil([&] { return clock_beats.load() >= 5; }));
   EXPECT_FALSE(lease->lost());
   EXPECT_EQ(beats.load(), 1);
 }
