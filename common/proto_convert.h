@@ -1,4 +1,8 @@
-// Domain values <-> parzen.v1 messages: the only file that knows both.
+// Domain values <-> parzen.v1 messages, for the values both sides convert
+// (distributions, parameter values, states, trials). Each edge converts its
+// own messages in one module besides: server/service/study_convert (study
+// configurations and summaries), client/study_config and
+// client/study_options (specs, files and flags to requests).
 // Conversions from the wire validate shape (InvalidArgument on a missing
 // oneof, an unknown enum); semantic validation stays in the domain code.
 #ifndef PARZEN_COMMON_PROTO_CONVERT_H_

@@ -82,12 +82,7 @@ TEST(SchemaMigrationTest, ASchemaTwoDatabaseOpensMigratesAndServesItsStudyUnchan
   EXPECT_EQ(study.summary().best_trial().number(), 0);
 
   v1::ListTrialsResponse listed;
-  {
-    grpc::ClientContext ctx;
-    v1::ListTrialsRequest req;
-    req.set_study("legacy");
-    ASSERT_TRUE(stub->ListTrials(&ctx, req, &listed).ok());
-  }
+  ASSERT_TRUE(ListTrials(*stub, "legacy", &listed).ok());
   ASSERT_EQ(listed.trials_size(), 3);
   const v1::Trial& done = listed.trials(0);
   EXPECT_EQ(done.trial_id(), 1099511627776);

@@ -101,6 +101,15 @@ inline grpc::Status GetStudy(v1::StudyService::Stub& stub, const std::string& na
   return stub.GetStudy(&ctx, req, resp);
 }
 
+// The first page of a study's trials (up to 100).
+inline grpc::Status ListTrials(v1::StudyService::Stub& stub, const std::string& study,
+                               v1::ListTrialsResponse* resp) {
+  grpc::ClientContext ctx;
+  v1::ListTrialsRequest req;
+  req.set_study(study);
+  return stub.ListTrials(&ctx, req, resp);
+}
+
 inline grpc::Status GetTrial(v1::StudyService::Stub& stub, int64_t trial_id, v1::Trial* out) {
   grpc::ClientContext ctx;
   v1::GetTrialRequest req;

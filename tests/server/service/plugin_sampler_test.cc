@@ -229,12 +229,7 @@ TEST_F(PluginSamplerTest, ASamplingAskHoldsUpOnlyItself) {
   EXPECT_EQ(held.trial().number(), 2);  // the next number: none skipped, none taken twice
   EXPECT_EQ(held.trial().worker_id(), "held");
   v1::ListTrialsResponse listed;
-  {
-    grpc::ClientContext ctx;
-    v1::ListTrialsRequest req;
-    req.set_study("held");
-    ASSERT_TRUE(stub_->ListTrials(&ctx, req, &listed).ok());
-  }
+  ASSERT_TRUE(ListTrials(*stub_, "held", &listed).ok());
   ASSERT_EQ(listed.trials_size(), 3);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(listed.trials(i).number(), i);
 }
