@@ -39,7 +39,7 @@ struct StudyFlags {
   StudyOptions options;  // the numbers are set directly
   // "minimize" or "maximize", one per objective; empty: the tool's default.
   std::vector<std::string> directions;
-  std::string sampler = "random";
+  std::string sampler = "tpe";
   std::string pruner = "median";
   // A JSON CreateStudyRequest used instead of every flag above.
   std::string config_file;

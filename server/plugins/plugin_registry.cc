@@ -11,7 +11,7 @@
 namespace parzen {
 
 AlgorithmCatalog::AlgorithmCatalog(std::string kind, const google::protobuf::Descriptor* selection,
-                                   std::string default_name)
+                                   DefaultName default_name)
     : kind_(std::move(kind)), selection_(selection), default_name_(std::move(default_name)) {}
 
 std::vector<std::string> AlgorithmCatalog::Names() const {
@@ -63,10 +63,11 @@ absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::Complete(
 }
 
 absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::Resolve(const google::protobuf::Message& selection,
-                                                        uint64_t seed) const {
+                                                        uint64_t seed, size_t n_objectives) const {
   PARZEN_ASSIGN_OR_RETURN(AlgorithmSelection chosen, SelectedAlgorithm(selection, kind_));
-  const std::string name = chosen.name.empty() && chosen.named == nullptr ? default_name_
-                                                                           : chosen.name;
+  const std::string name = chosen.name.empty() && chosen.named == nullptr
+                               ? default_name_(n_objectives)
+                               : chosen.name;
   PARZEN_ASSIGN_OR_RETURN(const Entry* entry, Find(name));
   std::unique_ptr<google::protobuf::Message> options(entry->options_type->New());
   if (chosen.typed != nullptr) {

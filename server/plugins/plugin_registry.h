@@ -37,19 +37,25 @@ using ValidateOptions = std::function<absl::Status(google::protobuf::Message& op
 // The part of a registry that does not depend on the algorithms' interface.
 class AlgorithmCatalog {
  public:
+  // The algorithm a selection that names none gets, for a study of this
+  // many objectives.
+  using DefaultName = std::function<std::string(size_t n_objectives)>;
   // `kind`: "sampler" or "pruner", for messages. `selection`: the wire
-  // message naming one (v1::SamplerConfig); `default_name`: the algorithm
-  // a selection that names none gets.
+  // message naming one (v1::SamplerConfig).
   AlgorithmCatalog(std::string kind, const google::protobuf::Descriptor* selection,
-                   std::string default_name);
+                   DefaultName default_name);
+  AlgorithmCatalog(std::string kind, const google::protobuf::Descriptor* selection,
+                   std::string default_name)
+      : AlgorithmCatalog(std::move(kind), selection,
+                         [default_name](size_t) { return default_name; }) {}
 
   const std::string& kind() const { return kind_; }
   std::vector<std::string> Names() const;
 
   // The algorithm `selection` names, its options checked and completed.
   // InvalidArgument ("pruner: ...") for an unknown name or a bad argument.
-  absl::StatusOr<AlgorithmSpec> Resolve(const google::protobuf::Message& selection,
-                                        uint64_t seed) const;
+  absl::StatusOr<AlgorithmSpec> Resolve(const google::protobuf::Message& selection, uint64_t seed,
+                                        size_t n_objectives = 1) const;
   // Fills `selection` to name `spec`: by its own field where the wire lists
   // one, else by name with text arguments.
   void ToSelection(const AlgorithmSpec& spec, google::protobuf::Message& selection) const;
@@ -77,7 +83,7 @@ class AlgorithmCatalog {
 
   const std::string kind_;
   const google::protobuf::Descriptor* const selection_;
-  const std::string default_name_;
+  const DefaultName default_name_;
   std::map<std::string, Entry> entries_;
 };
 

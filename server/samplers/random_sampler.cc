@@ -8,26 +8,10 @@
 namespace parzen {
 namespace {
 
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // Uniform in [0, 1) with 53 random bits.
 double UnitInterval(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
 
 }  // namespace
-
-uint64_t DrawSeed(uint64_t seed, int64_t trial_number, std::string_view name) {
-  // FNV-1a over the name, mixed with the seed and trial number through
-  // SplitMix64 so nearby inputs give unrelated streams.
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ULL;
-  uint64_t state = seed ^ (static_cast<uint64_t>(trial_number) * 0xd1b54a32d192ed03ULL) ^ h;
-  return SplitMix64(state);
-}
 
 double SampleUniform(const Distribution& distribution, uint64_t bits) {
   const double u = UnitInterval(bits);

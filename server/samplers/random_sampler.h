@@ -6,6 +6,7 @@
 
 #include "parzen/v1/algorithms.pb.h"
 #include "server/plugins/plugin_registry.h"
+#include "server/samplers/rng.h"
 #include "server/samplers/sampler.h"
 
 namespace parzen {
@@ -35,8 +36,6 @@ Plugin<Sampler> RandomSamplerPlugin();
 // samplers that fall back to random sampling.
 double SampleUniform(const Distribution& distribution, uint64_t bits);
 
-// A 64-bit hash of (seed, trial number, name): a per-draw seed.
-uint64_t DrawSeed(uint64_t seed, int64_t trial_number, std::string_view name);
 
 }  // namespace parzen
 

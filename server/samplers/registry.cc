@@ -2,12 +2,17 @@
 
 #include "parzen/v1/algorithms.pb.h"
 #include "server/samplers/random_sampler.h"
+#include "server/samplers/tpe/tpe_sampler.h"
 
 namespace parzen {
 
 SamplerRegistry BuiltinSamplers() {
-  SamplerRegistry registry("sampler", v1::SamplerConfig::descriptor(), "random");
+  // Optuna's defaults: TPE for one objective, NSGA-II for several.
+  SamplerRegistry registry("sampler", v1::SamplerConfig::descriptor(), [](size_t n_objectives) {
+    return n_objectives == 1 ? "tpe" : "random";
+  });
   AddBuiltin(registry, RandomSamplerPlugin());
+  AddBuiltin(registry, TpeSamplerPlugin());
   return registry;
 }
 

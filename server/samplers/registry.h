@@ -9,8 +9,8 @@ namespace parzen {
 
 using SamplerRegistry = PluginRegistry<Sampler>;
 
-// Every sampler Parzen ships, "random" the default. A server or a test may
-// Add() its own before the registry is used.
+// Every sampler Parzen ships, TPE the default for one objective. A server
+// or a test may Add() its own before the registry is used.
 SamplerRegistry BuiltinSamplers();
 
 }  // namespace parzen

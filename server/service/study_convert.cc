@@ -22,7 +22,8 @@ absl::StatusOr<StudyConfig> ConfigFromRequest(const v1::CreateStudyRequest& r,
   }
   // A study that leaves its seed unset gets one, stored so it replays.
   const uint64_t seed = std::random_device{}();
-  PARZEN_ASSIGN_OR_RETURN(c.sampler, algorithms.samplers.Resolve(r.sampler(), seed));
+  PARZEN_ASSIGN_OR_RETURN(c.sampler,
+                          algorithms.samplers.Resolve(r.sampler(), seed, c.directions.size()));
   PARZEN_ASSIGN_OR_RETURN(c.pruner, algorithms.pruners.Resolve(r.pruner(), seed));
   c.max_trials = r.max_trials();
   c.heartbeat_grace_seconds = r.heartbeat_grace_seconds();

@@ -61,7 +61,10 @@ TEST(StudyConfigTest, SamplerSpecs) {
   EXPECT_FALSE(unseeded.random().has_seed());
   ASSERT_OK_AND_ASSIGN(v1::SamplerConfig seeded, ParseSamplerSpec("random:seed=42"));
   EXPECT_EQ(seeded.random().seed(), 42u);
-  EXPECT_EQ(ParseSamplerSpec("tpe").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSamplerSpec("hyperopt").status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(v1::SamplerConfig tpe, ParseSamplerSpec("tpe:multivariate=false"));
+  EXPECT_FALSE(tpe.tpe().multivariate());
+  EXPECT_FALSE(tpe.tpe().has_n_startup_trials()) << "unset means Optuna's default";
   const absl::Status negative = ParseSamplerSpec("random:seed=-1").status();
   EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(negative.message().find("\"seed\" must be an integer from 0"), std::string::npos)

@@ -26,7 +26,7 @@ TEST(StudyOptionsTest, BothToolsReapLostTrialsAndRetryThemOnceByDefault) {
   ASSERT_OK_AND_ASSIGN(v1::CreateStudyRequest plain, FromCommandLine({}));
   EXPECT_EQ(plain.heartbeat_grace_seconds(), 60);
   EXPECT_EQ(plain.max_retries(), 1);
-  EXPECT_TRUE(plain.sampler().has_random());
+  EXPECT_TRUE(plain.sampler().has_tpe());
   EXPECT_TRUE(plain.pruner().has_median());
   ASSERT_EQ(plain.directions_size(), 1);  // minimize, as StudyOptions says
   EXPECT_EQ(plain.directions(0), v1::MINIMIZE);
@@ -51,9 +51,9 @@ TEST(StudyOptionsTest, FlagsSetTheRequestAndNoGraceMeansNoRetries) {
   EXPECT_EQ(r.max_retries(), 0);  // only reaped trials are retried
   // A name this build does not list goes to the server by name.
   ASSERT_OK_AND_ASSIGN(v1::CreateStudyRequest named,
-                       FromCommandLine({"--sampler", "tpe:multivariate=true"}));
-  EXPECT_EQ(named.sampler().named().name(), "tpe");
-  EXPECT_EQ(named.sampler().named().args().at("multivariate"), "true");
+                       FromCommandLine({"--sampler", "botorch:acq=ei"}));
+  EXPECT_EQ(named.sampler().named().name(), "botorch");
+  EXPECT_EQ(named.sampler().named().args().at("acq"), "ei");
   // A listed one is checked here.
   EXPECT_EQ(FromCommandLine({"--pruner", "median:n_warmup=1"}).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -34,7 +34,9 @@ TEST(AlgorithmArgsTest, RequiredArgumentsAndSyntaxComeFromTheProto) {
             "percentile:percentile=P[,n_startup_trials=5,n_warmup_steps=0,interval_steps=1,"
             "n_min_trials=1]");
   EXPECT_EQ(AlgorithmSyntax("nop", *v1::NopPrunerConfig::descriptor()), "nop");
-  EXPECT_EQ(AlgorithmSyntaxes(*v1::SamplerConfig::descriptor()), "random[:seed=...]");
+  EXPECT_EQ(AlgorithmSyntax("random", *v1::RandomSamplerConfig::descriptor()), "random[:seed=...]");
+  EXPECT_EQ(AlgorithmSyntaxes(*v1::SamplerConfig::descriptor()).find("random[:seed=...] | tpe[:"),
+            0u);
 }
 
 TEST(AlgorithmArgsTest, SelectionsNameTheirAlgorithm) {

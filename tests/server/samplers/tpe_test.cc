@@ -1,0 +1,215 @@
+// TPE: its estimator's densities, its determinism, its values inside their
+// distributions, and that it learns (against random search, fixed seeds).
+#include "server/samplers/tpe/tpe_sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "server/samplers/random_sampler.h"
+#include "server/samplers/registry.h"
+#include "server/samplers/tpe/parzen_estimator.h"
+#include "server/samplers/tpe/truncnorm.h"
+#include "tests/testing/sampler_driver.h"
+#include "tests/testing/status_matchers.h"
+
+namespace parzen {
+namespace {
+
+using testing::RunStudy;
+
+const SearchSpace kMixed = {
+    {"lr", FloatDistribution{1e-5, 1e-1, true, std::nullopt}},
+    {"x", FloatDistribution{-3, 3, false, std::nullopt}},
+    {"q", FloatDistribution{0, 1, false, 0.25}},
+    {"units", IntDistribution{16, 256, false, 16}},
+    {"layers", IntDistribution{1, 64, true, 1}},
+    {"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam"), std::string("rms")}}},
+};
+
+std::unique_ptr<Sampler> Tpe(uint64_t seed, bool multivariate, int n_startup = 10) {
+  v1::SamplerConfig config;
+  v1::TpeSamplerConfig* tpe = config.mutable_tpe();
+  tpe->set_seed(seed);
+  tpe->set_multivariate(multivariate);
+  tpe->set_group(multivariate);
+  tpe->set_n_startup_trials(n_startup);
+  SamplerRegistry registry = BuiltinSamplers();
+  return *registry.Make(*registry.Resolve(config, seed));
+}
+
+double Mixed(const std::map<std::string, double>& p) {
+  return std::pow(std::log10(p.at("lr")) + 3, 2) + std::pow(p.at("x") - 1, 2) +
+         std::fabs(p.at("q") - 0.5) + std::fabs(p.at("units") - 128) / 64 +
+         std::fabs(std::log(p.at("layers") / 8)) + (p.at("opt") == 1 ? 0 : 1);
+}
+
+TEST(TruncNormTest, MassesAndQuantilesHoldFarIntoTheTails) {
+  EXPECT_NEAR(std::exp(tpe::LogGaussMass(-1, 1)), 0.682689492137, 1e-11);
+  EXPECT_NEAR(tpe::LogGaussMass(-40, -39), tpe::LogNdtr(-39), 1e-3 * std::fabs(tpe::LogNdtr(-39)));
+  EXPECT_TRUE(std::isfinite(tpe::LogGaussMass(30, 31)));
+  for (double a : {-50.0, -3.0, 0.0, 2.0, 35.0}) {
+    const double b = a + 1.5;
+    for (double q : {0.01, 0.3, 0.5, 0.97}) {
+      const double x = tpe::TruncNormPpf(q, a, b);
+      ASSERT_GE(x, a);
+      ASSERT_LE(x, b);
+      // Φ-mass from a to x is q of the whole.
+      const double got = std::exp(tpe::LogGaussMass(a, x) - tpe::LogGaussMass(a, b));
+      EXPECT_NEAR(got, q, 1e-6) << "a=" << a << " q=" << q;
+    }
+  }
+}
+
+// The estimator's density integrates to 1 over its domain: continuous by
+// the trapezoid rule, discrete as a sum over the grid.
+TEST(ParzenEstimatorTest, DensitiesIntegrateToOne) {
+  for (bool multivariate : {false, true}) {
+    SCOPED_TRACE(multivariate ? "multivariate" : "univariate");
+    tpe::EstimatorOptions o;
+    o.multivariate = multivariate;
+    const Distribution cont = FloatDistribution{-2, 3, false, std::nullopt};
+    tpe::ParzenEstimator c({tpe::SpaceOf(cont)}, {0.1, 2.5, -1.0, 2.9}, {1, 1, 1, 1}, o);
+    double integral = 0;
+    const int n = 20000;
+    for (int i = 0; i <= n; ++i) {
+      const double x = -2 + 5.0 * i / n;
+      const double f = std::exp(c.LogPdf({x})[0]);
+      integral += (i == 0 || i == n ? 0.5 : 1.0) * f * 5.0 / n;
+    }
+    EXPECT_NEAR(integral, 1.0, 1e-3);
+
+    const Distribution logf = FloatDistribution{1e-3, 10, true, std::nullopt};
+    tpe::ParzenEstimator l({tpe::SpaceOf(logf)}, {0.01, 0.5, 7}, {1, 1, 1}, o);
+    // In log space: ∫ p(x) dx = ∫ p(e^u) e^u du... the density is of log x.
+    double log_integral = 0;
+    for (int i = 0; i <= n; ++i) {
+      const double u = std::log(1e-3) + (std::log(10) - std::log(1e-3)) * i / n;
+      const double f = std::exp(l.LogPdf({std::exp(u)})[0]);
+      log_integral += (i == 0 || i == n ? 0.5 : 1.0) * f * (std::log(10) - std::log(1e-3)) / n;
+    }
+    EXPECT_NEAR(log_integral, 1.0, 1e-3);
+
+    const Distribution ints = IntDistribution{-3, 9, false, 2};
+    tpe::ParzenEstimator d({tpe::SpaceOf(ints)}, {-3, 5, 9}, {1, 2, 1}, o);
+    double mass = 0;
+    for (int v = -3; v <= 9; v += 2) mass += std::exp(d.LogPdf({double(v)})[0]);
+    EXPECT_NEAR(mass, 1.0, 1e-9);
+
+    const Distribution cat = CategoricalDistribution{{std::string("a"), std::string("b"), true}};
+    tpe::ParzenEstimator k({tpe::SpaceOf(cat)}, {0, 0, 2}, {1, 1, 1}, o);
+    double p = 0;
+    for (int v = 0; v < 3; ++v) p += std::exp(k.LogPdf({double(v)})[0]);
+    EXPECT_NEAR(p, 1.0, 1e-12);
+  }
+}
+
+TEST(ParzenEstimatorTest, SamplesStayOnTheGridAndInsideTheBounds) {
+  std::vector<tpe::ParamSpace> space;
+  for (const auto& [name, d] : kMixed) space.push_back(tpe::SpaceOf(d));
+  std::vector<double> obs = {1e-3, 0.5, 0.25, 32, 4, 1, 5e-2, -2.9, 1.0, 256, 64, 2};
+  tpe::ParzenEstimator e(space, obs, {1, 1}, {});
+  Rng rng(3);
+  const std::vector<double> s = e.Sample(rng, 500);
+  for (size_t i = 0; i < s.size(); ++i) {
+    const Distribution& d = kMixed[i % kMixed.size()].distribution;
+    ASSERT_TRUE(Contains(d, s[i])) << kMixed[i % kMixed.size()].name << " " << s[i];
+  }
+}
+
+TEST(TpeSamplerTest, EveryValueLiesInsideItsDistribution) {
+  for (bool multivariate : {false, true}) {
+    std::unique_ptr<Sampler> tpe = Tpe(5, multivariate, /*n_startup=*/5);
+    const std::vector<FrozenTrial> trials = RunStudy(*tpe, kMixed, Mixed, 60);
+    for (const FrozenTrial& t : trials) {
+      ASSERT_EQ(t.params.size(), kMixed.size());
+      for (const TrialParam& p : t.params) {
+        EXPECT_TRUE(Contains(p.distribution, p.internal_value)) << p.name << "=" << p.internal_value;
+      }
+    }
+  }
+}
+
+TEST(TpeSamplerTest, TheSameSeedAndEventsGiveTheSameParameters) {
+  for (bool multivariate : {false, true}) {
+    const auto a = RunStudy(*Tpe(9, multivariate), kMixed, Mixed, 40);
+    const auto b = RunStudy(*Tpe(9, multivariate), kMixed, Mixed, 40);
+    const auto c = RunStudy(*Tpe(10, multivariate), kMixed, Mixed, 40);
+    int same_as_other_seed = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      for (size_t j = 0; j < a[i].params.size(); ++j) {
+        ASSERT_EQ(a[i].params[j].internal_value, b[i].params[j].internal_value) << i;
+      }
+      same_as_other_seed += a[i].params[1].internal_value == c[i].params[1].internal_value;
+    }
+    EXPECT_EQ(same_as_other_seed, 0);
+  }
+}
+
+// On a 1-D quadratic TPE gets close to the optimum sooner than random
+// search: a statistical check on 20 fixed seeds, not a timing. Close is
+// within 0.02 of it, which random search finds once in 500 draws.
+TEST(TpeSamplerTest, FindsTheOptimumOfAQuadraticSoonerThanRandomSearch) {
+  const SearchSpace space = {{"x", FloatDistribution{-10, 10, false, std::nullopt}}};
+  auto objective = [](const std::map<std::string, double>& p) {
+    return std::pow(p.at("x") - 2.5, 2);
+  };
+  auto trials_to_reach = [&](const Sampler& s) {
+    const auto trials = RunStudy(s, space, objective, 300);
+    for (size_t i = 0; i < trials.size(); ++i) {
+      if (trials[i].values[0] < 0.02 * 0.02) return static_cast<int>(i) + 1;
+    }
+    return 1000;
+  };
+  int tpe_sooner = 0;
+  std::string log;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    // Its own seed: with the same one, TPE's random start would repeat
+    // random search's first draws.
+    RandomSampler random(seed + 1000);
+    const int by_tpe = trials_to_reach(*Tpe(seed, false));
+    const int by_random = trials_to_reach(random);
+    tpe_sooner += by_tpe < by_random;
+    log += " " + std::to_string(by_tpe) + "/" + std::to_string(by_random);
+  }
+  EXPECT_GE(tpe_sooner, 18) << "trials to reach it, TPE/random:" << log;
+}
+
+// Parallel workers: with the constant liar, running trials count as bad,
+// so Asks made before any of them finishes spread out.
+TEST(TpeSamplerTest, TheConstantLiarSpreadsTrialsStartedTogether) {
+  const SearchSpace space = {{"x", FloatDistribution{0, 1, false, std::nullopt}}};
+  std::vector<FrozenTrial> trials;
+  // Ten finished trials, the good ones near 0.2.
+  for (int i = 0; i < 10; ++i) {
+    FrozenTrial t;
+    t.number = i;
+    t.state = TrialState::kComplete;
+    const double x = 0.05 + 0.1 * i;
+    t.params = {{"x", space[0].distribution, x}};
+    t.values = {std::fabs(x - 0.2)};
+    trials.push_back(t);
+  }
+  auto spread = [&](bool liar) {
+    v1::SamplerConfig config;
+    config.mutable_tpe()->set_constant_liar(liar);
+    config.mutable_tpe()->set_multivariate(false);
+    config.mutable_tpe()->set_group(false);
+    SamplerRegistry registry = BuiltinSamplers();
+    auto tpe = *registry.Make(*registry.Resolve(config, 77));
+    std::vector<FrozenTrial> history = trials;
+    std::set<double> xs;
+    for (int i = 0; i < 8; ++i) {  // 8 Asks, none told
+      FrozenTrial t = testing::SampleTrial(*tpe, VectorStudyHistory({Direction::kMinimize}, history),
+                                           space);
+      xs.insert(t.params[0].internal_value);
+      history.push_back(t);
+    }
+    return xs;
+  };
+  EXPECT_EQ(spread(true).size(), 8u) << "no two running trials get the same value";
+}
+
+}  // namespace
+}  // namespace parzen
