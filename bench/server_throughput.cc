@@ -29,12 +29,15 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include "bench/local_server.h"
 #include "parzen/v1/study_service.grpc.pb.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace v1 = parzen::v1;
+using parzen::bench::LocalServer;
+using parzen::bench::ReadFile;
 
 // Deadline of each RPC; generous, since a timeout here is a failed run anyway.
 constexpr auto kRpcDeadline = std::chrono::seconds(30);
@@ -53,12 +56,6 @@ struct Flags {
   std::string optuna_script = PARZEN_OPTUNA_SCRIPT;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string RpcError(const char* rpc, const grpc::Status& s) {
   return std::string(rpc) + " failed: code " + std::to_string(static_cast<int>(s.error_code())) +
@@ -127,95 +124,6 @@ std::chrono::system_clock::time_point Deadline() {
 
 // A parzen-server started by the benchmark on a file database in a temporary
 // directory; stopped with SIGTERM by Stop() or the destructor. Not thread-safe.
-class LocalServer {
- public:
-  LocalServer() = default;
-  LocalServer(const LocalServer&) = delete;
-  LocalServer& operator=(const LocalServer&) = delete;
-  ~LocalServer() {
-    Stop();
-    // The directory (database and log) is kept when something went wrong.
-    if (!keep_dir_ && !dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
-
-  // Starts `binary` and waits until it has written its port. Returns an empty
-  // string on success, else what went wrong.
-  std::string Start(const std::string& binary) {
-    std::string tmpl = std::filesystem::temp_directory_path().string() + "/parzen-bench-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) return "cannot create a temporary directory";
-    dir_ = tmpl;
-    db_path_ = dir_ + "/bench.db";
-    log_path_ = dir_ + "/server.log";
-    const std::string port_file = dir_ + "/port";
-    std::vector<std::string> args = {binary,       "--db",         db_path_,  "--listen",
-                                     "127.0.0.1:0", "--port-file", port_file, "--log-level",
-                                     "warning"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ < 0) return "fork failed";
-    if (pid_ == 0) {
-      if (freopen(log_path_.c_str(), "w", stderr) == nullptr) _exit(126);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    std::string port;
-    while (port.empty()) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        keep_dir_ = true;
-        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        return "parzen-server (" + binary + ") exited during start-up with code " +
-               std::to_string(code) + (code == 127 ? " (cannot execute it)" : "") +
-               "; log in " + log_path_ + ":\n" + ReadFile(log_path_);
-      }
-      if (Clock::now() > deadline) {
-        keep_dir_ = true;
-        return "parzen-server did not write its port file within 30 s";
-      }
-      std::ifstream in(port_file);
-      std::getline(in, port);
-      if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    address_ = "127.0.0.1:" + port;
-    return "";
-  }
-
-  // SIGTERM, then waits. Returns the exit code (-1 if not running or killed
-  // by a signal).
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code != 0) keep_dir_ = true;
-    return code;
-  }
-
-  void KeepDir() { keep_dir_ = true; }
-  const std::string& address() const { return address_; }
-  pid_t pid() const { return pid_; }
-  const std::string& db_path() const { return db_path_; }
-  const std::string& log_path() const { return log_path_; }
-  std::string Log() const { return ReadFile(log_path_); }
-
- private:
-  pid_t pid_ = -1;
-  bool keep_dir_ = false;
-  std::string dir_;
-  std::string db_path_;
-  std::string log_path_;
-  std::string address_;
-};
-
 v1::AskRequest MakeAskRequest(const std::string& study, int client) {
   v1::AskRequest req;
   req.set_study(study);

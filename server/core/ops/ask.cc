@@ -179,8 +179,17 @@ absl::StatusOr<AskStart> PlanAsk(Study& study, AskRequest request) {
 absl::StatusOr<SampledTrial> SampleAsk(const Study& study, const AskPlan& plan) {
   std::shared_ptr<const StudyHistory> history =
       study.pruner().HistoryForSampler(plan.history, plan.trial);
-  PARZEN_ASSIGN_OR_RETURN(RelativeSample relative,
-                          study.sampler().SampleRelative(*history, plan.trial, plan.request.space));
+  // An enqueued trial that fixes every parameter leaves the sampler nothing
+  // to do: not even its joint model is fitted.
+  const bool nothing_to_sample =
+      std::all_of(plan.request.space.begin(), plan.request.space.end(), [&](const auto& e) {
+        return plan.trial.fixed_params.contains(e.name) || IsSingle(e.distribution);
+      });
+  RelativeSample relative;
+  if (!nothing_to_sample) {
+    PARZEN_ASSIGN_OR_RETURN(relative, study.sampler().SampleRelative(*history, plan.trial,
+                                                                     plan.request.space));
+  }
   SampledTrial out;
   out.system_attrs = std::move(relative.system_attrs);
   const std::string label = study.TrialLabel(plan.trial.number);

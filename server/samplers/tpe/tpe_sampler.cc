@@ -7,142 +7,42 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/samplers/random_sampler.h"
-#include "server/samplers/tpe/search_space_groups.h"
+#include "server/samplers/tpe/observations.h"
 
 namespace parzen {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// One trial as TPE ranks it: lexicographically by (key, score), smaller
-// better. COMPLETE trials come first (key -inf), then PRUNED ones by how
-// far they got (key -step) and their last value there, then RUNNING ones
-// (key +inf), which the constant liar counts as the worst.
-struct Ranked {
-  const FrozenTrial* trial;
-  double key;
-  double score;
-};
-
-// Non-dominated sorting for a multi-objective study: the rank of each
-// COMPLETE trial's (minimising) values.
-std::vector<int> NondominationRanks(const std::vector<std::vector<double>>& values) {
-  const size_t n = values.size();
-  std::vector<int> rank(n, -1);
-  auto dominates = [&](size_t a, size_t b) {
-    bool better = false;
-    for (size_t j = 0; j < values[a].size(); ++j) {
-      if (values[a][j] > values[b][j]) return false;
-      better = better || values[a][j] < values[b][j];
-    }
-    return better;
-  };
-  size_t ranked = 0;
-  for (int r = 0; ranked < n; ++r) {
-    std::vector<size_t> front;
-    for (size_t i = 0; i < n; ++i) {
-      if (rank[i] != -1) continue;
-      bool dominated = false;
-      for (size_t j = 0; j < n && !dominated; ++j) {
-        dominated = j != i && rank[j] == -1 && dominates(j, i);
-      }
-      if (!dominated) front.push_back(i);
-    }
-    for (size_t i : front) rank[i] = r;
-    ranked += front.size();
-  }
-  return rank;
-}
-
-std::vector<Ranked> RankTrials(const StudyHistory& study, bool constant_liar) {
-  const std::vector<Direction>& directions = study.directions();
-  const bool multi = directions.size() > 1;
-  auto sign = [&](size_t j) { return directions[j] == Direction::kMinimize ? 1.0 : -1.0; };
-  std::vector<Ranked> out;
-  std::vector<std::vector<double>> objectives;  // multi-objective COMPLETE trials
-  for (int64_t n = 0; n < study.num_trials(); ++n) {
-    const FrozenTrial& t = study.trial(n);
-    if (t.state == TrialState::kComplete) {
-      if (t.values.size() != directions.size()) continue;
-      if (multi) {
-        std::vector<double> v(t.values.size());
-        for (size_t j = 0; j < v.size(); ++j) v[j] = sign(j) * t.values[j];
-        objectives.push_back(std::move(v));
-      }
-      out.push_back({&t, -kInf, multi ? 0.0 : sign(0) * t.values[0]});
-    } else if (t.state == TrialState::kPruned && !multi) {
-      if (auto step = t.last_step()) {
-        const double v = t.intermediate_values.at(*step);
-        out.push_back({&t, -static_cast<double>(*step), std::isnan(v) ? kInf : sign(0) * v});
-      } else {
-        out.push_back({&t, 1.0, 0.0});
-      }
-    } else if (t.state == TrialState::kRunning && constant_liar && !multi) {
-      out.push_back({&t, kInf, kInf});
-    }
-  }
-  if (multi) {
-    // Ranked by their front, earliest first within one (Optuna breaks
-    // those ties by hypervolume contribution).
-    const std::vector<int> ranks = NondominationRanks(objectives);
-    for (size_t i = 0; i < out.size(); ++i) out[i].score = ranks[i];
-  }
-  return out;
-}
-
-// The indices of the best n_below of `ranked` and of the rest, each in
-// the trials' own order.
-std::pair<std::vector<size_t>, std::vector<size_t>> Split(const std::vector<Ranked>& ranked,
-                                                          size_t n_below) {
-  std::vector<size_t> order(ranked.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (ranked[a].key != ranked[b].key) return ranked[a].key < ranked[b].key;
-    return ranked[a].score < ranked[b].score;
-  });
-  n_below = std::min(n_below, order.size());
-  std::vector<size_t> below(order.begin(), order.begin() + static_cast<ptrdiff_t>(n_below));
-  std::vector<size_t> above(order.begin() + static_cast<ptrdiff_t>(n_below), order.end());
-  std::sort(below.begin(), below.end());
-  std::sort(above.begin(), above.end());
-  return {below, above};
-}
-
-// The rows of `group` for the trials at `indices` that hold every one of
-// its parameters; others are left out.
-std::pair<std::vector<double>, size_t> Rows(const std::vector<Ranked>& ranked,
+// The rows of `group` for the observed trials at `indices` that hold every
+// one of its parameters; the others are left out.
+std::pair<std::vector<double>, size_t> Rows(const tpe::Observations& obs,
+                                            const tpe::ObservationCache& ids,
                                             const std::vector<size_t>& indices,
                                             const SearchSpace& group) {
+  std::vector<size_t> columns;
+  for (const auto& entry : group) {
+    const int id = ids.IdOf(entry.name);
+    if (id < 0) return {{}, 0};
+    columns.push_back(static_cast<size_t>(id));
+  }
   std::vector<double> rows;
+  rows.reserve(indices.size() * group.size());
   size_t n = 0;
-  std::vector<double> row(group.size());
   for (size_t i : indices) {
+    const tpe::TrialRecord& record = *obs.rows[i];
     bool complete = true;
-    for (size_t j = 0; j < group.size() && complete; ++j) {
-      const TrialParam* p = ranked[i].trial->FindParam(group[j].name);
-      complete = p != nullptr;
-      if (complete) row[j] = p->internal_value;
-    }
+    for (size_t id : columns) complete = complete && !std::isnan(record.Value(id));
     if (!complete) continue;
-    rows.insert(rows.end(), row.begin(), row.end());
+    for (size_t id : columns) rows.push_back(record.Value(id));
     ++n;
   }
   return {rows, n};
 }
 
-size_t Finished(const std::vector<Ranked>& ranked) {
-  return static_cast<size_t>(std::count_if(ranked.begin(), ranked.end(),
-                                           [](const Ranked& r) { return r.key < kInf; }));
-}
-
 }  // namespace
-
-size_t DefaultGamma(size_t n) {
-  return std::min<size_t>(static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))), 25);
-}
 
 TpeSampler::TpeSampler(const v1::TpeSamplerConfig& options)
     : options_(options),
+      cache_(options.constant_liar()),
       estimator_{.consider_prior = options.consider_prior(),
                  .prior_weight = options.prior_weight(),
                  .consider_magic_clip = options.consider_magic_clip(),
@@ -153,12 +53,11 @@ std::map<std::string, double> TpeSampler::SampleGroup(const StudyHistory& study,
                                                        const FrozenTrial& trial,
                                                        const SearchSpace& group,
                                                        bool multivariate) const {
-  const std::vector<Ranked> ranked = RankTrials(study, options_.constant_liar());
-  const size_t n = Finished(ranked);
+  const std::shared_ptr<const tpe::Observations> obs = cache_.Get(study);
+  const size_t n = obs->n_finished;
   if (n < static_cast<size_t>(options_.n_startup_trials()) || n == 0) return {};
-  auto [below_idx, above_idx] = Split(ranked, DefaultGamma(n));
-  auto [below, n_below] = Rows(ranked, below_idx, group);
-  auto [above, n_above] = Rows(ranked, above_idx, group);
+  auto [below, n_below] = Rows(*obs, cache_, obs->below, group);
+  auto [above, n_above] = Rows(*obs, cache_, obs->above, group);
   std::vector<tpe::ParamSpace> space;
   std::string key = "tpe";
   for (const auto& [name, d] : group) {
@@ -188,8 +87,9 @@ absl::StatusOr<RelativeSample> TpeSampler::SampleRelative(const StudyHistory& st
                                                           const SearchSpace& space) const {
   RelativeSample out;
   if (!options_.multivariate()) return out;
+  const std::shared_ptr<const tpe::Observations> obs = cache_.Get(study);
   for (const SearchSpace& group :
-       tpe::RelativeSearchSpaces(study, space, options_.group())) {
+       tpe::RelativeSearchSpaces(*obs, cache_, space, options_.group())) {
     for (auto& [name, value] : SampleGroup(study, trial, group, /*multivariate=*/true)) {
       out.params[name] = value;
     }

@@ -11,6 +11,7 @@
 #include "parzen/v1/algorithms.pb.h"
 #include "server/plugins/plugin_registry.h"
 #include "server/samplers/sampler.h"
+#include "server/samplers/tpe/observations.h"
 #include "server/samplers/tpe/parzen_estimator.h"
 
 namespace parzen {
@@ -34,14 +35,14 @@ class TpeSampler final : public Sampler {
                                              const SearchSpace& group, bool multivariate) const;
 
   const v1::TpeSamplerConfig options_;
+  // What earlier Asks of the same history computed.
+  mutable tpe::ObservationCache cache_;
   const tpe::EstimatorOptions estimator_;
 };
 
 // "tpe": v1::TpeSamplerConfig; the seed drawn at creation when unset.
 Plugin<Sampler> TpeSamplerPlugin();
 
-// Optuna's gamma: how many of n finished trials count as good.
-size_t DefaultGamma(size_t n);
 
 }  // namespace parzen
 

@@ -1,0 +1,219 @@
+#include "server/samplers/tpe/observations.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace parzen::tpe {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Non-dominated sorting: the front each point (minimising) lies on.
+std::vector<int> NondominationRanks(const std::vector<const std::vector<double>*>& points) {
+  const size_t n = points.size();
+  std::vector<int> rank(n, -1);
+  auto dominates = [&](size_t a, size_t b) {
+    bool better = false;
+    for (size_t j = 0; j < points[a]->size(); ++j) {
+      if ((*points[a])[j] > (*points[b])[j]) return false;
+      better = better || (*points[a])[j] < (*points[b])[j];
+    }
+    return better;
+  };
+  size_t ranked = 0;
+  for (int r = 0; ranked < n; ++r) {
+    std::vector<size_t> front;
+    for (size_t i = 0; i < n; ++i) {
+      if (rank[i] != -1) continue;
+      bool dominated = false;
+      for (size_t j = 0; j < n && !dominated; ++j) {
+        dominated = j != i && rank[j] == -1 && dominates(j, i);
+      }
+      if (!dominated) front.push_back(i);
+    }
+    for (size_t i : front) rank[i] = r;
+    ranked += front.size();
+  }
+  return rank;
+}
+
+// Optuna's _SearchSpaceGroup.add_distributions over bit sets: every group
+// splits into what the trial holds and what it does not; what the trial
+// holds beyond every group becomes a group of its own.
+void AddToGroups(std::vector<uint64_t>& groups, uint64_t held) {
+  std::vector<uint64_t> next;
+  for (uint64_t g : groups) {
+    if (g & held) next.push_back(g & held);
+    if (g & ~held) next.push_back(g & ~held);
+    held &= ~g;
+  }
+  if (held) next.push_back(held);
+  groups = std::move(next);
+}
+
+void Split(Observations& obs) {
+  const size_t n_below = std::min(DefaultGamma(obs.n_finished), obs.rows.size());
+  std::vector<size_t> order(obs.rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  // Only the best few need ordering; ties go to the older trial.
+  std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(n_below), order.end(),
+                    [&](size_t a, size_t b) {
+                      const TrialRecord& x = *obs.rows[a];
+                      const TrialRecord& y = *obs.rows[b];
+                      if (x.key != y.key) return x.key < y.key;
+                      if (x.score != y.score) return x.score < y.score;
+                      return a < b;
+                    });
+  obs.below.assign(order.begin(), order.begin() + static_cast<ptrdiff_t>(n_below));
+  std::sort(obs.below.begin(), obs.below.end());
+  std::vector<bool> is_below(obs.rows.size(), false);
+  for (size_t i : obs.below) is_below[i] = true;
+  for (size_t i = 0; i < obs.rows.size(); ++i) {
+    if (!is_below[i]) obs.above.push_back(i);
+  }
+}
+
+}  // namespace
+
+size_t DefaultGamma(size_t n) {
+  return std::min<size_t>(static_cast<size_t>(std::ceil(0.1 * static_cast<double>(n))), 25);
+}
+
+std::shared_ptr<const TrialRecord> ObservationCache::Record(
+    const FrozenTrial& t, const std::vector<Direction>& directions) {
+  auto r = std::make_shared<TrialRecord>();
+  const bool multi = directions.size() > 1;
+  auto sign = [&](size_t j) { return directions[j] == Direction::kMinimize ? 1.0 : -1.0; };
+  if (t.state == TrialState::kComplete) {
+    r->key = -kInf;
+    if (multi) {
+      for (size_t j = 0; j < t.values.size(); ++j) r->objectives.push_back(sign(j) * t.values[j]);
+    } else {
+      r->score = sign(0) * t.values[0];
+    }
+  } else if (t.state == TrialState::kPruned) {
+    if (auto step = t.last_step()) {
+      const double v = t.intermediate_values.at(*step);
+      r->key = -static_cast<double>(*step);
+      r->score = std::isnan(v) ? kInf : sign(0) * v;
+    } else {
+      r->key = 1.0;
+    }
+  } else {
+    r->key = r->score = kInf;  // RUNNING: the constant liar's worst
+  }
+  for (const TrialParam& p : t.params) {
+    auto [it, added] = ids_.try_emplace(p.name, static_cast<int>(distributions_.size()));
+    if (added) distributions_.push_back(p.distribution);
+    const auto id = static_cast<size_t>(it->second);
+    if (r->values.size() <= id) r->values.resize(id + 1, std::numeric_limits<double>::quiet_NaN());
+    r->values[id] = p.internal_value;
+    if (id < kMaxJointParams) {
+      r->held |= uint64_t{1} << id;
+      if (!(p.distribution == distributions_[id])) r->differs |= uint64_t{1} << id;
+    }
+  }
+  return r;
+}
+
+std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& study) {
+  auto obs = std::make_shared<Observations>();
+  const std::vector<Direction>& directions = study.directions();
+  const bool multi = directions.size() > 1;
+  if (finished_.size() < static_cast<size_t>(study.num_trials())) {
+    finished_.resize(static_cast<size_t>(study.num_trials()));
+  }
+  bool first = true;
+  uint64_t differs = 0;
+  for (int64_t n = 0; n < study.num_trials(); ++n) {
+    const FrozenTrial& t = study.trial(n);
+    const bool complete = t.state == TrialState::kComplete && t.values.size() == directions.size();
+    const bool pruned = t.state == TrialState::kPruned && !multi;
+    if (complete || pruned) {
+      std::shared_ptr<const TrialRecord>& record = finished_[static_cast<size_t>(n)];
+      if (!record) record = Record(t, directions);
+      obs->rows.push_back(record);
+      ++obs->n_finished;
+      AddToGroups(obs->groups, record->held);
+      obs->intersection = first ? record->held : obs->intersection & record->held;
+      differs |= record->differs;
+      first = false;
+    } else if (t.state == TrialState::kRunning && constant_liar_ && !multi) {
+      obs->rows.push_back(Record(t, directions));  // it will change: not kept
+    }
+  }
+  obs->intersection &= ~differs;
+  if (multi) {
+    // By front, the earlier trial first within one (Optuna breaks those
+    // ties by hypervolume contribution).
+    std::vector<const std::vector<double>*> points;
+    for (const auto& r : obs->rows) points.push_back(&r->objectives);
+    const std::vector<int> ranks = NondominationRanks(points);
+    for (size_t i = 0; i < obs->rows.size(); ++i) {
+      auto ranked = std::make_shared<TrialRecord>(*obs->rows[i]);
+      ranked->score = ranks[i];
+      obs->rows[i] = std::move(ranked);
+    }
+  }
+  Split(*obs);
+  return obs;
+}
+
+std::shared_ptr<const Observations> ObservationCache::Get(const StudyHistory& study) {
+  absl::MutexLock lock(&mu_);
+  for (const Entry& e : recent_) {
+    if (e.version == study.version() && e.num_trials == study.num_trials()) return e.observations;
+  }
+  std::shared_ptr<const Observations> made = Make(study);
+  recent_.push_back({study.version(), study.num_trials(), made});
+  if (recent_.size() > 4) recent_.pop_front();
+  return made;
+}
+
+int ObservationCache::IdOf(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = ids_.find(name);
+  return it == ids_.end() ? -1 : it->second;
+}
+
+Distribution ObservationCache::DistributionOf(int id) const {
+  absl::MutexLock lock(&mu_);
+  return distributions_[static_cast<size_t>(id)];
+}
+
+std::vector<SearchSpace> RelativeSearchSpaces(const Observations& obs,
+                                              const ObservationCache& ids,
+                                              const SearchSpace& space, bool group) {
+  // The Ask's parameters that may go in a joint sample, by id.
+  std::map<int, const SearchSpaceEntry*> eligible;
+  for (const SearchSpaceEntry& e : space) {
+    const int id = ids.IdOf(e.name);
+    if (id < 0 || id >= kMaxJointParams || IsSingle(e.distribution) ||
+        !(ids.DistributionOf(id) == e.distribution)) {
+      continue;
+    }
+    eligible[id] = &e;
+  }
+  std::vector<uint64_t> parts;
+  if (group) {
+    parts = obs.groups;
+  } else if (obs.n_finished > 0) {
+    parts = {obs.intersection};
+  }
+  std::vector<SearchSpace> out;
+  for (uint64_t part : parts) {
+    std::map<std::string, const SearchSpaceEntry*> by_name;
+    for (const auto& [id, entry] : eligible) {
+      if (part & (uint64_t{1} << id)) by_name[entry->name] = entry;
+    }
+    SearchSpace sub;
+    for (const auto& [name, entry] : by_name) sub.push_back(*entry);
+    if (!sub.empty()) out.push_back(std::move(sub));
+  }
+  return out;
+}
+
+}  // namespace parzen::tpe
