@@ -26,11 +26,7 @@ absl::StatusOr<Trial> Study::Ask(const SearchSpace& search_space) {
   v1::AskRequest request;
   request.set_study(name_);
   request.set_worker_id(client_->worker_id());
-  for (const SearchSpaceEntry& entry : search_space) {
-    v1::ParameterSpec* spec = request.add_search_space();
-    spec->set_name(entry.name);
-    *spec->mutable_distribution() = ToProto(entry.distribution);
-  }
+  for (const SearchSpaceEntry& entry : search_space) ToProto(entry, request.add_search_space());
   // Every attempt carries the same request id, so the server answers a
   // retry with the trial the lost reply held: no orphan RUNNING trial.
   request.set_request_id(client_->NewRequestId());

@@ -252,6 +252,32 @@ absl::StatusOr<TrialParam> FromProto(const v1::Parameter& p) {
   return out;
 }
 
+absl::StatusOr<std::optional<Condition>> ConditionFromProto(const v1::ParameterSpec& spec) {
+  if (!spec.has_condition()) return std::nullopt;
+  Condition c;
+  c.parent = spec.condition().parent();
+  for (const v1::Value& v : spec.condition().values()) {
+    absl::StatusOr<ParamValue> value = FromProto(v);
+    if (!value.ok()) {
+      return absl::InvalidArgumentError("parameter '" + spec.name() + "': condition: " +
+                                        std::string(value.status().message()));
+    }
+    c.values.push_back(*std::move(value));
+  }
+  return c;
+}
+
+void ToProto(const SearchSpaceEntry& entry, v1::ParameterSpec* out) {
+  out->set_name(entry.name);
+  *out->mutable_distribution() = ToProto(entry.distribution);
+  if (entry.condition) {
+    out->mutable_condition()->set_parent(entry.condition->parent);
+    for (const ParamValue& v : entry.condition->values) {
+      *out->mutable_condition()->add_values() = ToProto(v);
+    }
+  }
+}
+
 absl::StatusOr<FrozenTrial> FromProto(const v1::Trial& t) {
   FrozenTrial out;
   out.trial_id = t.trial_id();

@@ -14,6 +14,7 @@
 #include "common/distribution.h"
 #include "common/status.h"
 #include "common/frozen_trial.h"
+#include "common/search_space.h"
 #include "common/types.h"
 #include "parzen/v1/study_service.pb.h"
 
@@ -24,6 +25,10 @@ v1::Distribution ToProto(const Distribution& d);
 
 absl::StatusOr<ParamValue> FromProto(const v1::Value& v);
 v1::Value ToProto(const ParamValue& v);
+
+// A search-space entry's condition; nullopt when the spec has none.
+absl::StatusOr<std::optional<Condition>> ConditionFromProto(const v1::ParameterSpec& spec);
+void ToProto(const SearchSpaceEntry& entry, v1::ParameterSpec* out);
 
 absl::StatusOr<TrialState> FromProto(v1::TrialState s);
 v1::TrialState ToProto(TrialState s);

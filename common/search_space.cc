@@ -28,6 +28,32 @@ absl::Status ParamError(const std::string& name, std::string_view what) {
                                     std::string(what));
 }
 
+// {"<parent>": [<value>, ...]}: the values as the parent's choices are
+// written (strings, numbers, booleans).
+absl::StatusOr<Condition> ParseCondition(const Json& j) {
+  if (!j.is_object() || j.size() != 1 || !j.begin().value().is_array() ||
+      j.begin().value().empty()) {
+    return absl::InvalidArgumentError(
+        "condition must name one parent with its values, e.g. {\"optimizer\": [\"sgd\"]}");
+  }
+  Condition c;
+  c.parent = j.begin().key();
+  for (const Json& v : j.begin().value()) {
+    if (v.is_boolean()) {
+      c.values.push_back(v.get<bool>());
+    } else if (v.is_number_integer()) {
+      c.values.push_back(v.get<int64_t>());
+    } else if (v.is_number()) {
+      c.values.push_back(v.get<double>());
+    } else if (v.is_string()) {
+      c.values.push_back(v.get<std::string>());
+    } else {
+      return absl::InvalidArgumentError("condition values must be strings, numbers or booleans");
+    }
+  }
+  return c;
+}
+
 absl::StatusOr<SearchSpace> ParseRoot(std::string_view json_text) {
   // nlohmann keeps the last of repeated keys without a word; a file that
   // names a parameter twice is almost certainly a mistake, so the parser
@@ -57,9 +83,16 @@ absl::StatusOr<SearchSpace> ParseRoot(std::string_view json_text) {
 
   SearchSpace space;
   space.reserve(root.size());
-  for (const auto& [name, value] : root.items()) {
+  for (auto [name, value] : root.items()) {
     if (absl::Status s = ValidateParamName(name); !s.ok()) {
       return ParamError(name, std::string(s.message()));
+    }
+    std::optional<Condition> condition;
+    if (value.is_object() && value.contains("condition")) {
+      absl::StatusOr<Condition> parsed = ParseCondition(value["condition"]);
+      if (!parsed.ok()) return ParamError(name, std::string(parsed.status().message()));
+      condition = *std::move(parsed);
+      value.erase("condition");
     }
     // Re-serialising costs a second parse but keeps DistributionFromJson the
     // single definition of what a distribution may look like.
@@ -71,8 +104,9 @@ absl::StatusOr<SearchSpace> ParseRoot(std::string_view json_text) {
       if (msg.starts_with(kPrefix)) msg.erase(0, kPrefix.size());
       return absl::Status(d.status().code(), ParamError(name, msg).message());
     }
-    space.push_back({name, *std::move(d)});
+    space.push_back({name, *std::move(d), std::move(condition)});
   }
+  PARZEN_RETURN_IF_ERROR(ValidateConditions(space));
   return space;
 }
 
@@ -115,10 +149,60 @@ std::string SearchSpaceToJson(const SearchSpace& space) {
   if (space.empty()) return "{}\n";
   std::string out = "{\n";
   for (size_t i = 0; i < space.size(); ++i) {
-    out += "  " + Quote(space[i].name) + ": " + DistributionToJson(space[i].distribution);
+    std::string d = DistributionToJson(space[i].distribution);
+    if (const auto& c = space[i].condition) {
+      Json values = Json::array();
+      for (const ParamValue& v : c->values) {
+        std::visit([&](const auto& x) { values.push_back(x); }, v);
+      }
+      Json condition = Json::object();
+      condition[c->parent] = values;
+      d.pop_back();  // the closing brace
+      d += ", \"condition\": " + condition.dump() + "}";
+    }
+    out += "  " + Quote(space[i].name) + ": " + d;
     out += i + 1 < space.size() ? ",\n" : "\n";
   }
   return out + "}\n";
+}
+
+absl::Status ValidateConditions(const SearchSpace& space) {
+  for (size_t i = 0; i < space.size(); ++i) {
+    const SearchSpaceEntry& e = space[i];
+    if (!e.condition) continue;
+    const SearchSpaceEntry* parent = nullptr;
+    for (size_t j = 0; j < i; ++j) {
+      if (space[j].name == e.condition->parent) parent = &space[j];
+    }
+    if (parent == nullptr) {
+      return ParamError(e.name, "its condition's parent " + Quote(e.condition->parent) +
+                                    " must be a parameter listed before it");
+    }
+    if (e.condition->values.empty()) return ParamError(e.name, "its condition has no values");
+    for (const ParamValue& v : e.condition->values) {
+      if (absl::StatusOr<double> in = ToInternal(parent->distribution, v); !in.ok()) {
+        return ParamError(e.name, "its condition's value " + FormatValue(v) +
+                                      " does not fit " + Quote(parent->name) + ": " +
+                                      std::string(in.status().message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsActive(const SearchSpaceEntry& entry, const SearchSpace& space,
+              const std::map<std::string, double>& chosen) {
+  if (!entry.condition) return true;
+  auto it = chosen.find(entry.condition->parent);
+  if (it == chosen.end()) return false;  // the parent itself is inactive
+  for (const SearchSpaceEntry& parent : space) {
+    if (parent.name != entry.condition->parent) continue;
+    for (const ParamValue& v : entry.condition->values) {
+      absl::StatusOr<double> in = ToInternal(parent.distribution, v);
+      if (in.ok() && *in == it->second) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace parzen

@@ -82,7 +82,8 @@ absl::StatusOr<SearchSpace> SpaceFromProto(
   SearchSpace space;
   for (const v1::ParameterSpec& p : specs) {
     PARZEN_ASSIGN_OR_RETURN(Distribution d, ParamDistributionFromProto(p.name(), p.distribution()));
-    space.push_back({p.name(), std::move(d)});
+    PARZEN_ASSIGN_OR_RETURN(std::optional<Condition> condition, ConditionFromProto(p));
+    space.push_back({p.name(), std::move(d), std::move(condition)});
   }
   return space;
 }

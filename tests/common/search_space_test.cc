@@ -160,3 +160,44 @@ TEST(SearchSpaceFileTest, BadContentsAndDirectoriesAreInvalidArgumentNamingThePa
 
 }  // namespace
 }  // namespace parzen
+
+namespace parzen {
+namespace {
+
+TEST(ConditionalSearchSpaceTest, AFileSaysWhenAParameterExists) {
+  ASSERT_OK_AND_ASSIGN(SearchSpace space, ParseSearchSpace(R"({
+    "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
+    "momentum": {"type": "float", "low": 0, "high": 0.99, "condition": {"optimizer": ["sgd"]}}
+  })"));
+  ASSERT_EQ(space.size(), 2u);
+  ASSERT_TRUE(space[1].condition.has_value());
+  EXPECT_EQ(space[1].condition->parent, "optimizer");
+  // Round trip through the written form.
+  ASSERT_OK_AND_ASSIGN(SearchSpace again, ParseSearchSpace(SearchSpaceToJson(space)));
+  EXPECT_EQ(again, space);
+  EXPECT_TRUE(IsActive(space[1], space, {{"optimizer", 0.0}}));   // sgd
+  EXPECT_FALSE(IsActive(space[1], space, {{"optimizer", 1.0}}));  // adam
+  EXPECT_FALSE(IsActive(space[1], space, {}));                    // no parent value
+}
+
+TEST(ConditionalSearchSpaceTest, ConditionsNameAnEarlierParentAndValuesItCanTake) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"m": {"type": "float", "low": 0, "high": 1, "condition": {"opt": ["sgd"]}},
+           "opt": {"type": "categorical", "choices": ["sgd"]}})",
+       "listed before it"},
+      {R"({"opt": {"type": "categorical", "choices": ["sgd"]},
+           "m": {"type": "float", "low": 0, "high": 1, "condition": {"opt": ["rmsprop"]}}})",
+       "does not fit"},
+      {R"({"opt": {"type": "categorical", "choices": ["sgd"]},
+           "m": {"type": "float", "low": 0, "high": 1, "condition": {"opt": []}}})",
+       "one parent with its values"},
+  };
+  for (const auto& [text, message] : bad) {
+    absl::Status s = ParseSearchSpace(text).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find(message), std::string::npos) << s;
+  }
+}
+
+}  // namespace
+}  // namespace parzen

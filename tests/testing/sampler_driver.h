@@ -23,7 +23,11 @@ inline FrozenTrial SampleTrial(const Sampler& sampler, const StudyHistory& histo
   t.state = TrialState::kRunning;
   absl::StatusOr<RelativeSample> relative = sampler.SampleRelative(history, t, space);
   if (!relative.ok()) return t;
-  for (const auto& [name, d] : space) {
+  std::map<std::string, double> chosen;
+  for (const SearchSpaceEntry& entry : space) {
+    if (!IsActive(entry, space, chosen)) continue;
+    const std::string& name = entry.name;
+    const Distribution& d = entry.distribution;
     double v;
     if (auto it = relative->params.find(name); it != relative->params.end() && Contains(d, it->second)) {
       v = it->second;
@@ -37,6 +41,7 @@ inline FrozenTrial SampleTrial(const Sampler& sampler, const StudyHistory& histo
       if (!drawn.ok()) return t;
       v = *drawn;
     }
+    chosen[name] = v;
     t.params.push_back({name, d, v});
   }
   t.system_attrs = relative->system_attrs;

@@ -101,8 +101,10 @@ SearchSpace DefaultSearchSpace() {
   auto choices = [](std::vector<ParamValue> c) { return CategoricalDistribution{std::move(c)}; };
   return {
       {"lr", F{1e-4, 1e-1, true, std::nullopt}},
-      {"momentum", F{0.0, 0.99, false, std::nullopt}},
       {"optimizer", choices({std::string("sgd"), std::string("adam")})},
+      // Adam has no momentum of this kind: only SGD trials get one.
+      {"momentum", F{0.0, 0.99, false, std::nullopt},
+       Condition{"optimizer", {std::string("sgd")}}},
       {"batch_size", choices({int64_t{32}, int64_t{64}, int64_t{128}, int64_t{256}})},
       {"dropout1", F{0.0, 0.5, false, std::nullopt}},
       {"dropout2", F{0.0, 0.7, false, std::nullopt}},

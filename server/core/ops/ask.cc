@@ -28,12 +28,16 @@ absl::StatusOr<Written<FrozenTrial>> AnswerRepeat(Study& study, int64_t number,
         (started.worker_id.empty() ? std::string("no worker id") : "worker " + started.worker_id));
   }
   // A retry repeats its request; another search space under the same id
-  // is a client bug that would otherwise go unnoticed.
-  for (const auto& [name, d] : request.space) {
-    absl::StatusOr<Distribution> valid = ValidateParam(name, d);
-    const TrialParam* had = started.FindParam(name);
+  // is a client bug that would otherwise go unnoticed. (A parameter whose
+  // condition the trial's values do not meet is rightly missing.)
+  std::map<std::string, double> chosen;
+  for (const TrialParam& p : started.params) chosen[p.name] = p.internal_value;
+  for (const SearchSpaceEntry& entry : request.space) {
+    absl::StatusOr<Distribution> valid = ValidateParam(entry.name, entry.distribution);
+    const TrialParam* had = started.FindParam(entry.name);
+    if (had == nullptr && !IsActive(entry, request.space, chosen)) continue;
     if (!valid.ok() || had == nullptr || had->distribution != *valid) {
-      return absl::InvalidArgumentError(DiffersMessage(request.request_id, name + "' differs"));
+      return absl::InvalidArgumentError(DiffersMessage(request.request_id, entry.name + "' differs"));
     }
   }
   // Nobody can have suggested into the trial before hearing of it, so
@@ -61,15 +65,18 @@ absl::StatusOr<SearchSpace> CheckSpace(const Study& study, const SearchSpace& sp
   }
   SearchSpace normalized;
   std::set<std::string> names;
-  for (const auto& [name, d] : space) {
+  for (const SearchSpaceEntry& entry : space) {
+    const std::string& name = entry.name;
+    const Distribution& d = entry.distribution;
     PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
     if (!names.insert(name).second) {
       return absl::InvalidArgumentError("parameter '" + name + "' appears twice in the search space");
     }
     PARZEN_ASSIGN_OR_RETURN(Distribution valid, ValidateParam(name, d));
     PARZEN_RETURN_IF_ERROR(study.CheckKnownDistribution(name, valid));
-    normalized.push_back({name, std::move(valid)});
+    normalized.push_back({name, std::move(valid), entry.condition});
   }
+  PARZEN_RETURN_IF_ERROR(ValidateConditions(normalized));
   return normalized;
 }
 
@@ -93,7 +100,7 @@ void FailUnfitQueued(Study& study, const AskRequest& request)
   while (std::optional<int64_t> front = study.FrontOfQueue()) {
     const FrozenTrial& queued = study.trial(*front);
     absl::Status fits = absl::OkStatus();
-    for (const auto& [name, d] : request.space) {
+    for (const auto& [name, d, condition] : request.space) {
       if (!queued.fixed_params.contains(name)) continue;
       fits = FixedInternal(queued, study.TrialLabel(*front), name, d).status();
       if (!fits.ok()) break;
@@ -193,10 +200,14 @@ absl::StatusOr<SampledTrial> SampleAsk(const Study& study, const AskPlan& plan) 
   SampledTrial out;
   out.system_attrs = std::move(relative.system_attrs);
   const std::string label = study.TrialLabel(plan.trial.number);
-  for (const auto& [name, d] : plan.request.space) {
+  // In order, so a parameter's condition sees its parent's value.
+  std::map<std::string, double> chosen;
+  for (const SearchSpaceEntry& entry : plan.request.space) {
+    if (!IsActive(entry, plan.request.space, chosen)) continue;
     PARZEN_ASSIGN_OR_RETURN(double v, SampleParam(study.sampler(), *history, plan.trial, label,
-                                                  name, d, relative.params));
-    out.params.push_back(TrialParam{name, d, v});
+                                                  entry.name, entry.distribution, relative.params));
+    chosen[entry.name] = v;
+    out.params.push_back(TrialParam{entry.name, entry.distribution, v});
   }
   return out;
 }

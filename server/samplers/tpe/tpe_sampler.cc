@@ -60,7 +60,7 @@ std::map<std::string, double> TpeSampler::SampleGroup(const StudyHistory& study,
   auto [above, n_above] = Rows(*obs, cache_, obs->above, group);
   std::vector<tpe::ParamSpace> space;
   std::string key = "tpe";
-  for (const auto& [name, d] : group) {
+  for (const auto& [name, d, condition] : group) {
     space.push_back(tpe::SpaceOf(d));
     absl::StrAppend(&key, ":", name);
   }

@@ -15,9 +15,14 @@ TEST(HyperparametersTest, DefaultSpaceIsValidAndKnownToTheTrainer) {
     names.push_back(e.name);
     EXPECT_OK(ValidateDistribution(e.distribution).status()) << e.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"lr", "momentum", "optimizer", "batch_size",
+  EXPECT_EQ(names, (std::vector<std::string>{"lr", "optimizer", "momentum", "batch_size",
                                              "dropout1", "dropout2", "fc_units", "conv1_channels",
                                              "conv2_channels", "weight_decay"}));
+  // Momentum is SGD's alone.
+  ASSERT_OK(ValidateConditions(space));
+  ASSERT_TRUE(space[2].condition.has_value());
+  EXPECT_EQ(space[2].condition->parent, "optimizer");
+  EXPECT_EQ(space[2].condition->values, std::vector<ParamValue>{std::string("sgd")});
   EXPECT_EQ(std::get<FloatDistribution>(space[0].distribution),
             (FloatDistribution{1e-4, 1e-1, true, std::nullopt}));
   EXPECT_EQ(std::get<CategoricalDistribution>(space[3].distribution).choices,

@@ -25,7 +25,7 @@ class LowestSampler final : public Sampler {
   absl::StatusOr<RelativeSample> SampleRelative(const StudyHistory&, const FrozenTrial& trial,
                                                 const SearchSpace& space) const override {
     RelativeSample out;
-    for (const auto& [name, d] : space) {
+    for (const auto& [name, d, condition] : space) {
       if (const auto* f = std::get_if<FloatDistribution>(&d)) out.params[name] = f->low;
     }
     out.system_attrs["sampled_for"] = std::to_string(trial.number);
@@ -91,6 +91,32 @@ TEST(AskTest, TheSamplersSystemAttributesAreStoredWithTheTrial) {
   EXPECT_EQ(queued.value.system_attrs.at("sampled_for"), "1");
   EXPECT_EQ(fx.storage().Count<mutation::SetTrialSystemAttr>(), 1u);
   EXPECT_EQ(fx.storage().Count<mutation::InsertParam>(), 2u);
+}
+
+// A parameter with a condition is sampled only when its parent's value
+// enables it; a repeated Ask then names it without the trial holding it.
+TEST(AskTest, AConditionalParameterExistsOnlyWhenItsParentEnablesIt) {
+  StudyFixture fx;
+  const SearchSpace space = {
+      {"opt", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}},
+      {"momentum", FloatDistribution{0, 0.99, false, std::nullopt},
+       Condition{"opt", {std::string("sgd")}}}};
+  int with = 0, without = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto asked, Ask(fx.study(), {space, "w", "r" + std::to_string(i)}));
+    const FrozenTrial& t = asked.value;
+    const bool sgd = t.params[0].internal_value == 0;
+    ASSERT_EQ(t.params.size(), sgd ? 2u : 1u) << i;
+    (sgd ? with : without) += 1;
+    ASSERT_OK_AND_ASSIGN(auto again, Ask(fx.study(), {space, "w", "r" + std::to_string(i)}));
+    EXPECT_EQ(again.value.number, t.number);
+  }
+  EXPECT_GT(with, 5);
+  EXPECT_GT(without, 5);
+  const SearchSpace orphan = {{"momentum", FloatDistribution{0, 0.99, false, std::nullopt},
+                               Condition{"opt", {std::string("sgd")}}}};
+  EXPECT_EQ(Ask(fx.study(), {orphan, "w", ""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // Two Asks sampling at once: each its own reserved number, and whichever
