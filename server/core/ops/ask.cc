@@ -252,6 +252,13 @@ void Ask(StudyManager& manager, const std::string& study_name, AskRequest reques
   if (start->answer) return done(*std::move(start->answer));
   std::shared_ptr<AskPlan> plan = start->plan;
   absl::Status posted = manager.executor().Post([study = *study, plan, done] {
+    // The Ask may have waited for the executor behind others: sampled from
+    // the history as it is now, it sees the trials they started, which is
+    // what lets the constant liar spread a burst of parallel Asks.
+    {
+      absl::MutexLock lock(&study->mu());
+      plan->history = study->Snapshot();
+    }
     absl::StatusOr<SampledTrial> sampled = SampleAsk(*study, *plan);
     // Gone before the commit, so the study's writes need not copy what
     // the snapshot shared.
