@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include <google/protobuf/util/json_util.h>
+
 namespace parzen {
 namespace {
 
@@ -16,9 +18,47 @@ bool IsNamedSelection(const FieldDescriptor& field) {
   return field.message_type() == v1::NamedAlgorithmConfig::descriptor();
 }
 
-// The fields an options message takes from a spec string.
+// The fields an options message takes from a spec string: scalars as
+// text, lists, maps and messages as JSON (protobuf's JSON mapping).
 bool IsScalarArg(const FieldDescriptor& field) {
   return !field.is_repeated() && field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
+}
+
+bool IsSet(const FieldDescriptor& field, const Message& m) {
+  const Reflection& r = *m.GetReflection();
+  if (field.is_repeated()) return r.FieldSize(m, &field) > 0;
+  return field.has_presence() ? r.HasField(m, &field) : true;
+}
+
+// Sets a list, map or message field from the JSON of its value; false if
+// the text is not that.
+bool SetFromJson(const FieldDescriptor& field, const std::string& text, Message& m) {
+  std::unique_ptr<Message> parsed(m.New());
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const std::string json = "{\"" + field.json_name() + "\":" + text + "}";
+  if (!google::protobuf::util::JsonStringToMessage(json, parsed.get(), options).ok()) return false;
+  m.GetReflection()->ClearField(&m, &field);
+  m.MergeFrom(*parsed);
+  return true;
+}
+
+std::string JsonText(const FieldDescriptor& field, const Message& m) {
+  std::unique_ptr<Message> only(m.New());
+  const Reflection& r = *m.GetReflection();
+  // A copy holding just this field, printed, then unwrapped.
+  only->CopyFrom(m);
+  for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) {
+    const FieldDescriptor* other = m.GetDescriptor()->field(i);
+    if (other != &field) r.ClearField(only.get(), other);
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(*only, &json, options).ok()) return "";
+  const std::string prefix = "{\"" + field.name() + "\":";
+  if (json.size() < prefix.size() + 1 || json.compare(0, prefix.size(), prefix) != 0) return "";
+  return json.substr(prefix.size(), json.size() - prefix.size() - 1);
 }
 
 template <typename T>
@@ -130,7 +170,31 @@ std::string ValueText(const FieldDescriptor& field, const Message& m) {
 
 // The placeholder a required argument shows in a syntax line: its initial.
 std::string Placeholder(const FieldDescriptor& field) {
+  if (!IsScalarArg(field)) return "JSON";
   return std::string(1, static_cast<char>(std::toupper(field.name()[0])));
+}
+
+// The first comma outside JSON brackets and strings: a JSON argument's
+// own commas do not end it.
+size_t NextTopLevelComma(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -143,7 +207,7 @@ absl::StatusOr<AlgorithmSpecText> SplitAlgorithmSpec(std::string_view text,
   if (colon == std::string_view::npos) return spec;
   std::string_view rest = text.substr(colon + 1);
   while (!rest.empty()) {
-    const size_t comma = rest.find(',');
+    const size_t comma = NextTopLevelComma(rest);
     const std::string_view item = rest.substr(0, comma);
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0) {
@@ -162,16 +226,25 @@ absl::Status SetAlgorithmArgs(const std::map<std::string, std::string>& args,
   const Descriptor& d = *options.GetDescriptor();
   for (const auto& [key, value] : args) {
     const FieldDescriptor* field = d.FindFieldByName(key);
-    if (field == nullptr || !IsScalarArg(*field)) {
+    if (field == nullptr) {
       if (d.field_count() == 0) {
         return absl::InvalidArgumentError("the " + std::string(label) + " takes no arguments");
       }
       std::string known;
       for (int i = 0; i < d.field_count(); ++i) {
-        if (IsScalarArg(*d.field(i))) known += (known.empty() ? "" : ", ") + d.field(i)->name();
+        known += (known.empty() ? "" : ", ") + d.field(i)->name();
       }
       return absl::InvalidArgumentError("unknown " + std::string(label) + " argument \"" + key +
                                         "\" (expected " + known + ")");
+    }
+    if (!IsScalarArg(*field)) {
+      if (!SetFromJson(*field, value, options)) {
+        return absl::InvalidArgumentError("\"" + key + "\" must be JSON of its type (" +
+                                          std::string(field->is_map() ? "an object" :
+                                                      field->is_repeated() ? "a list" : "an object") +
+                                          "), got '" + value + "'");
+      }
+      continue;
     }
     if (!SetFromText(*field, value, options)) {
       return absl::InvalidArgumentError("\"" + key + "\" must be " + Expected(*field) +
@@ -185,10 +258,7 @@ const FieldDescriptor* MissingRequiredArg(const Message& options) {
   const Descriptor& d = *options.GetDescriptor();
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor* f = d.field(i);
-    if (f->options().GetExtension(v1::arg_required) && f->has_presence() &&
-        !options.GetReflection()->HasField(options, f)) {
-      return f;
-    }
+    if (f->options().GetExtension(v1::arg_required) && !IsSet(*f, options)) return f;
   }
   return nullptr;
 }
@@ -211,11 +281,10 @@ absl::Status FillAlgorithmDefaults(Message& options) {
 std::map<std::string, std::string> AlgorithmArgs(const Message& options) {
   std::map<std::string, std::string> out;
   const Descriptor& d = *options.GetDescriptor();
-  const Reflection& r = *options.GetReflection();
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor* f = d.field(i);
-    if (!IsScalarArg(*f)) continue;
-    if (f->has_presence() ? r.HasField(options, f) : true) out[f->name()] = ValueText(*f, options);
+    if (!IsSet(*f, options)) continue;
+    out[f->name()] = IsScalarArg(*f) ? ValueText(*f, options) : JsonText(*f, options);
   }
   return out;
 }
@@ -224,7 +293,6 @@ std::string AlgorithmSyntax(std::string_view name, const Descriptor& options) {
   std::string required, optional;
   for (int i = 0; i < options.field_count(); ++i) {
     const FieldDescriptor* f = options.field(i);
-    if (!IsScalarArg(*f)) continue;
     if (f->options().GetExtension(v1::arg_required)) {
       required += (required.empty() ? ":" : ",") + f->name() + "=" + Placeholder(*f);
       continue;

@@ -19,7 +19,9 @@
 
 namespace parzen {
 
-// A spec string split up: "name" or "name:key=value,key=value".
+// A spec string split up: "name" or "name:key=value,key=value". List, map
+// and message arguments take JSON, whose commas inside brackets and
+// strings do not split: 'grid:search_space={"x":[0,1],"y":["a","b"]}'.
 struct AlgorithmSpecText {
   std::string name;
   std::map<std::string, std::string> args;
@@ -30,7 +32,8 @@ struct AlgorithmSpecText {
 absl::StatusOr<AlgorithmSpecText> SplitAlgorithmSpec(std::string_view text,
                                                      std::string_view what);
 
-// Sets each argument on `options`, parsed by its field's type. The name is
+// Sets each argument on `options`, parsed by its field's type (JSON for a
+// list, map or message). The name is
 // checked before the value, so a misspelt name is what gets reported:
 // InvalidArgument 'unknown median pruner argument "x" (expected ...)' or
 // '"n" must be an integer, got "1.5"'. `label` is "median pruner".

@@ -51,6 +51,19 @@ class Sampler {
                                                    const FrozenTrial& trial,
                                                    const std::string& name,
                                                    const Distribution& distribution) const = 0;
+
+  // Under the study's lock, just before an Ask's trial starts: whether what
+  // its sample claims for itself alone (in its system attributes, e.g. a
+  // grid point) is still free in `now`, the history as it is then, which
+  // holds the trials started since the sample's snapshot. Aborted sends the
+  // Ask back to sample again from a fresh snapshot. The study waits on
+  // this call, so it must be quick. Default: nothing is claimed.
+  virtual absl::Status ConfirmClaims(const StudyHistory& now,
+                                     const std::map<std::string, std::string>& system_attrs) const {
+    (void)now;
+    (void)system_attrs;
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace parzen

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "tests/testing/status_matchers.h"
 
 namespace parzen {
@@ -53,6 +55,34 @@ TEST(AlgorithmArgsTest, SelectionsNameTheirAlgorithm) {
   EXPECT_EQ(by_name.named().args().at("n_warmup_steps"), "2");
   ASSERT_OK_AND_ASSIGN(s, SelectedAlgorithm(v1::PrunerConfig(), "pruner"));
   EXPECT_TRUE(s.name.empty());
+}
+
+// Lists and maps are JSON inside a spec string, commas and all.
+TEST(AlgorithmArgsTest, JsonArgumentsKeepTheirCommas) {
+  ASSERT_OK_AND_ASSIGN(
+      AlgorithmSpecText spec,
+      SplitAlgorithmSpec(R"(grid:search_space={"x":[1,2.5],"opt":["a,b","c"]},seed=3)", "sampler"));
+  EXPECT_EQ(spec.name, "grid");
+  ASSERT_EQ(spec.args.size(), 2u);
+  EXPECT_EQ(spec.args.at("seed"), "3");
+  v1::GridSamplerConfig grid;
+  ASSERT_OK(SetAlgorithmArgs(spec.args, "grid sampler", grid));
+  EXPECT_EQ(grid.seed(), 3u);
+  ASSERT_EQ(grid.search_space().at("x").values_size(), 2);
+  EXPECT_EQ(grid.search_space().at("x").values(1).number_value(), 2.5);
+  EXPECT_EQ(grid.search_space().at("opt").values(0).string_value(), "a,b");
+  // Written back as JSON, which reads back the same.
+  v1::GridSamplerConfig again;
+  ASSERT_OK(SetAlgorithmArgs(AlgorithmArgs(grid), "grid sampler", again));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(again, grid));
+  EXPECT_EQ(AlgorithmSyntax("grid", *v1::GridSamplerConfig::descriptor()),
+            "grid:search_space=JSON[,seed=...]");
+
+  v1::GridSamplerConfig bad;
+  absl::Status not_json = SetAlgorithmArgs({{"search_space", "[1,2]"}}, "grid sampler", bad);
+  EXPECT_EQ(not_json.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(not_json.message().find("must be JSON"), std::string::npos) << not_json;
+  EXPECT_NE(MissingRequiredArg(bad), nullptr);
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ double Objective(const client::Trial& trial) {
 class ParallelSamplingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = ServerProcess::Start(dir_.File("studies.db"));
+    // As many sampler threads as workers: Asks sample side by side.
+    auto server = ServerProcess::Start(dir_.File("studies.db"), {"--sampler-threads", "4"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -129,6 +130,80 @@ TEST_F(ParallelSamplingTest, EightTpeWorkersAskingAtOnceGetDistinctSpreadParamet
     spread[liar] += modelled_spread / 12;  // 6 modelled rounds, 2 seeds
   }
   EXPECT_GT(spread[true], spread[false]);
+}
+
+// Four workers racing through a grid: every point handed out exactly once
+// (an Ask that loses its point to a faster one draws again), then each is
+// told the budget is reached. The race is lost mostly on the last few
+// points, so it is run on several studies.
+TEST_F(ParallelSamplingTest, FourWorkersVisitEveryGridPointExactlyOnce) {
+  auto number = [](double x) {
+    google::protobuf::Value v;
+    v.set_number_value(x);
+    return v;
+  };
+  auto text = [](const std::string& s) {
+    google::protobuf::Value v;
+    v.set_string_value(s);
+    return v;
+  };
+  v1::GridSamplerConfig grid;
+  auto axis = [&](const std::string& name, std::vector<google::protobuf::Value> values) {
+    for (auto& v : values) *(*grid.mutable_search_space())[name].add_values() = v;
+  };
+  axis("lr", {number(1e-4), number(1e-3), number(1e-2), number(1e-1)});
+  axis("x", {number(-1), number(0), number(2.5)});
+  axis("units", {number(16), number(128), number(512)});
+  axis("opt", {text("sgd"), text("adam")});
+  constexpr size_t kPoints = 4 * 3 * 3 * 2;
+
+  auto driver = Connect("driver");
+  std::vector<std::unique_ptr<client::Client>> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(Connect("w" + std::to_string(i)));
+  for (int round = 0; round < 5; ++round) {
+    const std::string name = "grid-" + std::to_string(round);
+    client::StudyOptions options{.name = name};
+    *options.sampler.mutable_grid() = grid;
+    options.sampler.mutable_grid()->set_seed(round);
+    ASSERT_TRUE(driver->CreateStudy(options).ok());
+
+    std::vector<int> budget_reached(4, 0);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        auto study = workers[i]->LoadStudy(name);
+        ASSERT_TRUE(study.ok()) << study.status();
+        for (;;) {
+          auto trial = study->Ask(kSpace);
+          if (client::IsBudgetReached(trial.status())) {
+            budget_reached[i] = 1;
+            return;
+          }
+          ASSERT_TRUE(trial.ok()) << trial.status();
+          ASSERT_TRUE(study->Tell(*trial, Objective(*trial)).ok());
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(budget_reached, std::vector<int>(4, 1));
+
+    auto study = driver->LoadStudy(name);
+    ASSERT_TRUE(study.ok());
+    auto trials = study->Trials();
+    ASSERT_TRUE(trials.ok()) << trials.status();
+    ASSERT_EQ(trials->size(), kPoints) << name;
+    std::set<std::string> ids;
+    std::set<std::vector<double>> points;
+    for (const FrozenTrial& t : *trials) {
+      EXPECT_EQ(t.state, TrialState::kComplete);
+      ids.insert(t.system_attrs.at("grid_id"));
+      std::vector<double> point;
+      for (const TrialParam& p : t.params) point.push_back(p.internal_value);
+      points.insert(point);
+    }
+    EXPECT_EQ(ids.size(), kPoints) << name;
+    EXPECT_EQ(points.size(), kPoints) << name;
+  }
 }
 
 }  // namespace

@@ -11,6 +11,13 @@
 namespace parzen::ops {
 namespace {
 
+// A sampler's claim (a grid point) taken by an Ask that committed first
+// sends the Ask round again; each round at least one Ask wins, so this
+// bounds how long a crowd of Asks on the last points can keep losing.
+constexpr int kMaxAskAttempts = 64;
+
+bool IsLostClaim(const absl::Status& status) { return status.code() == absl::StatusCode::kAborted; }
+
 std::string DiffersMessage(const std::string& request_id, const std::string& what) {
   return "request_id '" + request_id + "' was first used by an Ask with another search space " +
          "(parameter '" + what + "); a new Ask needs a new request_id";
@@ -187,9 +194,10 @@ absl::StatusOr<SampledTrial> SampleAsk(const Study& study, const AskPlan& plan) 
   std::shared_ptr<const StudyHistory> history =
       study.pruner().HistoryForSampler(plan.history, plan.trial);
   // An enqueued trial that fixes every parameter leaves the sampler nothing
-  // to do: not even its joint model is fitted.
+  // to do: not even its joint model is fitted (nor, as in Optuna, a grid
+  // point claimed). A new trial always asks, for what it may claim.
   const bool nothing_to_sample =
-      std::all_of(plan.request.space.begin(), plan.request.space.end(), [&](const auto& e) {
+      plan.from_queue && std::all_of(plan.request.space.begin(), plan.request.space.end(), [&](const auto& e) {
         return plan.trial.fixed_params.contains(e.name) || IsSingle(e.distribution);
       });
   RelativeSample relative;
@@ -222,6 +230,9 @@ absl::StatusOr<Written<FrozenTrial>> CommitAsk(Study& study, const AskPlan& plan
   for (size_t i = 0; ok.ok() && i < sampled->params.size(); ++i) {
     ok = study.CheckKnownDistribution(sampled->params[i].name, sampled->params[i].distribution);
   }
+  if (ok.ok() && !sampled->system_attrs.empty()) {
+    ok = study.sampler().ConfirmClaims(*study.Snapshot(), sampled->system_attrs);
+  }
   if (!ok.ok()) {
     if (plan.from_queue) study.PushWaitingFront(plan.trial.number);
     return ok;
@@ -235,23 +246,26 @@ absl::StatusOr<Written<FrozenTrial>> CommitAsk(Study& study, const AskPlan& plan
 }
 
 absl::StatusOr<Written<FrozenTrial>> Ask(Study& study, AskRequest request) {
-  PARZEN_ASSIGN_OR_RETURN(AskStart start, PlanAsk(study, std::move(request)));
-  if (start.answer) return *std::move(start.answer);
-  AskPlan& plan = *start.plan;
-  absl::StatusOr<SampledTrial> sampled = SampleAsk(study, plan);
-  plan.history.reset();
-  return CommitAsk(study, plan, std::move(sampled));
+  for (int attempt = 1;; ++attempt) {
+    PARZEN_ASSIGN_OR_RETURN(AskStart start, PlanAsk(study, request));
+    if (start.answer) return *std::move(start.answer);
+    AskPlan& plan = *start.plan;
+    absl::StatusOr<SampledTrial> sampled = SampleAsk(study, plan);
+    plan.history.reset();
+    absl::StatusOr<Written<FrozenTrial>> committed = CommitAsk(study, plan, std::move(sampled));
+    if (!IsLostClaim(committed.status()) || attempt == kMaxAskAttempts) return committed;
+  }
 }
 
-void Ask(StudyManager& manager, const std::string& study_name, AskRequest request,
-         AskDone done) {
-  absl::StatusOr<std::shared_ptr<Study>> study = manager.FindStudy(study_name);
-  if (!study.ok()) return done(study.status());
-  auto start = PlanAsk(**study, std::move(request));
+namespace {
+
+void AskOnExecutor(std::shared_ptr<Study> study, Executor& executor, AskRequest request,
+                   AskDone done, int attempt) {
+  auto start = PlanAsk(*study, request);
   if (!start.ok()) return done(start.status());
   if (start->answer) return done(*std::move(start->answer));
   std::shared_ptr<AskPlan> plan = start->plan;
-  absl::Status posted = manager.executor().Post([study = *study, plan, done] {
+  absl::Status posted = executor.Post([study, &executor, plan, done, attempt] {
     // The Ask may have waited for the executor behind others: sampled from
     // the history as it is now, it sees the trials they started, which is
     // what lets the constant liar spread a burst of parallel Asks.
@@ -263,10 +277,23 @@ void Ask(StudyManager& manager, const std::string& study_name, AskRequest reques
     // Gone before the commit, so the study's writes need not copy what
     // the snapshot shared.
     plan->history.reset();
-    done(CommitAsk(*study, *plan, std::move(sampled)));
+    absl::StatusOr<Written<FrozenTrial>> committed = CommitAsk(*study, *plan, std::move(sampled));
+    if (IsLostClaim(committed.status()) && attempt < kMaxAskAttempts) {
+      return AskOnExecutor(study, executor, plan->request, done, attempt + 1);
+    }
+    done(std::move(committed));
   });
   // Not queued: the plan is given up, its reservation returned.
-  if (!posted.ok()) done(CommitAsk(**study, *plan, posted));
+  if (!posted.ok()) done(CommitAsk(*study, *plan, posted));
+}
+
+}  // namespace
+
+void Ask(StudyManager& manager, const std::string& study_name, AskRequest request,
+         AskDone done) {
+  absl::StatusOr<std::shared_ptr<Study>> study = manager.FindStudy(study_name);
+  if (!study.ok()) return done(study.status());
+  AskOnExecutor(*std::move(study), manager.executor(), std::move(request), std::move(done), 1);
 }
 
 }  // namespace parzen::ops

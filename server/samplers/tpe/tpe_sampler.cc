@@ -86,7 +86,7 @@ absl::StatusOr<RelativeSample> TpeSampler::SampleRelative(const StudyHistory& st
                                                           const FrozenTrial& trial,
                                                           const SearchSpace& space) const {
   RelativeSample out;
-  if (!options_.multivariate()) return out;
+  if (!options_.multivariate() || space.empty()) return out;
   const std::shared_ptr<const tpe::Observations> obs = cache_.Get(study);
   for (const SearchSpace& group :
        tpe::RelativeSearchSpaces(*obs, cache_, space, options_.group())) {

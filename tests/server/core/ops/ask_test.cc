@@ -6,6 +6,7 @@
 #include "server/core/ops/enqueue.h"
 #include "server/core/ops/read.h"
 #include "server/core/ops/tell.h"
+#include "server/samplers/registry.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/study_fixture.h"
 
@@ -218,6 +219,31 @@ TEST(AskTest, ThePlansHistoryIsASnapshot) {
   absl::MutexLock lock(&fx.study().mu());
   EXPECT_EQ(fx.study().trial(0).state, TrialState::kComplete);
   EXPECT_GT(fx.study().Snapshot()->version(), h.version());
+}
+
+// Two Asks sampled from one snapshot claim the same grid point: the first
+// to commit has it; the other is refused with Aborted (the RPC then draws
+// again) and nothing of it is stored.
+TEST(AskTest, AClaimTakenByAnEarlierCommitIsRefused) {
+  v1::SamplerConfig grid;
+  grid.mutable_named()->set_name("grid");
+  (*grid.mutable_named()->mutable_args())["search_space"] = R"({"x":[0.25],"n":[3]})";
+  StudyFixture fx([&](StudyConfig& c) { c.sampler = *BuiltinSamplers().Resolve(grid, 1); });
+  ASSERT_OK_AND_ASSIGN(AskStart a, PlanAsk(fx.study(), {kSpace, "a", ""}));
+  ASSERT_OK_AND_ASSIGN(AskStart b, PlanAsk(fx.study(), {kSpace, "b", ""}));
+  absl::StatusOr<SampledTrial> sampled_a = SampleAsk(fx.study(), *a.plan);
+  absl::StatusOr<SampledTrial> sampled_b = SampleAsk(fx.study(), *b.plan);
+  ASSERT_OK(sampled_a.status());
+  ASSERT_OK(sampled_b.status());
+  EXPECT_EQ(sampled_a->system_attrs, sampled_b->system_attrs);
+  ASSERT_OK(CommitAsk(fx.study(), *a.plan, std::move(sampled_a)).status());
+  EXPECT_EQ(CommitAsk(fx.study(), *b.plan, std::move(sampled_b)).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(fx.storage().Count<mutation::InsertTrial>(), 1u);
+  // The grid's one point is gone: the study is done.
+  EXPECT_EQ(Ask(fx.study(), {kSpace, "c", ""}).status().code(), absl::StatusCode::kOutOfRange);
+  absl::MutexLock lock(&fx.study().mu());
+  EXPECT_EQ(fx.study().asks_in_flight(), 0);
 }
 
 }  // namespace
