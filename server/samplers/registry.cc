@@ -1,6 +1,7 @@
 #include "server/samplers/registry.h"
 
 #include "parzen/v1/algorithms.pb.h"
+#include "server/samplers/cmaes/cmaes_sampler.h"
 #include "server/samplers/grid_sampler.h"
 #include "server/samplers/random_sampler.h"
 #include "server/samplers/tpe/tpe_sampler.h"
@@ -15,6 +16,7 @@ SamplerRegistry BuiltinSamplers() {
   AddBuiltin(registry, RandomSamplerPlugin());
   AddBuiltin(registry, TpeSamplerPlugin());
   AddBuiltin(registry, GridSamplerPlugin());
+  AddBuiltin(registry, CmaEsSamplerPlugin());
   return registry;
 }
 
