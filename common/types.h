@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace parzen {
 
@@ -28,6 +29,18 @@ std::string_view DirectionName(Direction d);
 // True when `a` is strictly better than `b` in direction `d`.
 inline bool IsBetter(Direction d, double a, double b) {
   return d == Direction::kMinimize ? a < b : a > b;
+}
+
+// Optuna's dominance: `a` dominates `b` when it is no worse in every
+// objective and the two differ (equal values dominate neither way). Both
+// must hold one value per direction.
+inline bool Dominates(const std::vector<Direction>& directions, const std::vector<double>& a,
+                      const std::vector<double>& b) {
+  if (a == b) return false;
+  for (size_t i = 0; i < directions.size(); ++i) {
+    if (IsBetter(directions[i], b[i], a[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace parzen

@@ -4,15 +4,6 @@
 
 namespace parzen {
 
-bool Dominates(const std::vector<Direction>& directions, const std::vector<double>& a,
-               const std::vector<double>& b) {
-  if (a == b) return false;
-  for (size_t i = 0; i < directions.size(); ++i) {
-    if (IsBetter(directions[i], b[i], a[i])) return false;
-  }
-  return true;
-}
-
 void ParetoFront::Add(int64_t number, const std::vector<double>& values) {
   if (values.size() != directions_.size()) return;
   // A twin on the front: whatever dominated this trial would dominate the

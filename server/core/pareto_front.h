@@ -13,12 +13,6 @@
 
 namespace parzen {
 
-// Optuna's dominance: `a` dominates `b` when it is no worse in every
-// objective and the two differ (equal values dominate neither way). Both
-// must hold one value per direction.
-bool Dominates(const std::vector<Direction>& directions, const std::vector<double>& a,
-               const std::vector<double>& b);
-
 // Thread-compatible.
 class ParetoFront {
  public:
