@@ -4,6 +4,7 @@
 #include "server/samplers/cmaes/cmaes_sampler.h"
 #include "server/samplers/grid_sampler.h"
 #include "server/samplers/nsga2/nsga2_sampler.h"
+#include "server/samplers/qmc/qmc_sampler.h"
 #include "server/samplers/random_sampler.h"
 #include "server/samplers/tpe/tpe_sampler.h"
 
@@ -19,6 +20,7 @@ SamplerRegistry BuiltinSamplers() {
   AddBuiltin(registry, GridSamplerPlugin());
   AddBuiltin(registry, CmaEsSamplerPlugin());
   AddBuiltin(registry, Nsga2SamplerPlugin());
+  AddBuiltin(registry, QmcSamplerPlugin());
   return registry;
 }
 

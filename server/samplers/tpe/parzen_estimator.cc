@@ -13,10 +13,8 @@ namespace parzen::tpe {
 namespace {
 
 constexpr double kEps = 1e-12;
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kSigma0Magnitude = 0.2;
 const double kLogSqrt2Pi = 0.5 * std::log(2 * M_PI);
-
 
 // e^x for -40 <= x <= 0, to about 1e-15 relative: x = k ln 2 + r with
 // |r| <= ln2/2, e^r by its Taylor series to r^12, 2^k put in the exponent
