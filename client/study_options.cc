@@ -28,7 +28,8 @@ void AddStudyFlags(CLI::App& app, StudyFlags& flags, const std::string& config_f
   StudyOptions& options = flags.options;
   app.add_option("--direction", flags.directions, "minimize or maximize; once per objective")
       ->check(CLI::IsMember({"minimize", "maximize"}));
-  app.add_option("--sampler", flags.sampler, SamplerSpecHelp())->capture_default_str();
+  app.add_option("--sampler", flags.sampler,
+                 SamplerSpecHelp() + " (default: tpe for one objective, nsga2 for several)");
   app.add_option("--pruner", flags.pruner,
                  PrunerSpecHelp() + " (Optuna's arguments, e.g. "
                                     "median:n_startup_trials=2,n_warmup_steps=1)")
@@ -64,8 +65,10 @@ absl::StatusOr<v1::CreateStudyRequest> CreateStudyRequestFrom(const StudyFlags& 
   for (const std::string& d : flags.directions) {
     options.directions.push_back(d == "maximize" ? Direction::kMaximize : Direction::kMinimize);
   }
-  PARZEN_ASSIGN_OR_RETURN(options.sampler,
-                          ParseSamplerSpec(flags.sampler, UnknownAlgorithm::kAskTheServer));
+  if (!flags.sampler.empty()) {
+    PARZEN_ASSIGN_OR_RETURN(options.sampler,
+                            ParseSamplerSpec(flags.sampler, UnknownAlgorithm::kAskTheServer));
+  }
   PARZEN_ASSIGN_OR_RETURN(options.pruner,
                           ParsePrunerSpec(flags.pruner, UnknownAlgorithm::kAskTheServer));
   return options.ToRequest();

@@ -39,7 +39,9 @@ struct StudyFlags {
   StudyOptions options;  // the numbers are set directly
   // "minimize" or "maximize", one per objective; empty: the tool's default.
   std::vector<std::string> directions;
-  std::string sampler = "tpe";
+  // Empty: the server's default, Optuna's: tpe for one objective, nsga2
+  // for several.
+  std::string sampler;
   std::string pruner = "median";
   // A JSON CreateStudyRequest used instead of every flag above.
   std::string config_file;

@@ -26,7 +26,9 @@ TEST(StudyOptionsTest, BothToolsReapLostTrialsAndRetryThemOnceByDefault) {
   ASSERT_OK_AND_ASSIGN(v1::CreateStudyRequest plain, FromCommandLine({}));
   EXPECT_EQ(plain.heartbeat_grace_seconds(), 60);
   EXPECT_EQ(plain.max_retries(), 1);
-  EXPECT_TRUE(plain.sampler().has_tpe());
+  // No sampler: the server picks Optuna's default for the number of
+  // objectives (tpe, or nsga2 for several).
+  EXPECT_EQ(plain.sampler().kind_case(), v1::SamplerConfig::KIND_NOT_SET);
   EXPECT_TRUE(plain.pruner().has_median());
   ASSERT_EQ(plain.directions_size(), 1);  // minimize, as StudyOptions says
   EXPECT_EQ(plain.directions(0), v1::MINIMIZE);

@@ -539,6 +539,9 @@ TEST_F(CliTest, CreateAndDeleteStudies) {
 // a lost worker's trial is reaped after 60 s and run once more.
 TEST_F(CliTest, CreateTakesTheWorkersStudyFlagsAndDefaults) {
   ASSERT_EQ(Parzen({"create", "defaults"}).exit_code, 0);
+  ASSERT_EQ(Parzen({"create", "two-objectives", "--direction", "minimize", "--direction", "maximize"})
+                .exit_code,
+            0);
   CliRun set = Parzen({"create", "set", "--sampler", "random:seed=11", "--heartbeat-grace", "5",
                        "--max-retries", "2"});
   ASSERT_EQ(set.exit_code, 0) << set.output;
@@ -554,6 +557,9 @@ TEST_F(CliTest, CreateTakesTheWorkersStudyFlagsAndDefaults) {
   EXPECT_EQ(defaults.heartbeat_grace_seconds(), 60);
   EXPECT_EQ(defaults.max_retries(), 1);
   EXPECT_TRUE(defaults.pruner().has_median());
+  // Optuna's default samplers: TPE for one objective, NSGA-II for several.
+  EXPECT_TRUE(defaults.sampler().has_tpe()) << defaults.sampler().ShortDebugString();
+  EXPECT_TRUE(study("two-objectives").sampler().has_nsga2());
   const v1::Study chosen = study("set");
   EXPECT_EQ(chosen.sampler().random().seed(), 11u);
   EXPECT_EQ(chosen.heartbeat_grace_seconds(), 5);
