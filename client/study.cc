@@ -16,6 +16,8 @@ Study::Study(Client* client, const v1::Study& study, bool created)
       heartbeat_grace_seconds_(study.heartbeat_grace_seconds()),
       max_trials_(study.max_trials()),
       max_retries_(study.max_retries()),
+      sampler_(study.sampler()),
+      pruner_(study.pruner()),
       created_(created) {
   for (int d : study.directions()) {
     directions_.push_back(FromProto(static_cast<v1::Direction>(d)).value_or(Direction::kMinimize));

@@ -62,6 +62,9 @@ class Study {
   double heartbeat_grace_seconds() const { return heartbeat_grace_seconds_; }
   int64_t max_trials() const { return max_trials_; }
   int64_t max_retries() const { return max_retries_; }
+  // As stored on the server: every default filled in, the seed drawn.
+  const v1::SamplerConfig& sampler() const { return sampler_; }
+  const v1::PrunerConfig& pruner() const { return pruner_; }
   bool created() const { return created_; }
 
   // Starts a trial (an enqueued one first). With a search space, all its
@@ -120,6 +123,8 @@ class Study {
   double heartbeat_grace_seconds_ = 0;
   int64_t max_trials_ = 0;
   int64_t max_retries_ = 0;
+  v1::SamplerConfig sampler_;
+  v1::PrunerConfig pruner_;
   bool created_ = false;
 };
 
