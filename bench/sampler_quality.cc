@@ -20,13 +20,13 @@
 #include <mutex>
 #include <numbers>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "bench/key_values.h"
 #include "bench/local_server.h"
 #include "client/client.h"
 #include "client/study.h"
@@ -242,11 +242,7 @@ void RunOptuna(const Flags& f, const std::vector<TestFunction>& functions, Resul
   if (pipe == nullptr) Die("cannot run " + cmd);
   char line[1024];
   while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::map<std::string, std::string> fields;
-    std::istringstream words(line);
-    for (std::string word; words >> word;) {
-      if (auto eq = word.find('='); eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
-    }
+    std::map<std::string, std::string> fields = parzen::bench::KeyValues(line);
     if (std::string_view(line).starts_with("check ")) {
       const auto it = std::find_if(functions.begin(), functions.end(),
                                    [&](const TestFunction& fn) { return fn.name == fields["function"]; });

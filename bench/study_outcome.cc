@@ -31,6 +31,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/key_values.h"
 #include "bench/local_server.h"
 #include "client/client.h"
 #include "client/study.h"
@@ -179,11 +180,7 @@ std::vector<TrialOutcome> RunOptuna(const Flags& f, const std::string& dir) {
   char line[512];
   while (std::fgets(line, sizeof line, pipe) != nullptr) {
     if (!std::string_view(line).starts_with("optuna_trial ")) continue;
-    std::map<std::string, std::string> fields;
-    std::istringstream words(line);
-    for (std::string word; words >> word;) {
-      if (auto eq = word.find('='); eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
-    }
+    std::map<std::string, std::string> fields = parzen::bench::KeyValues(line);
     TrialOutcome o;
     o.state = fields["state"];
     o.epochs = std::atoi(fields["epochs"].c_str());

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include <absl/strings/str_cat.h>
 #include <google/protobuf/util/json_util.h>
 
 namespace parzen {
@@ -287,6 +288,22 @@ std::map<std::string, std::string> AlgorithmArgs(const Message& options) {
     out[f->name()] = IsScalarArg(*f) ? ValueText(*f, options) : JsonText(*f, options);
   }
   return out;
+}
+
+std::string FormatAlgorithmSpec(const Message& selection) {
+  absl::StatusOr<AlgorithmSelection> selected = SelectedAlgorithm(selection, "algorithm");
+  if (!selected.ok() || selected->name.empty()) return "(none)";
+  const std::map<std::string, std::string> args =
+      selected->typed != nullptr ? AlgorithmArgs(*selected->typed)
+                                 : std::map<std::string, std::string>(
+                                       selected->named->args().begin(), selected->named->args().end());
+  std::string spec = selected->name;
+  const char* separator = ":";
+  for (const auto& [key, value] : args) {
+    absl::StrAppend(&spec, separator, key, "=", value);
+    separator = ",";
+  }
+  return spec;
 }
 
 std::string AlgorithmSyntax(std::string_view name, const Descriptor& options) {

@@ -73,6 +73,11 @@ struct AlgorithmSelection {
 absl::StatusOr<AlgorithmSelection> SelectedAlgorithm(const google::protobuf::Message& selection,
                                                      std::string_view what);
 
+// The spec string SplitAlgorithmSpec reads back: "tpe:n_startup_trials=10,seed=7",
+// every set argument in name order; the bare name without arguments, and
+// "(none)" when nothing is selected or the selection cannot be read.
+std::string FormatAlgorithmSpec(const google::protobuf::Message& selection);
+
 // The field of `selection`'s oneof that names algorithm `name` with options
 // of type `options`, or nullptr when it lists no such algorithm.
 const google::protobuf::FieldDescriptor* ListedAlgorithmField(

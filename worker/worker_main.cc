@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <map>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -85,22 +84,6 @@ class SignalWatcher {
 
 // Reporting loss to a maximizing study (or accuracy to a minimizing one)
 // would make the pruner stop the best trials.
-// "tpe:seed=7,n_startup_trials=10,...", as the study stores its algorithm.
-std::string AlgorithmSpec(const google::protobuf::Message& selection) {
-  auto selected = parzen::SelectedAlgorithm(selection, "algorithm");
-  if (!selected.ok() || selected->name.empty()) return "(unknown)";
-  const std::map<std::string, std::string> args =
-      selected->typed != nullptr
-          ? parzen::AlgorithmArgs(*selected->typed)
-          : std::map<std::string, std::string>(selected->named->args().begin(),
-                                               selected->named->args().end());
-  std::string spec = selected->name;
-  for (const auto& [key, value] : args) {
-    spec += (spec.size() == selected->name.size() ? ":" : ",") + key + "=" + value;
-  }
-  return spec;
-}
-
 absl::Status CheckDirections(const std::vector<parzen::Direction>& directions,
                              parzen::Objective objective, const std::string& objective_name,
                              const std::string& where) {
@@ -221,8 +204,8 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
                  "pruner and limits it was created with",
                  study->name(), given);
   }
-  spdlog::info("study \"{}\": sampler {}, pruner {}", study->name(), AlgorithmSpec(study->sampler()),
-               AlgorithmSpec(study->pruner()));
+  spdlog::info("study \"{}\": sampler {}, pruner {}", study->name(), parzen::FormatAlgorithmSpec(study->sampler()),
+               parzen::FormatAlgorithmSpec(study->pruner()));
   spdlog::info("study \"{}\": max_trials {}, heartbeat grace {} s, max retries {}{}",
                study->name(), study->max_trials(), study->heartbeat_grace_seconds(),
                study->max_retries(),

@@ -57,6 +57,27 @@ TEST(AlgorithmArgsTest, SelectionsNameTheirAlgorithm) {
   EXPECT_TRUE(s.name.empty());
 }
 
+// A selection written as a spec string reads back as the same options.
+TEST(AlgorithmArgsTest, SpecStringsRoundTrip) {
+  v1::SamplerConfig tpe;
+  tpe.mutable_tpe()->set_seed(7);
+  tpe.mutable_tpe()->set_multivariate(false);
+  EXPECT_EQ(FormatAlgorithmSpec(tpe), "tpe:multivariate=false,seed=7");
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpecText text, SplitAlgorithmSpec(FormatAlgorithmSpec(tpe), "sampler"));
+  EXPECT_EQ(text.name, "tpe");
+  v1::TpeSamplerConfig again;
+  ASSERT_OK(SetAlgorithmArgs(text.args, "tpe sampler", again));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(again, tpe.tpe()));
+
+  v1::PrunerConfig nop;
+  nop.mutable_nop();
+  EXPECT_EQ(FormatAlgorithmSpec(nop), "nop");
+  v1::PrunerConfig custom;
+  SelectAlgorithm("custom", tpe.tpe(), custom);
+  EXPECT_EQ(FormatAlgorithmSpec(custom), "custom:multivariate=false,seed=7");
+  EXPECT_EQ(FormatAlgorithmSpec(v1::SamplerConfig()), "(none)");
+}
+
 // Lists and maps are JSON inside a spec string, commas and all.
 TEST(AlgorithmArgsTest, JsonArgumentsKeepTheirCommas) {
   ASSERT_OK_AND_ASSIGN(
