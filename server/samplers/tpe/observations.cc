@@ -44,6 +44,14 @@ std::vector<int> NondominationRanks(const std::vector<const std::vector<double>*
 // splits into what the trial holds and what it does not; what the trial
 // holds beyond every group becomes a group of its own.
 void AddToGroups(std::vector<uint64_t>& groups, uint64_t held) {
+  // Most trials hold what the ones before held: nothing splits.
+  uint64_t all = 0;
+  bool splits = false;
+  for (uint64_t g : groups) {
+    all |= g;
+    splits = splits || ((g & held) != 0 && (g & held) != g);
+  }
+  if (!splits && (held & ~all) == 0) return;
   std::vector<uint64_t> next;
   for (uint64_t g : groups) {
     if (g & held) next.push_back(g & held);
@@ -119,6 +127,58 @@ std::shared_ptr<const TrialRecord> ObservationCache::Record(
   return r;
 }
 
+void ObservationCache::AddToOrders(int64_t number, const TrialRecord& record) {
+  if (by_value_.size() < record.values.size()) by_value_.resize(record.values.size());
+  for (size_t id = 0; id < record.values.size(); ++id) {
+    const double v = record.values[id];
+    if (std::isnan(v)) continue;
+    std::vector<int64_t>& order = by_value_[id];
+    auto at = std::upper_bound(order.begin(), order.end(), number, [&](int64_t a, int64_t b) {
+      const double x = finished_[static_cast<size_t>(a)]->values[id];
+      const double y = finished_[static_cast<size_t>(b)]->values[id];
+      return x != y ? x < y : a < b;
+    });
+    order.insert(at, number);
+  }
+}
+
+void ObservationCache::Order(Observations& obs, const std::vector<int64_t>& numbers,
+                             const std::vector<size_t>& running) const {
+  constexpr uint32_t kNoRow = ~uint32_t{0};
+  std::vector<uint32_t> row_of(numbers.empty() ? 0 : static_cast<size_t>(numbers.back()) + 1,
+                               kNoRow);
+  for (size_t row = 0; row < numbers.size(); ++row) {
+    row_of[static_cast<size_t>(numbers[row])] = static_cast<uint32_t>(row);
+  }
+  obs.by_value.resize(by_value_.size());
+  for (size_t id = 0; id < by_value_.size(); ++id) {
+    std::vector<Observations::Ranked>& order = obs.by_value[id];
+    order.reserve(by_value_[id].size());
+    for (int64_t number : by_value_[id]) {
+      const auto n = static_cast<size_t>(number);
+      // Finished after this history's snapshot was taken (absent from it,
+      // or RUNNING in it): not observed as finished here.
+      if (n >= row_of.size() || row_of[n] == kNoRow || obs.rows[row_of[n]] != finished_[n]) {
+        continue;
+      }
+      order.push_back({row_of[n], finished_[n]->values[id]});
+    }
+    std::vector<Observations::Ranked> lies;
+    for (size_t row : running) {
+      const double v = obs.rows[row]->Value(id);
+      if (!std::isnan(v)) lies.push_back({static_cast<uint32_t>(row), v});
+    }
+    if (lies.empty()) continue;
+    auto less = [](const Observations::Ranked& a, const Observations::Ranked& b) {
+      return a.value != b.value ? a.value < b.value : a.row < b.row;
+    };
+    std::sort(lies.begin(), lies.end(), less);
+    std::vector<Observations::Ranked> merged(order.size() + lies.size());
+    std::merge(order.begin(), order.end(), lies.begin(), lies.end(), merged.begin(), less);
+    order = std::move(merged);
+  }
+}
+
 std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& study) {
   auto obs = std::make_shared<Observations>();
   const std::vector<Direction>& directions = study.directions();
@@ -128,13 +188,19 @@ std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& s
   }
   bool first = true;
   uint64_t differs = 0;
+  std::vector<int64_t> numbers;  // by row
+  std::vector<size_t> running;   // rows
   for (int64_t n = 0; n < study.num_trials(); ++n) {
     const FrozenTrial& t = study.trial(n);
     const bool complete = t.state == TrialState::kComplete && t.values.size() == directions.size();
     const bool pruned = t.state == TrialState::kPruned && !multi;
     if (complete || pruned) {
       std::shared_ptr<const TrialRecord>& record = finished_[static_cast<size_t>(n)];
-      if (!record) record = Record(t, directions);
+      if (!record) {
+        record = Record(t, directions);
+        if (by_value_wanted_) AddToOrders(n, *record);
+      }
+      numbers.push_back(n);
       obs->rows.push_back(record);
       ++obs->n_finished;
       AddToGroups(obs->groups, record->held);
@@ -142,9 +208,12 @@ std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& s
       differs |= record->differs;
       first = false;
     } else if (t.state == TrialState::kRunning && constant_liar_ && !multi) {
+      running.push_back(obs->rows.size());
+      numbers.push_back(n);
       obs->rows.push_back(Record(t, directions));  // it will change: not kept
     }
   }
+  if (by_value_wanted_) Order(*obs, numbers, running);
   obs->intersection &= ~differs;
   if (multi) {
     // By front, the earlier trial first within one (Optuna breaks those

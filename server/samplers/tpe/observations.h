@@ -52,6 +52,15 @@ struct Observations {
   // Indices into `rows`, each in number order: the best gamma(n_finished)
   // and the rest.
   std::vector<size_t> below, above;
+  // By parameter id: the rows holding it with its value there, in
+  // increasing order of value (ties in number order), for the estimators
+  // of one parameter, which need their observations in that order. Empty
+  // unless the cache was asked for it.
+  struct Ranked {
+    uint32_t row;
+    double value;
+  };
+  std::vector<std::vector<Ranked>> by_value;
   // Parameter ids that every finished trial holds with the study's first
   // distribution (Optuna's intersection search space), and the groups of
   // ids that always appear together (its group decomposition).
@@ -66,7 +75,10 @@ size_t DefaultGamma(size_t n);
 // kept from Ask to Ask. Thread-safe.
 class ObservationCache {
  public:
-  explicit ObservationCache(bool constant_liar) : constant_liar_(constant_liar) {}
+  // `by_value`: keep Observations::by_value (for parameters fitted one at
+  // a time); without it, that stays empty.
+  ObservationCache(bool constant_liar, bool by_value)
+      : constant_liar_(constant_liar), by_value_wanted_(by_value) {}
 
   std::shared_ptr<const Observations> Get(const StudyHistory& study) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -81,6 +93,11 @@ class ObservationCache {
   std::shared_ptr<const TrialRecord> Record(const FrozenTrial& trial,
                                             const std::vector<Direction>& directions)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Files a finished trial's values in `by_value_`.
+  void AddToOrders(int64_t number, const TrialRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `obs.by_value` from `by_value_` and the rows of RUNNING trials.
+  void Order(Observations& obs, const std::vector<int64_t>& numbers,
+             const std::vector<size_t>& running) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   struct Entry {
     uint64_t version;
@@ -88,11 +105,15 @@ class ObservationCache {
     std::shared_ptr<const Observations> observations;
   };
   const bool constant_liar_;
+  const bool by_value_wanted_;
   mutable absl::Mutex mu_;
   std::unordered_map<std::string, int> ids_ ABSL_GUARDED_BY(mu_);
   std::vector<Distribution> distributions_ ABSL_GUARDED_BY(mu_);  // by id
   // By trial number: the record of each finished trial seen so far.
   std::vector<std::shared_ptr<const TrialRecord>> finished_ ABSL_GUARDED_BY(mu_);
+  // By parameter id: the finished trials holding it, by (value, number),
+  // kept up to date as trials finish, so no Ask sorts them again.
+  std::vector<std::vector<int64_t>> by_value_ ABSL_GUARDED_BY(mu_);
   std::deque<Entry> recent_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -14,6 +14,9 @@ namespace {
 
 constexpr double kEps = 1e-12;
 constexpr double kSigma0Magnitude = 0.2;
+// Terms of a density more than this far below its largest add less than
+// e^-40 of it: they are left out.
+constexpr double kNegligible = 40;
 const double kLogSqrt2Pi = 0.5 * std::log(2 * M_PI);
 
 // e^x for -40 <= x <= 0, to about 1e-15 relative: x = k ln 2 + r with
@@ -79,6 +82,26 @@ PARZEN_HOT void ExpInPlace(double* a, size_t k, double max, double negligible) {
   }
 }
 
+// The grid cell [lower, upper] a stepped value stands for, inside the domain.
+std::pair<double, double> CellOf(const ParamSpace& s, double v) {
+  return {std::max(v - 0.5 * s.step, s.low), std::min(v + 0.5 * s.step, s.high)};
+}
+
+// log Σ e^a over a[0 .. k), leaving e^(a - max) in a.
+double LogSumExp(double* a, size_t k) {
+  const double max = *std::max_element(a, a + k);
+  // In place, so the compiler can vectorise it (a sum in the same loop
+  // could not be: its order of additions is fixed).
+  ExpInPlace(a, k, max, kNegligible);
+  double sums[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    for (size_t lane = 0; lane < 4; ++lane) sums[lane] += a[i + lane];
+  }
+  for (; i < k; ++i) sums[0] += a[i];
+  return max + std::log((sums[0] + sums[1]) + (sums[2] + sums[3]));
+}
+
 }  // namespace
 
 std::vector<double> DefaultWeights(size_t n) {
@@ -136,7 +159,20 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamSpace> space,
     : space_(std::move(space)), n_observations_(weights.size()) {
   // With nothing observed the prior is all there is.
   with_prior_ = options.consider_prior || n_observations_ == 0;
-  std::vector<double> w(weights);
+  const size_t d = space_.size();
+  by_centre_ = d == 1 && with_prior_ && space_[0].kind != ParamSpace::Kind::kCategorical;
+  // Observation i becomes kernel i, or with one numeric dimension the
+  // kernel at its rank (ties by index, so equal values keep their order).
+  std::vector<size_t> order(n_observations_);
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (by_centre_ && !std::is_sorted(observations.begin(), observations.end())) {
+    std::vector<std::pair<double, size_t>> by_value(n_observations_);
+    for (size_t i = 0; i < n_observations_; ++i) by_value[i] = {observations[i], i};
+    std::sort(by_value.begin(), by_value.end());
+    for (size_t i = 0; i < n_observations_; ++i) order[i] = by_value[i].second;
+  }
+  std::vector<double> w(n_observations_);
+  for (size_t i = 0; i < n_observations_; ++i) w[i] = weights[order[i]];
   if (with_prior_) w.push_back(options.prior_weight);
   const double total = std::accumulate(w.begin(), w.end(), 0.0);
   log_weights_.resize(w.size());
@@ -149,19 +185,38 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamSpace> space,
   }
   numeric_.resize(space_.size());
   categorical_.resize(space_.size());
-  const size_t d = space_.size();
   std::vector<double> column(n_observations_);
   for (size_t j = 0; j < d; ++j) {
-    for (size_t i = 0; i < n_observations_; ++i) column[i] = observations[i * d + j];
+    for (size_t i = 0; i < n_observations_; ++i) column[i] = observations[order[i] * d + j];
     if (space_[j].kind == ParamSpace::Kind::kCategorical) {
       BuildCategorical(j, column, options);
     } else {
-      BuildNumeric(j, column, options);
+      BuildNumeric(j, column, by_centre_, options);
+    }
+  }
+  if (d == 1 && space_[0].kind == ParamSpace::Kind::kCategorical) {
+    const auto choices = static_cast<size_t>(space_[0].n_choices);
+    std::vector<double> acc(log_weights_.size());
+    for (size_t c = 0; c < choices; ++c) {
+      std::copy(log_weights_.begin(), log_weights_.end(), acc.begin());
+      AddLogPdf(0, static_cast<double>(c), acc);
+      choice_log_pmf_.push_back(LogSumExp(acc.data(), acc.size()));
+    }
+  }
+  if (by_centre_) {
+    const Numeric& n = numeric_[0];
+    const bool discrete = space_[0].kind == ParamSpace::Kind::kDiscrete;
+    highest_ = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n_observations_; ++i) {
+      widest_ = std::max(widest_, n.sigma[i]);
+      // A grid cell's mass is at most its width times the kernel's peak.
+      const double peak = discrete ? n.offset[i] - n.log_sigma[i] - kLogSqrt2Pi : n.offset[i];
+      highest_ = std::max(highest_, log_weights_[i] + peak);
     }
   }
 }
 
-void ParzenEstimator::BuildNumeric(size_t dim, const std::vector<double>& column,
+void ParzenEstimator::BuildNumeric(size_t dim, const std::vector<double>& column, bool sorted,
                                    const EstimatorOptions& o) {
   const ParamSpace& s = space_[dim];
   Numeric& n = numeric_[dim];
@@ -181,22 +236,36 @@ void ParzenEstimator::BuildNumeric(size_t dim, const std::vector<double>& column
     // Each kernel as wide as the larger gap to its neighbours, the bounds
     // counting as neighbours (the prior's centre among the kernels).
     // Ties in order of index, so equal values always get the same widths.
-    std::vector<std::pair<double, size_t>> by_value(k);
-    for (size_t i = 0; i < k; ++i) by_value[i] = {n.mu[i], i};
-    std::sort(by_value.begin(), by_value.end());
     std::vector<size_t> order(k);
-    for (size_t i = 0; i < k; ++i) order[i] = by_value[i].second;
-    std::vector<double> sorted(k + 2);
-    sorted[0] = s.low;
-    for (size_t i = 0; i < k; ++i) sorted[i + 1] = by_value[i].first;
-    sorted[k + 1] = s.high;
+    if (sorted) {
+      // Only the prior's centre is to be put in its place (after equal
+      // values: it has the largest index).
+      const size_t at = with_prior_ ? static_cast<size_t>(std::upper_bound(n.mu.begin(),
+                                                                           n.mu.begin() + n_obs,
+                                                                           n.mu[k - 1]) -
+                                                          n.mu.begin())
+                                    : n_obs;
+      for (size_t i = 0; i < at; ++i) order[i] = i;
+      if (with_prior_) order[at] = k - 1;
+      for (size_t i = at; i < n_obs; ++i) order[i + (with_prior_ ? 1 : 0)] = i;
+    } else {
+      std::vector<std::pair<double, size_t>> by_value(k);
+      for (size_t i = 0; i < k; ++i) by_value[i] = {n.mu[i], i};
+      std::sort(by_value.begin(), by_value.end());
+      for (size_t i = 0; i < k; ++i) order[i] = by_value[i].second;
+    }
+    std::vector<double> sorted_mu(k + 2);
+    sorted_mu[0] = s.low;
+    for (size_t i = 0; i < k; ++i) sorted_mu[i + 1] = n.mu[order[i]];
+    sorted_mu[k + 1] = s.high;
     std::vector<double> sorted_sigma(k);
     for (size_t i = 0; i < k; ++i) {
-      sorted_sigma[i] = std::max(sorted[i + 1] - sorted[i], sorted[i + 2] - sorted[i + 1]);
+      sorted_sigma[i] =
+          std::max(sorted_mu[i + 1] - sorted_mu[i], sorted_mu[i + 2] - sorted_mu[i + 1]);
     }
-    if (!o.consider_endpoints && sorted.size() >= 4) {
-      sorted_sigma[0] = sorted[2] - sorted[1];
-      sorted_sigma[k - 1] = sorted[k] - sorted[k - 1];
+    if (!o.consider_endpoints && sorted_mu.size() >= 4) {
+      sorted_sigma[0] = sorted_mu[2] - sorted_mu[1];
+      sorted_sigma[k - 1] = sorted_mu[k] - sorted_mu[k - 1];
     }
     for (size_t i = 0; i < k; ++i) n.sigma[order[i]] = sorted_sigma[i];
   }
@@ -211,13 +280,15 @@ void ParzenEstimator::BuildNumeric(size_t dim, const std::vector<double>& column
   n.log_sigma.resize(k);
   for (size_t i = 0; i < k; ++i) {
     n.inv_sigma[i] = 1 / n.sigma[i];
-    n.log_sigma[i] = std::log(n.sigma[i]);
+    // Widths repeat: multivariate ones are all alike, and most univariate
+    // ones of a large estimator are clipped to the narrowest.
+    n.log_sigma[i] = i > 0 && n.sigma[i] == n.sigma[i - 1] ? n.log_sigma[i - 1]
+                                                            : std::log(n.sigma[i]);
     const double a = (s.low - n.mu[i]) / n.sigma[i], b = (s.high - n.mu[i]) / n.sigma[i];
     // A kernel 9 widths from both bounds loses less than 1e-18 of its mass.
     const double log_z = a < -9 && b > 9 ? 0.0 : LogGaussMass(a, b);
-    n.offset[i] = s.kind == ParamSpace::Kind::kDiscrete
-                      ? -log_z
-                      : -std::log(n.sigma[i]) - kLogSqrt2Pi - log_z;
+    n.offset[i] = s.kind == ParamSpace::Kind::kDiscrete ? -log_z
+                                                        : -n.log_sigma[i] - kLogSqrt2Pi - log_z;
   }
 }
 
@@ -288,21 +359,27 @@ std::vector<double> ParzenEstimator::Sample(Rng& rng, int count) const {
 
 void ParzenEstimator::AddLogPdf(size_t dim, double x, std::vector<double>& acc) const {
   const ParamSpace& s = space_[dim];
-  const size_t k = acc.size();
-  double* a = acc.data();
   if (s.kind == ParamSpace::Kind::kCategorical) {
+    const size_t k = acc.size();
+    double* a = acc.data();
     const auto choices = static_cast<size_t>(s.n_choices);
     const double* table = categorical_[dim].data();
     const auto c = static_cast<size_t>(x);
     for (size_t i = 0; i < k; ++i) a[i] += table[i * choices + c];
     return;
   }
+  AddNumeric(dim, s.log ? std::log(x) : x, 0, acc.size(), acc.data());
+}
+
+void ParzenEstimator::AddNumeric(size_t dim, double v, size_t begin, size_t end,
+                                 double* a) const {
+  const ParamSpace& s = space_[dim];
   const Numeric& n = numeric_[dim];
-  const double* mu = n.mu.data();
-  const double* inv_sigma = n.inv_sigma.data();
-  const double* log_sigma = n.log_sigma.data();
-  const double* offset = n.offset.data();
-  const double v = s.log ? std::log(x) : x;
+  const size_t k = end - begin;
+  const double* mu = n.mu.data() + begin;
+  const double* inv_sigma = n.inv_sigma.data() + begin;
+  const double* log_sigma = n.log_sigma.data() + begin;
+  const double* offset = n.offset.data() + begin;
   if (s.kind == ParamSpace::Kind::kContinuous) {
     AddContinuous(v, mu, inv_sigma, offset, k, a);
     return;
@@ -313,8 +390,7 @@ void ParzenEstimator::AddLogPdf(size_t dim, double x, std::vector<double>& acc) 
   // when there is a prior: that kernel is e^-32 below its own peak, and
   // the prior (within one width of every point) outweighs it more than
   // 1e10 times, so it cannot show.
-  const double upper = std::min(v + 0.5 * s.step, s.high);
-  const double lower = std::max(v - 0.5 * s.step, s.low);
+  const auto [lower, upper] = CellOf(s, v);
   const double mid = 0.5 * (lower + upper), width = upper - lower;
   const double log_width = std::log(width);
   AddDiscreteApproximately(mid, width, log_width, mu, inv_sigma, log_sigma, offset, k, a);
@@ -327,29 +403,56 @@ void ParzenEstimator::AddLogPdf(size_t dim, double x, std::vector<double>& acc) 
   }
 }
 
+double ParzenEstimator::LogPdfNear(double x, std::vector<double>& acc) const {
+  const ParamSpace& s = space_[0];
+  const Numeric& n = numeric_[0];
+  const size_t prior = n_observations_;
+  const double v = s.log ? std::log(x) : x;
+  double prior_term = log_weights_[prior];
+  AddNumeric(0, v, prior, prior + 1, &prior_term);
+  // Kernel i's term is at most highest_ (+ log width) - z²/2, z its
+  // distance to the point (the nearest end of its cell) in its own widths,
+  // which are at most widest_. Those with z² / 2 above `room` fall more
+  // than kNegligible + log(kernels) below the prior's term, so all of them
+  // together add less than e^-40 of the sum.
+  double centre = v, half_width = 0, room = highest_ - prior_term;
+  if (s.kind == ParamSpace::Kind::kDiscrete) {
+    const auto [lower, upper] = CellOf(s, v);
+    centre = 0.5 * (lower + upper);
+    half_width = 0.5 * (upper - lower);
+    room += std::log(upper - lower);
+  }
+  room += kNegligible + std::log(static_cast<double>(kernels()));
+  const double reach = widest_ * std::sqrt(2 * std::max(room, 0.0)) + half_width;
+  const auto first = std::lower_bound(n.mu.begin(), n.mu.begin() + prior, centre - reach);
+  const auto last = std::upper_bound(first, n.mu.begin() + prior, centre + reach);
+  const auto begin = static_cast<size_t>(first - n.mu.begin());
+  const auto end = static_cast<size_t>(last - n.mu.begin());
+  acc.resize(end - begin + 1);
+  std::copy(log_weights_.begin() + begin, log_weights_.begin() + end, acc.begin());
+  AddNumeric(0, v, begin, end, acc.data());
+  acc.back() = prior_term;
+  return LogSumExp(acc.data(), acc.size());
+}
+
 std::vector<double> ParzenEstimator::LogPdf(const std::vector<double>& points) const {
-  // Terms more than this far below the largest add less than e^-40 of it.
-  constexpr double kNegligible = 40;
   const size_t d = space_.size();
   const size_t m = d == 0 ? 0 : points.size() / d;
   const size_t k = log_weights_.size();
   std::vector<double> out(m);
   std::vector<double> acc(k);
+  if (by_centre_) {
+    for (size_t p = 0; p < m; ++p) out[p] = LogPdfNear(points[p], acc);
+    return out;
+  }
+  if (!choice_log_pmf_.empty()) {
+    for (size_t p = 0; p < m; ++p) out[p] = choice_log_pmf_[static_cast<size_t>(points[p])];
+    return out;
+  }
   for (size_t p = 0; p < m; ++p) {
     std::copy(log_weights_.begin(), log_weights_.end(), acc.begin());
     for (size_t j = 0; j < d; ++j) AddLogPdf(j, points[p * d + j], acc);
-    const double max = *std::max_element(acc.begin(), acc.end());
-    double* a = acc.data();
-    // In place, so the compiler can vectorise it (a sum in the same loop
-    // could not be: its order of additions is fixed).
-    ExpInPlace(a, k, max, kNegligible);
-    double sums[4] = {0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 4 <= k; i += 4) {
-      for (size_t lane = 0; lane < 4; ++lane) sums[lane] += a[i + lane];
-    }
-    for (; i < k; ++i) sums[0] += a[i];
-    out[p] = max + std::log((sums[0] + sums[1]) + (sums[2] + sums[3]));
+    out[p] = LogSumExp(acc.data(), k);
   }
   return out;
 }

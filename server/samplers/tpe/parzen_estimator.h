@@ -61,7 +61,9 @@ class ParzenEstimator {
   // cell narrower than a quarter of a kernel's width gets its mass from
   // the midpoint rule with two correction terms (relative error below
   // 1e-4); kernels more than 40 nats below the largest are left out of
-  // the sum (less than e^-40 of it).
+  // the sum (less than e^-40 of it), and with one numeric dimension and a
+  // prior, only the kernels near the point are visited: those whose peak,
+  // however high, lies so far off that they cannot reach that bound.
   std::vector<double> LogPdf(const std::vector<double>& points) const;
 
  private:
@@ -72,15 +74,34 @@ class ParzenEstimator {
     // Z the kernel's mass inside [low, high].
     std::vector<double> offset;
   };
-  void BuildNumeric(size_t dim, const std::vector<double>& column, const EstimatorOptions& o);
+  // `sorted`: the column is in increasing order (ties by index).
+  void BuildNumeric(size_t dim, const std::vector<double>& column, bool sorted,
+                    const EstimatorOptions& o);
   void BuildCategorical(size_t dim, const std::vector<double>& column, const EstimatorOptions& o);
   // Adds dimension `dim`'s log density at internal value `x` to every
   // kernel's `acc`.
   void AddLogPdf(size_t dim, double x, std::vector<double>& acc) const;
+  // The same for the kernels [begin, end) of a numeric dimension, into
+  // acc[0 .. end - begin), at `v` in the estimator's space.
+  void AddNumeric(size_t dim, double v, size_t begin, size_t end, double* acc) const;
+  // One numeric dimension with a prior: the log density at `x` from the
+  // kernels near it only (see LogPdf).
+  double LogPdfNear(double x, std::vector<double>& acc) const;
 
   std::vector<ParamSpace> space_;
   size_t n_observations_ = 0;
   bool with_prior_ = false;
+  // One numeric dimension with a prior (TPE's univariate case): the
+  // observation kernels are in increasing order of centre, so a point's
+  // density need only visit the kernels near it, and these bound how near:
+  // the widest observation kernel, and the largest log weight + log peak
+  // height (+ log cell width for a grid) over them.
+  bool by_centre_ = false;
+  double widest_ = 0;
+  double highest_ = 0;
+  // One categorical dimension: the mixture's log probability of each
+  // choice, so a point's density is a lookup.
+  std::vector<double> choice_log_pmf_;
   std::vector<double> log_weights_;  // per kernel, normalised
   std::vector<double> weights_cdf_;  // for drawing a kernel
   std::vector<Numeric> numeric_;     // per dimension (empty for categorical)

@@ -12,37 +12,63 @@
 namespace parzen {
 namespace {
 
-// The rows of `group` for the observed trials at `indices` that hold every
-// one of its parameters; the others are left out.
-std::pair<std::vector<double>, size_t> Rows(const tpe::Observations& obs,
-                                            const tpe::ObservationCache& ids,
-                                            const std::vector<size_t>& indices,
-                                            const SearchSpace& group) {
+// What one side's estimator is fitted to: the rows of `group` for the
+// observed trials at `indices` that hold every one of its parameters (the
+// others are left out), and their weights by age.
+struct Fit {
+  std::vector<double> rows;
+  std::vector<double> weights;
+};
+
+Fit Rows(const tpe::Observations& obs, const tpe::ObservationCache& ids,
+         const std::vector<size_t>& indices, const SearchSpace& group) {
   std::vector<size_t> columns;
   for (const auto& entry : group) {
     const int id = ids.IdOf(entry.name);
-    if (id < 0) return {{}, 0};
+    if (id < 0) return {};
     columns.push_back(static_cast<size_t>(id));
   }
-  std::vector<double> rows;
-  rows.reserve(indices.size() * group.size());
-  size_t n = 0;
+  std::vector<size_t> kept;
+  kept.reserve(indices.size());
   for (size_t i : indices) {
     const tpe::TrialRecord& record = *obs.rows[i];
     bool complete = true;
     for (size_t id : columns) complete = complete && !std::isnan(record.Value(id));
-    if (!complete) continue;
-    for (size_t id : columns) rows.push_back(record.Value(id));
-    ++n;
+    if (complete) kept.push_back(i);
   }
-  return {rows, n};
+  Fit fit;
+  const std::vector<double> weights = tpe::DefaultWeights(kept.size());
+  if (columns.size() == 1 && !std::holds_alternative<CategoricalDistribution>(group[0].distribution) &&
+      columns[0] < obs.by_value.size()) {
+    // One number: in order of value, as its estimator wants them, each
+    // with the weight of its age.
+    constexpr uint32_t kOut = ~uint32_t{0};
+    std::vector<uint32_t> age(obs.rows.size(), kOut);
+    for (size_t j = 0; j < kept.size(); ++j) age[kept[j]] = static_cast<uint32_t>(j);
+    fit.rows.reserve(kept.size());
+    fit.weights.reserve(kept.size());
+    for (const auto& [row, value] : obs.by_value[columns[0]]) {
+      if (age[row] == kOut) continue;
+      fit.rows.push_back(value);
+      fit.weights.push_back(weights[age[row]]);
+    }
+    return fit;
+  }
+  fit.rows.reserve(kept.size() * columns.size());
+  for (size_t i : kept) {
+    for (size_t id : columns) fit.rows.push_back(obs.rows[i]->Value(id));
+  }
+  fit.weights = weights;
+  return fit;
 }
 
 }  // namespace
 
 TpeSampler::TpeSampler(const v1::TpeSamplerConfig& options)
     : options_(options),
-      cache_(options.constant_liar()),
+      // Multivariate TPE fits parameters one at a time only where the
+      // joint sample left them out: it sorts those itself.
+      cache_(options.constant_liar(), /*by_value=*/!options.multivariate()),
       estimator_{.consider_prior = options.consider_prior(),
                  .prior_weight = options.prior_weight(),
                  .consider_magic_clip = options.consider_magic_clip(),
@@ -56,8 +82,8 @@ std::map<std::string, double> TpeSampler::SampleGroup(const StudyHistory& study,
   const std::shared_ptr<const tpe::Observations> obs = cache_.Get(study);
   const size_t n = obs->n_finished;
   if (n < static_cast<size_t>(options_.n_startup_trials()) || n == 0) return {};
-  auto [below, n_below] = Rows(*obs, cache_, obs->below, group);
-  auto [above, n_above] = Rows(*obs, cache_, obs->above, group);
+  const Fit below = Rows(*obs, cache_, obs->below, group);
+  const Fit above = Rows(*obs, cache_, obs->above, group);
   std::vector<tpe::ParamSpace> space;
   std::string key = "tpe";
   for (const auto& [name, d, condition] : group) {
@@ -66,8 +92,8 @@ std::map<std::string, double> TpeSampler::SampleGroup(const StudyHistory& study,
   }
   tpe::EstimatorOptions o = estimator_;
   o.multivariate = multivariate;
-  const tpe::ParzenEstimator good(space, below, tpe::DefaultWeights(n_below), o);
-  const tpe::ParzenEstimator bad(space, above, tpe::DefaultWeights(n_above), o);
+  const tpe::ParzenEstimator good(space, below.rows, below.weights, o);
+  const tpe::ParzenEstimator bad(space, above.rows, above.weights, o);
   Rng rng(DrawSeed(options_.seed(), trial.number, key));
   const std::vector<double> candidates =
       good.Sample(rng, static_cast<int>(options_.n_ei_candidates()));

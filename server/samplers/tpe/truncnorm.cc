@@ -103,8 +103,11 @@ double LogGaussMass(double a, double b) {
     }
     return LogDiff(LogNdtr(b), LogNdtr(a));
   }
-  // Straddling 0: 1 - Φ(a) - Φ(-b), which does not cancel near 1.
-  return std::log1p(-Ndtr(a) - Ndtr(-b));
+  // Straddling 0: 1 - Φ(a) - Φ(-b), which does not cancel near 1; a tail
+  // beyond 9 (below 1e-19) is left out, as 1 - 1e-19 rounds to 1 anyway.
+  const double left = a < -9 ? 0.0 : Ndtr(a);
+  const double right = b > 9 ? 0.0 : Ndtr(-b);
+  return std::log1p(-left - right);
 }
 
 double NdtriExp(double log_p) {

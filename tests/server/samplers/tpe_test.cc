@@ -9,6 +9,7 @@
 
 #include "server/samplers/random_sampler.h"
 #include "server/samplers/registry.h"
+#include "server/samplers/tpe/observations.h"
 #include "server/samplers/tpe/parzen_estimator.h"
 #include "server/samplers/tpe/truncnorm.h"
 #include "tests/testing/sampler_driver.h"
@@ -241,6 +242,85 @@ TEST(TpeSamplerTest, FindsTheOptimumOfAQuadraticSoonerThanRandomSearch) {
     log += " " + std::to_string(by_tpe) + "/" + std::to_string(by_random);
   }
   EXPECT_GE(tpe_sooner, 18) << "trials to reach it, TPE/random:" << log;
+}
+
+// A history with a version of its own (VectorStudyHistory's is always 0).
+class VersionedHistory final : public StudyHistory {
+ public:
+  VersionedHistory(uint64_t version, std::vector<FrozenTrial> trials)
+      : version_(version), trials_({Direction::kMinimize}, std::move(trials)) {}
+  uint64_t version() const override { return version_; }
+  const std::string& study_name() const override { return trials_.study_name(); }
+  const std::vector<Direction>& directions() const override { return trials_.directions(); }
+  int64_t num_trials() const override { return trials_.num_trials(); }
+  const FrozenTrial& trial(int64_t number) const override { return trials_.trial(number); }
+  int64_t num_complete() const override { return trials_.num_complete(); }
+  std::vector<double> CompletedValuesAt(int64_t step) const override {
+    return trials_.CompletedValuesAt(step);
+  }
+
+ private:
+  uint64_t version_;
+  VectorStudyHistory trials_;
+};
+
+// The value order univariate TPE fits its estimators in is kept from Ask
+// to Ask as trials finish: each history's must be what sorting its own
+// rows gives, with RUNNING trials (the constant liar) merged in, trials
+// that finish out of number order, ties in number order, and a snapshot
+// older than one already seen (trials RUNNING or absent in it that have
+// finished since).
+TEST(ObservationsTest, TheValueOrderIsTheSortedOrderOfEachHistory) {
+  const Distribution x = FloatDistribution{0, 10, false, std::nullopt};
+  const Distribution y = IntDistribution{0, 4, false, 1};
+  auto make = [&](int64_t number, TrialState state, double xv, std::optional<double> yv) {
+    FrozenTrial t;
+    t.number = number;
+    t.state = state;
+    t.params = {{"x", x, xv}};
+    if (yv) t.params.push_back({"y", y, *yv});
+    if (state == TrialState::kComplete) t.values = {xv};
+    if (state == TrialState::kPruned) t.intermediate_values = {{0, xv}};
+    return t;
+  };
+  using S = TrialState;
+  std::vector<FrozenTrial> older = {
+      make(0, S::kComplete, 5, 1),   make(1, S::kRunning, 2, 3),  make(2, S::kComplete, 7, 1),
+      make(3, S::kPruned, 2, std::nullopt), make(4, S::kFail, 1, 0), make(5, S::kRunning, 9, 2),
+      make(6, S::kComplete, 2, 1)};
+  std::vector<FrozenTrial> middle = older;
+  middle[5] = make(5, S::kComplete, 9, 2);  // finishes before trial 1
+  std::vector<FrozenTrial> newer = middle;
+  newer[1] = make(1, S::kComplete, 2, 3);
+  newer.push_back(make(7, S::kComplete, 5, std::nullopt));  // ties with trial 0
+  newer.push_back(make(8, S::kRunning, 0.5, 4));
+
+  tpe::ObservationCache cache(/*constant_liar=*/true, /*by_value=*/true);
+  auto check = [&](const StudyHistory& history, size_t rows) {
+    SCOPED_TRACE("version " + std::to_string(history.version()));
+    const std::shared_ptr<const tpe::Observations> obs = cache.Get(history);
+    ASSERT_EQ(obs->rows.size(), rows);
+    for (const std::string name : {"x", "y"}) {
+      const int id = cache.IdOf(name);
+      ASSERT_GE(id, 0);
+      std::vector<std::pair<double, uint32_t>> expected;
+      for (size_t row = 0; row < obs->rows.size(); ++row) {
+        const double v = obs->rows[row]->Value(static_cast<size_t>(id));
+        if (!std::isnan(v)) expected.push_back({v, static_cast<uint32_t>(row)});
+      }
+      std::sort(expected.begin(), expected.end());
+      ASSERT_LT(static_cast<size_t>(id), obs->by_value.size());
+      const auto& got = obs->by_value[static_cast<size_t>(id)];
+      ASSERT_EQ(got.size(), expected.size()) << name;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].row, expected[i].second) << name << " " << i;
+        EXPECT_EQ(got[i].value, expected[i].first) << name << " " << i;
+      }
+    }
+  };
+  check(VersionedHistory(1, older), 6);   // all but the FAIL
+  check(VersionedHistory(3, newer), 8);
+  check(VersionedHistory(2, middle), 6);  // after the newer one
 }
 
 // Parallel workers: with the constant liar, running trials count as bad,
