@@ -1,7 +1,9 @@
 // parzen: the command-line client. Creates, lists and deletes studies,
-// shows a study's status, its trials and its best trial (as tables, or JSON
-// for scripts), follows a study live, enqueues trials, and backs up the
-// server's database.
+// shows a study's status, its trials (as Optuna's trials_dataframe: a
+// table, CSV or JSON) and its best trial, follows a study live, enqueues
+// trials, asks for and tells trials from a shell script, and backs up the
+// server's database. Exit codes: 0 done, 1 the server refused or the study
+// or trial is unknown, 2 bad usage, 3 the server could not be reached.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include "cli/json_output.h"
 #include "cli/param_assignments.h"
 #include "cli/table.h"
+#include "cli/trials_frame.h"
 #include "common/access_token.h"
 #include "client/client.h"
 #include "client/study_config.h"
@@ -64,9 +67,23 @@ std::string Seconds(const FrozenTrial& t) {
   return buf;
 }
 
+constexpr int kUsageError = 2;
+constexpr int kUnreachable = 3;
+
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "parzen: %s\n", std::string(s.message()).c_str());
+  // The client retries these before giving up: the server is not there (or
+  // not answering), which a script may want to tell from a refusal.
+  if (s.code() == absl::StatusCode::kUnavailable ||
+      s.code() == absl::StatusCode::kDeadlineExceeded) {
+    return kUnreachable;
+  }
   return 1;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "parzen: %s\n", message.c_str());
+  return kUsageError;
 }
 
 int PrintJson(const nlohmann::json& json) {
@@ -101,56 +118,69 @@ int ListStudies(parzen::client::Client& client, bool json) {
   return 0;
 }
 
-// Column choice for `trials`: empty shows every one the trials have.
-struct Columns {
-  std::vector<std::string> attrs;
-  std::vector<std::string> params;
+// `trials`: which trials, which columns, in what order and form.
+struct TrialsFlags {
+  std::string format = "table";
+  std::vector<std::string> states;  // empty: every trial
+  std::string sort;                 // empty: by number
+  int64_t limit = 0;                // 0: all
+  bool system_attrs = false;
+  std::vector<std::string> params, attrs;  // empty: every one the trials have
+  bool nested_json = false;                // --json: whole trial documents
 };
 
-int ShowTrials(parzen::client::Study& study, const Columns& columns, bool json) {
-  auto trials = study.Trials();
-  if (!trials.ok()) return Fail(trials.status());
-  if (json) {
+int ShowTrials(parzen::client::Study& study, const TrialsFlags& f) {
+  std::vector<parzen::TrialState> states;
+  for (const std::string& name : f.states) {
+    std::string upper = name;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    std::optional<parzen::TrialState> state = parzen::TrialStateFromName(upper);
+    if (!state) {
+      return Usage("--state takes COMPLETE, PRUNED, FAIL, RUNNING or WAITING, not \"" + name +
+                   "\"");
+    }
+    states.push_back(*state);
+  }
+  if (f.nested_json) {
+    auto trials = study.Trials(states);
+    if (!trials.ok()) return Fail(trials.status());
     nlohmann::json out = nlohmann::json::array();
     for (const FrozenTrial& t : *trials) out.push_back(parzen::cli::TrialJson(t));
     return PrintJson(out);
   }
-  std::vector<std::string> param_names = columns.params, attr_names = columns.attrs;
-  if (param_names.empty() || attr_names.empty()) {
-    std::set<std::string> params, attrs;
-    for (const FrozenTrial& t : *trials) {
-      for (const auto& p : t.params) params.insert(p.name);
-      for (const auto& [name, value] : t.fixed_params) params.insert(name);
-      for (const auto& [key, json] : t.user_attrs) attrs.insert(key);
-    }
-    if (param_names.empty()) param_names.assign(params.begin(), params.end());
-    if (attr_names.empty()) attr_names.assign(attrs.begin(), attrs.end());
-  }
-  std::vector<std::string> header = {"#", "state",
-                                     study.directions().size() > 1 ? "values" : "value", "seconds"};
-  header.insert(header.end(), attr_names.begin(), attr_names.end());
-  header.insert(header.end(), param_names.begin(), param_names.end());
-  Table table(header);
-  for (const FrozenTrial& t : *trials) {
-    std::vector<std::string> row = {
-        std::to_string(t.number), std::string(parzen::TrialStateName(t.state)),
-        ValuesText(t), Seconds(t)};
-    for (const std::string& key : attr_names) {
-      auto it = t.user_attrs.find(key);
-      row.push_back(it == t.user_attrs.end() ? "" : AttrText(it->second));
-    }
-    for (const std::string& name : param_names) {
-      std::string cell;
-      if (const auto* p = t.FindParam(name)) {
-        cell = ParamText(parzen::ToExternal(p->distribution, p->internal_value));
-      } else if (auto it = t.fixed_params.find(name); it != t.fixed_params.end()) {
-        cell = ParamText(it->second);
+  // The columns come from every trial, as a DataFrame filtered in pandas
+  // keeps them, so a script sees the same columns whatever it filters.
+  auto trials = study.Trials();
+  if (!trials.ok()) return Fail(trials.status());
+  parzen::cli::TrialsFrame frame = parzen::cli::MakeTrialsFrame(
+      *trials, {.objectives = study.directions().size(),
+                .system_attrs = f.system_attrs,
+                .params = f.params,
+                .user_attrs = f.attrs});
+  if (!states.empty()) {
+    std::vector<std::vector<parzen::cli::Cell>> kept;
+    for (size_t i = 0; i < trials->size(); ++i) {
+      if (std::find(states.begin(), states.end(), (*trials)[i].state) != states.end()) {
+        kept.push_back(std::move(frame.rows[i]));
       }
-      row.push_back(cell);
     }
-    table.AddRow(std::move(row));
+    frame.rows = std::move(kept);
   }
-  std::fputs(table.ToString().c_str(), stdout);
+  if (!f.sort.empty()) {
+    if (absl::Status s = parzen::cli::SortFrame(frame, f.sort); !s.ok()) {
+      return Usage(std::string(s.message()));
+    }
+  }
+  if (f.limit > 0 && frame.rows.size() > static_cast<size_t>(f.limit)) {
+    frame.rows.resize(static_cast<size_t>(f.limit));
+  }
+  if (f.format == "csv") {
+    std::fputs(parzen::cli::FrameCsv(frame).c_str(), stdout);
+  } else if (f.format == "json") {
+    return PrintJson(parzen::cli::FrameJson(frame));
+  } else {
+    std::fputs(parzen::cli::FrameTable(frame).c_str(), stdout);
+  }
   return 0;
 }
 
@@ -322,6 +352,86 @@ int Enqueue(parzen::client::Study& study, const std::vector<std::string>& assign
   return 0;
 }
 
+// Optuna's `optuna ask`: starts a trial and prints it as one line of JSON,
+// {"number": 3, "trial_id": 7, "params": {"x": 0.25}}, for a shell script
+// to read. `search_space`: JSON as a search-space file has it, or @FILE.
+int AskTrial(parzen::client::Study& study, const std::string& search_space) {
+  parzen::SearchSpace space;
+  if (!search_space.empty()) {
+    absl::StatusOr<parzen::SearchSpace> parsed =
+        search_space[0] == '@' ? parzen::ReadSearchSpaceFile(search_space.substr(1))
+                               : parzen::ParseSearchSpace(search_space);
+    if (!parsed.ok()) return Usage("--search-space: " + std::string(parsed.status().message()));
+    space = *std::move(parsed);
+  }
+  auto trial = study.Ask(space);
+  if (!trial.ok()) return Fail(trial.status());
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [name, value] : trial->params()) {
+    params[name] = std::visit([](const auto& x) { return nlohmann::json(x); }, value);
+  }
+  const nlohmann::json out = {
+      {"number", trial->number()}, {"trial_id", trial->id()}, {"params", std::move(params)}};
+  std::puts(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  return 0;
+}
+
+// Optuna's `optuna tell`: finishes trial `number` of the study.
+struct TellFlags {
+  int64_t number = -1;
+  std::vector<double> values;
+  std::string state;  // empty: COMPLETE, which needs values
+  std::string fail_reason;
+  bool skip_if_finished = false;
+};
+
+int TellTrial(parzen::client::Client& client, parzen::client::Study& study, const TellFlags& f) {
+  std::string state = f.state.empty() ? "COMPLETE" : f.state;
+  std::transform(state.begin(), state.end(), state.begin(), ::toupper);
+  if (state != "COMPLETE" && state != "PRUNED" && state != "FAIL") {
+    return Usage("--state takes complete, pruned or fail, not \"" + f.state + "\"");
+  }
+  if (state == "COMPLETE" && f.values.empty()) {
+    return Usage("a COMPLETE trial needs --values (or give --state pruned or fail)");
+  }
+  if (state != "COMPLETE" && !f.values.empty()) {
+    return Usage("--values go with a COMPLETE trial only (a PRUNED one keeps its last report)");
+  }
+  // The trial is most likely RUNNING: look there first, then everywhere
+  // to say what became of it.
+  std::optional<FrozenTrial> found;
+  for (bool running_only : {true, false}) {
+    auto trials = running_only ? study.Trials({parzen::TrialState::kRunning}) : study.Trials();
+    if (!trials.ok()) return Fail(trials.status());
+    for (FrozenTrial& t : *trials) {
+      if (t.number == f.number) found = std::move(t);
+    }
+    if (found) break;
+  }
+  const std::string which =
+      "trial " + std::to_string(f.number) + " of study \"" + study.name() + "\"";
+  if (!found) return Fail(absl::NotFoundError(which + " does not exist"));
+  if (found->state != parzen::TrialState::kRunning) {
+    const std::string is = which + " is " + std::string(parzen::TrialStateName(found->state));
+    if (parzen::IsFinished(found->state) && f.skip_if_finished) {
+      std::printf("%s already; left as it is\n", is.c_str());
+      return 0;
+    }
+    return Fail(absl::FailedPreconditionError(
+        is + (parzen::IsFinished(found->state) ? " already (--skip-if-finished leaves it)"
+                                               : ": it has not started")));
+  }
+  parzen::client::Trial trial(&client, *std::move(found), /*lease=*/nullptr);
+  absl::StatusOr<parzen::client::TellResult> told =
+      state == "COMPLETE" ? study.Tell(trial, f.values)
+      : state == "PRUNED" ? study.TellPruned(trial)
+                          : study.TellFail(trial, f.fail_reason);
+  if (!told.ok()) return Fail(told.status());
+  std::printf("told %s: %s%s\n", which.c_str(), std::string(parzen::TrialStateName(told->state)).c_str(),
+              told->message.empty() ? "" : (" (" + told->message + ")").c_str());
+  return 0;
+}
+
 // One line per event a person would want to see: a trial appearing or
 // changing state, or reporting a new step. Other changes (parameters,
 // attributes) are left out.
@@ -428,10 +538,14 @@ int Watch(parzen::client::Study& study) {
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1:50051";
   std::string study_name;
-  Columns columns;
-  CLI::App app{"parzen: look at the studies on a parzen-server"};
+  TrialsFlags trials_flags;
+  TellFlags tell_flags;
+  std::string search_space;
+  CLI::App app{"parzen: look at the studies on a parzen-server, and work on them from a shell"};
   int keepalive_s = 20;
-  app.add_option("--server", server, "parzen-server address")->capture_default_str();
+  app.add_option("--server", server, "parzen-server address (or $PARZEN_SERVER)")
+      ->envname("PARZEN_SERVER")
+      ->capture_default_str();
   std::string token_file;
   app.add_option("--token-file", token_file,
                  "the access token the server requires (its --token-file)");
@@ -463,7 +577,10 @@ int main(int argc, char** argv) {
       {"delete", "delete a study and all its trials (Optuna's delete-study); there is no undo"},
       {"set-attr", "set user attributes of a study (Optuna's study set-user-attr)"},
       {"status", "trial counts of a study"},
-      {"trials", "every trial of a study, with values, attributes and parameters"},
+      {"trials", "the trials of a study as Optuna's trials_dataframe(): a table, CSV or JSON"},
+      {"ask", "start a trial and print it as JSON (Optuna's ask), for a shell script to run; "
+              "tell it within the study's heartbeat grace, or it is failed and retried"},
+      {"tell", "finish a trial by its number (Optuna's tell): --values, or --state pruned|fail"},
       {"best", "the best COMPLETE trial of a study (of a multi-objective one: its Pareto front)"},
       {"watch", "follow a study live: a line per new trial, state change and report, until "
                 "Ctrl-C"},
@@ -473,8 +590,25 @@ int main(int argc, char** argv) {
   for (const auto& [name, help] : study_commands) {
     CLI::App* sub = name == "create" ? create_command : app.add_subcommand(name, help);
     sub->add_option("study", study_name, "study name")->required();
-    if (name == "status" || name == "trials" || name == "best") {
+    if (name == "status" || name == "best") {
       sub->add_flag("--json", json, "print JSON instead of a table");
+    }
+    if (name == "ask") {
+      sub->add_option("--search-space", search_space,
+                      "the parameters to sample, as JSON ({\"x\": {\"name\": "
+                      "\"FloatDistribution\", \"attributes\": {\"low\": 0, \"high\": 1}}}; a "
+                      "search-space file's forms) or @FILE; none: only enqueued values");
+    }
+    if (name == "tell") {
+      sub->add_option("number", tell_flags.number, "the trial's number")
+          ->required()
+          ->check(CLI::NonNegativeNumber);
+      sub->add_option("--values", tell_flags.values, "the objective values (one per objective)")
+          ->expected(1, -1);
+      sub->add_option("--state", tell_flags.state, "complete (default), pruned or fail");
+      sub->add_option("--fail-reason", tell_flags.fail_reason, "why, for --state fail");
+      sub->add_flag("--skip-if-finished", tell_flags.skip_if_finished,
+                    "exit 0, changing nothing, when the trial is finished already");
     }
     if (name == "set-attr") {
       sub->add_option("attrs", assignments,
@@ -488,13 +622,37 @@ int main(int argc, char** argv) {
           ->required();
     }
     if (name == "trials") {
-      sub->add_option("--attrs", columns.attrs, "user attributes to show (default: all)")
+      TrialsFlags& f = trials_flags;
+      sub->add_option("--format", f.format,
+                      "table for people; csv (pandas.read_csv reads it back with Optuna's "
+                      "columns) or json (an object per row) for programs")
+          ->check(CLI::IsMember({"table", "csv", "json"}))
+          ->capture_default_str();
+      sub->add_option("--state", f.states,
+                      "only trials in these states (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)")
           ->delimiter(',');
-      sub->add_option("--params", columns.params, "parameters to show (default: all)")
+      sub->add_option("--sort", f.sort,
+                      "order by this column (e.g. value, params_lr), or COLUMN:desc; missing "
+                      "values last");
+      sub->add_option("--limit", f.limit, "at most this many rows (after sorting)")
+          ->check(CLI::PositiveNumber);
+      sub->add_flag("--system-attrs", f.system_attrs,
+                    "add the system_attrs_* columns (what samplers and pruners recorded)");
+      sub->add_option("--attrs", f.attrs, "user attributes to show (default: all)")
           ->delimiter(',');
+      sub->add_option("--params", f.params, "parameters to show (default: all)")->delimiter(',');
+      sub->add_flag("--json", f.nested_json,
+                    "print each whole trial as a JSON document (nested params, intermediate "
+                    "values, worker), as `best --json` does");
     }
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; anything else is bad usage.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
+  }
 
   parzen::client::ClientOptions options;
   options.address = server;
@@ -522,7 +680,9 @@ int main(int argc, char** argv) {
   auto study = client->LoadStudy(study_name);
   if (!study.ok()) return Fail(study.status());
   if (command == "status") return ShowStatus(*study, json);
-  if (command == "trials") return ShowTrials(*study, columns, json);
+  if (command == "trials") return ShowTrials(*study, trials_flags);
+  if (command == "ask") return AskTrial(*study, search_space);
+  if (command == "tell") return TellTrial(*client, *study, tell_flags);
   if (command == "watch") return Watch(*study);
   if (command == "enqueue") return Enqueue(*study, assignments);
   if (command == "set-attr") return SetStudyAttrs(*study, assignments);

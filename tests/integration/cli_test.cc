@@ -117,18 +117,15 @@ TEST_F(CliTest, StudiesTrialsBestAndStatus) {
   ASSERT_EQ(trials.exit_code, 0) << trials.output;
   lines = Lines(trials.output);
   ASSERT_EQ(lines.size(), 4u) << trials.output;
-  EXPECT_EQ(Words(lines[0]), (std::vector<std::string>{"#", "state", "value", "seconds",
-                                                        "test_accuracy", "lr", "optimizer"}));
-  EXPECT_EQ(Words(lines[1])[1], "COMPLETE");
-  EXPECT_EQ(Words(lines[1])[2], "0.5");
-  EXPECT_EQ(Words(lines[1])[4], "0.97");
-  EXPECT_EQ(Words(lines[3])[1], "FAIL");
-
-  CliRun chosen = Parzen({"trials", "cli", "--params", "optimizer", "--attrs", "test_accuracy"});
-  ASSERT_EQ(chosen.exit_code, 0) << chosen.output;
-  EXPECT_EQ(Words(Lines(chosen.output)[0]),
-            (std::vector<std::string>{"#", "state", "value", "seconds", "test_accuracy",
-                                      "optimizer"}));
+  EXPECT_EQ(Words(lines[0]),
+            (std::vector<std::string>{"number", "value", "datetime_start", "datetime_complete",
+                                      "duration", "params_lr", "params_optimizer",
+                                      "user_attrs_test_accuracy", "state"}));
+  EXPECT_EQ(Words(lines[1])[0], "0");
+  EXPECT_EQ(Words(lines[1])[1], "0.5");
+  EXPECT_EQ(Words(lines[1]).back(), "COMPLETE");
+  EXPECT_EQ(Words(lines[1])[Words(lines[1]).size() - 2], "0.97");
+  EXPECT_EQ(Words(lines[3]).back(), "FAIL");
 
   CliRun best = Parzen({"best", "cli"});
   ASSERT_EQ(best.exit_code, 0) << best.output;
@@ -234,6 +231,230 @@ TEST(WatchBacklogTest, AWatchThatFellBehindIsResumed) {
       << watch.Log();
   watch.Signal(SIGTERM);
   watch.WaitFor(std::chrono::seconds(10));
+}
+
+// `trials` as Optuna's trials_dataframe(), in every state a trial can be in:
+// the CSV read back by Python's csv module has exactly the columns Optuna
+// 3.1 names for the same trials, and the cells pandas would hold.
+TEST_F(CliTest, TrialsAsOptunasDataframe) {
+  v1::CreateStudyRequest create;
+  create.set_name("cli");
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+  auto ask = [&](v1::AskResponse* response) {
+    return Ask(*stub_, "cli",
+               {FloatSpec("lr", 1e-4, 1e-1, true), CategoricalSpec("optimizer", {"sgd", "adam"})},
+               response);
+  };
+  v1::AskResponse complete;  // #0: COMPLETE 0.5, with a number and a text to quote
+  ASSERT_TRUE(ask(&complete).ok());
+  for (const auto& [key, text] : std::map<std::string, std::string>{{"note", "a,b \"q\""}, {"test_accuracy", ""}}) {
+    grpc::ClientContext context;
+    v1::SetTrialUserAttrRequest request;
+    request.set_trial_id(complete.trial().trial_id());
+    request.set_key(key);
+    if (text.empty()) {
+      request.mutable_value()->set_number_value(0.97);
+    } else {
+      request.mutable_value()->set_string_value(text);
+    }
+    v1::SetTrialUserAttrResponse response;
+    ASSERT_TRUE(stub_->SetTrialUserAttr(&context, request, &response).ok());
+  }
+  ASSERT_TRUE(Tell(*stub_, complete.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
+  v1::AskResponse pruned;  // #1: PRUNED at step 2, its value the last report
+  ASSERT_TRUE(ask(&pruned).ok());
+  v1::ReportIntermediateResponse reported;
+  ASSERT_TRUE(Report(*stub_, pruned.trial().trial_id(), 1, 0.95, &reported).ok());
+  ASSERT_TRUE(Report(*stub_, pruned.trial().trial_id(), 2, 0.9, &reported).ok());
+  ASSERT_TRUE(Tell(*stub_, pruned.trial().trial_id(), v1::PRUNED, {}).ok());
+  AddTrial(std::nullopt);  // #2 FAIL
+  v1::AskResponse running;  // #3
+  ASSERT_TRUE(ask(&running).ok());
+  ASSERT_EQ(Parzen({"enqueue", "cli", "lr=0.01", "optimizer=sgd"}).exit_code, 0);  // #4 WAITING
+
+  CliRun csv = Parzen({"trials", "cli", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  CliRun whole = Parzen({"trials", "cli", "--json"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const std::string csv_path = dir_.File("trials.csv"), json_path = dir_.File("trials.json");
+  std::ofstream(csv_path) << csv.output;
+  std::ofstream(json_path) << whole.output;
+  ChildProcess python({PARZEN_PYTHON3, PARZEN_DATAFRAME_SCRIPT, csv_path, json_path, "1"},
+                      dir_.File("python.out"));
+  ASSERT_EQ(python.WaitFor(std::chrono::seconds(60)), 0) << python.Log();
+  const std::vector<std::string> out = Lines(python.Log());
+  ASSERT_FALSE(out.empty());
+  const nlohmann::json read = nlohmann::json::parse(out.back(), nullptr, false);
+  ASSERT_FALSE(read.is_discarded()) << python.Log();
+
+  const std::vector<std::string> expected = {
+      "number",      "value",            "datetime_start",           "datetime_complete",
+      "duration",    "params_lr",        "params_optimizer",         "user_attrs_note",
+      "user_attrs_test_accuracy", "state"};
+  EXPECT_EQ(read["header"].get<std::vector<std::string>>(), expected);
+  EXPECT_EQ(read["optuna_columns"].get<std::vector<std::string>>(), expected)
+      << "Optuna 3.1 names the same trials' columns so";
+  const nlohmann::json& rows = read["rows"];
+  ASSERT_EQ(rows.size(), 5u) << csv.output;
+  auto cell = [&](size_t row, const char* column) { return rows[row][column].get<std::string>(); };
+  EXPECT_EQ(cell(0, "number"), "0");
+  EXPECT_EQ(cell(0, "value"), "0.5");
+  EXPECT_EQ(cell(0, "user_attrs_test_accuracy"), "0.97");
+  EXPECT_EQ(cell(0, "user_attrs_note"), "a,b \"q\"") << "quoted, and read back whole";
+  EXPECT_EQ(cell(0, "state"), "COMPLETE");
+  EXPECT_TRUE(cell(0, "params_optimizer") == "sgd" || cell(0, "params_optimizer") == "adam");
+  const double lr = std::stod(cell(0, "params_lr"));
+  EXPECT_GE(lr, 1e-4);
+  EXPECT_LE(lr, 1e-1);
+  // pandas' forms: a Timestamp and a Timedelta as they print.
+  const std::string start = cell(0, "datetime_start");
+  ASSERT_EQ(start.size(), 26u) << start;  // 2026-12-03 20:20:55.740937
+  EXPECT_EQ(start[10], ' ');
+  EXPECT_EQ(start[19], '.');
+  const std::string duration = cell(0, "duration");
+  EXPECT_EQ(duration.rfind("0 days 00:00:", 0), 0u) << duration;
+  EXPECT_EQ(duration.size(), 22u) << duration;  // 0 days 00:00:00.154448
+  EXPECT_EQ(cell(1, "state"), "PRUNED");
+  EXPECT_EQ(cell(1, "value"), "0.9");
+  EXPECT_EQ(cell(2, "state"), "FAIL");
+  EXPECT_EQ(cell(2, "value"), "");
+  EXPECT_EQ(cell(3, "state"), "RUNNING");
+  EXPECT_EQ(cell(3, "datetime_complete"), "");
+  EXPECT_EQ(cell(3, "duration"), "");
+  EXPECT_EQ(cell(4, "state"), "WAITING");
+  EXPECT_EQ(cell(4, "datetime_start"), "");
+  EXPECT_EQ(cell(4, "params_lr"), "0.01") << "the enqueued value";
+
+  // JSON: the same rows, typed; filtered, sorted, cut.
+  CliRun json = Parzen({"trials", "cli", "--format", "json", "--state", "complete,PRUNED",
+                        "--sort", "value:desc"});
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const nlohmann::json records = nlohmann::json::parse(json.output, nullptr, false);
+  ASSERT_TRUE(records.is_array()) << json.output;
+  ASSERT_EQ(records.size(), 2u) << json.output;
+  EXPECT_EQ(records[0]["number"], 1);
+  EXPECT_EQ(records[0]["value"], 0.9);
+  EXPECT_EQ(records[1]["number"], 0);
+  EXPECT_EQ(records[1]["user_attrs_test_accuracy"], 0.97);
+  EXPECT_TRUE(records[1]["params_lr"].is_number_float()) << records[1];
+  EXPECT_TRUE(records[1]["params_optimizer"].is_string()) << records[1];
+  CliRun failed = Parzen({"trials", "cli", "--format", "json", "--state", "fail"});
+  const nlohmann::json fail_records = nlohmann::json::parse(failed.output, nullptr, false);
+  ASSERT_EQ(fail_records.size(), 1u) << failed.output;
+  EXPECT_TRUE(fail_records[0]["value"].is_null()) << fail_records[0];
+  EXPECT_TRUE(fail_records[0]["user_attrs_note"].is_null()) << fail_records[0];
+  CliRun best_one = Parzen({"trials", "cli", "--format", "csv", "--sort", "value", "--limit", "1"});
+  ASSERT_EQ(Lines(best_one.output).size(), 2u) << best_one.output;
+  EXPECT_EQ(Lines(best_one.output)[1].substr(0, 6), "0,0.5,") << best_one.output;
+
+  // The table: the same columns, for people.
+  CliRun table = Parzen({"trials", "cli", "--params", "optimizer", "--attrs", "test_accuracy"});
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_EQ(Words(Lines(table.output)[0]),
+            (std::vector<std::string>{"number", "value", "datetime_start", "datetime_complete",
+                                      "duration", "params_optimizer",
+                                      "user_attrs_test_accuracy", "state"}));
+  CliRun system = Parzen({"trials", "cli", "--format", "csv", "--system-attrs"});
+  EXPECT_EQ(system.exit_code, 0) << system.output;
+}
+
+// A multi-objective study's values are values_0, values_1, ... as in Optuna.
+TEST_F(CliTest, TrialsOfAMultiObjectiveStudyAsOptunasDataframe) {
+  ASSERT_EQ(Parzen({"create", "mo", "--direction", "minimize", "--direction", "maximize",
+                    "--pruner", "nop"})
+                .exit_code,
+            0);
+  v1::AskResponse ask;
+  ASSERT_TRUE(Ask(*stub_, "mo", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+  ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::COMPLETE, {0.25, 0.75}).ok());
+  ASSERT_TRUE(Ask(*stub_, "mo", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
+  ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::FAIL, {}).ok());
+  CliRun csv = Parzen({"trials", "mo", "--format", "csv"});
+  CliRun whole = Parzen({"trials", "mo", "--json"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  const std::string csv_path = dir_.File("mo.csv"), json_path = dir_.File("mo.json");
+  std::ofstream(csv_path) << csv.output;
+  std::ofstream(json_path) << whole.output;
+  ChildProcess python({PARZEN_PYTHON3, PARZEN_DATAFRAME_SCRIPT, csv_path, json_path, "2"},
+                      dir_.File("python.out"));
+  ASSERT_EQ(python.WaitFor(std::chrono::seconds(60)), 0) << python.Log();
+  const nlohmann::json read = nlohmann::json::parse(Lines(python.Log()).back(), nullptr, false);
+  ASSERT_FALSE(read.is_discarded()) << python.Log();
+  const std::vector<std::string> expected = {"number",   "values_0", "values_1",
+                                             "datetime_start", "datetime_complete",
+                                             "duration", "params_lr", "state"};
+  EXPECT_EQ(read["header"].get<std::vector<std::string>>(), expected);
+  EXPECT_EQ(read["optuna_columns"].get<std::vector<std::string>>(), expected);
+  EXPECT_EQ(read["rows"][0]["values_0"], "0.25");
+  EXPECT_EQ(read["rows"][0]["values_1"], "0.75");
+  EXPECT_EQ(read["rows"][1]["values_1"], "");
+}
+
+// Scripts tell outcomes apart by exit code: 1 the server refused (an
+// unknown study or trial), 2 bad usage, 3 no server.
+TEST_F(CliTest, ExitCodesTellUsageRefusalAndNoServerApart) {
+  ThreeTrials();
+  EXPECT_EQ(Parzen({"trials", "nope"}).exit_code, 1);
+  EXPECT_EQ(Parzen({"ask", "nope"}).exit_code, 1);
+  EXPECT_EQ(Parzen({"tell", "cli", "99", "--values", "1"}).exit_code, 1);
+  CliRun again = Parzen({"tell", "cli", "0", "--values", "1"});
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find("trial 0 of study \"cli\" is COMPLETE already"), std::string::npos)
+      << again.output;
+  EXPECT_EQ(Parzen({"tell", "cli", "0", "--values", "1", "--skip-if-finished"}).exit_code, 0);
+  EXPECT_EQ(Parzen({"trials", "cli", "--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"trials", "cli", "--sort", "nope"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"trials", "cli", "--state", "done"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"trials", "cli", "--bogus"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"tell", "cli", "1"}).exit_code, 2) << "COMPLETE needs values";
+  EXPECT_EQ(Parzen({"ask", "cli", "--search-space", "{\"x\": 1}"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"help-me"}).exit_code, 2);
+  EXPECT_EQ(Parzen({"--help"}).exit_code, 0);
+
+  // Nothing listens on the port of a server that has stopped.
+  const std::string address = server_->address();
+  stub_.reset();
+  server_->Terminate();
+  server_.reset();
+  std::vector<std::string> argv = {PARZEN_CLI_BINARY, "--server", address, "trials", "cli"};
+  ChildProcess cli(argv, dir_.File("unreachable.out"));
+  EXPECT_EQ(cli.WaitFor(std::chrono::seconds(60)), 3) << cli.Log();
+}
+
+// Optuna's ask-and-tell CLI: a shell script is the worker. It asks until
+// the study's budget is reached (ask then exits 1) and tells each trial
+// its value; the server address comes from PARZEN_SERVER.
+TEST_F(CliTest, AShellScriptAsksAndTellsAStudyToItsBudget) {
+  ASSERT_EQ(Parzen({"create", "sh", "--max-trials", "6", "--pruner", "nop"}).exit_code, 0);
+  const std::string cli = PARZEN_CLI_BINARY;
+  const std::string script = R"sh(
+set -u
+export PARZEN_SERVER=")sh" + server_->address() + R"sh("
+told=0
+while out=$(")sh" + cli + R"sh(" ask sh --search-space '{"x": {"name": "FloatDistribution", "attributes": {"low": -1.0, "high": 1.0}}}'); do
+  number=$(printf '%s' "$out" | sed -E 's/.*"number":([0-9]+).*/\1/')
+  x=$(printf '%s' "$out" | sed -E 's/.*"x":([-0-9.e+]+).*/\1/')
+  ")sh" + cli + R"sh(" tell sh "$number" --values "$(awk "BEGIN { printf \"%.17g\", ($x) * ($x) }")" || exit 9
+  told=$((told + 1))
+done
+echo "told $told"
+)sh";
+  ChildProcess shell({"/bin/sh", "-c", script}, dir_.File("shell.out"));
+  ASSERT_EQ(shell.WaitFor(std::chrono::seconds(120)), 0) << shell.Log();
+  EXPECT_NE(shell.Log().find("told 6"), std::string::npos) << shell.Log();
+  EXPECT_NE(shell.Log().find("budget"), std::string::npos) << "ask says why it stopped\n"
+                                                           << shell.Log();
+  std::vector<v1::Trial> trials;
+  ASSERT_TRUE(ListAllTrials(*stub_, "sh", &trials).ok());
+  ASSERT_EQ(trials.size(), 6u);
+  for (const v1::Trial& t : trials) {
+    EXPECT_EQ(t.state(), v1::COMPLETE) << t.number();
+    ASSERT_EQ(t.params_size(), 1);
+    const double x = t.params(0).value().double_value();
+    ASSERT_EQ(t.values_size(), 1);
+    EXPECT_NEAR(t.values(0), x * x, 1e-12) << t.number();
+  }
 }
 
 // Scripts read --json: one document on stdout, Optuna's field names, and
@@ -396,9 +617,11 @@ TEST_F(CliTest, BestOfAMultiObjectiveStudyIsItsParetoFront) {
   CliRun trials = Parzen({"trials", "mo", "--params", "lr"});
   const std::vector<std::string> rows = Lines(trials.output);
   ASSERT_EQ(rows.size(), 7u) << trials.output;
-  EXPECT_EQ(Words(rows[0])[2], "values");
-  EXPECT_EQ(Words(rows[2])[2], "0.3,0.9") << "every objective, not the first only";
-  EXPECT_EQ(Words(rows[6])[1], "RUNNING");
+  EXPECT_EQ(Words(rows[0])[1], "values_0");
+  EXPECT_EQ(Words(rows[0])[2], "values_1");
+  EXPECT_EQ(Words(rows[2])[1], "0.3") << "every objective, not the first only";
+  EXPECT_EQ(Words(rows[2])[2], "0.9");
+  EXPECT_EQ(Words(rows[6]).back(), "RUNNING");
   const nlohmann::json json = nlohmann::json::parse(Parzen({"best", "mo", "--json"}).output);
   ASSERT_EQ(json.size(), 3u);
   EXPECT_EQ(json[1]["number"], 2);
