@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "cli/json_output.h"
 #include "cli/param_assignments.h"
+#include "cli/report/report.h"
 #include "cli/table.h"
 #include "cli/trials_frame.h"
 #include "common/access_token.h"
@@ -432,6 +434,29 @@ int TellTrial(parzen::client::Client& client, parzen::client::Study& study, cons
   return 0;
 }
 
+// `report`: the study as one self-contained HTML page.
+int WriteReport(parzen::client::Study& study, const std::string& path) {
+  auto trials = study.Trials();
+  if (!trials.ok()) return Fail(trials.status());
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  absl::StatusOr<std::string> html = parzen::cli::ReportHtml(
+      {.name = study.name(), .directions = study.directions(), .trials = *std::move(trials)}, now_us);
+  if (!html.ok()) return Fail(html.status());
+  if (path == "-") {
+    std::fwrite(html->data(), 1, html->size(), stdout);
+    return 0;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(html->data(), static_cast<std::streamsize>(html->size()));
+  out.close();
+  if (!out) return Fail(absl::UnavailableError("cannot write " + path));
+  std::printf("wrote %s: study \"%s\", %.1f MB; open it in any browser\n", path.c_str(),
+              study.name().c_str(), static_cast<double>(html->size()) / 1e6);
+  return 0;
+}
+
 // One line per event a person would want to see: a trial appearing or
 // changing state, or reporting a new step. Other changes (parameters,
 // attributes) are left out.
@@ -541,6 +566,7 @@ int main(int argc, char** argv) {
   TrialsFlags trials_flags;
   TellFlags tell_flags;
   std::string search_space;
+  std::string report_path = "report.html";
   CLI::App app{"parzen: look at the studies on a parzen-server, and work on them from a shell"};
   int keepalive_s = 20;
   app.add_option("--server", server, "parzen-server address (or $PARZEN_SERVER)")
@@ -581,6 +607,8 @@ int main(int argc, char** argv) {
       {"ask", "start a trial and print it as JSON (Optuna's ask), for a shell script to run; "
               "tell it within the study's heartbeat grace, or it is failed and retried"},
       {"tell", "finish a trial by its number (Optuna's tell): --values, or --state pruned|fail"},
+      {"report", "write the study as one self-contained HTML page of interactive plots, opened "
+                 "offline in any browser"},
       {"best", "the best COMPLETE trial of a study (of a multi-objective one: its Pareto front)"},
       {"watch", "follow a study live: a line per new trial, state change and report, until "
                 "Ctrl-C"},
@@ -592,6 +620,10 @@ int main(int argc, char** argv) {
     sub->add_option("study", study_name, "study name")->required();
     if (name == "status" || name == "best") {
       sub->add_flag("--json", json, "print JSON instead of a table");
+    }
+    if (name == "report") {
+      sub->add_option("-o,--output", report_path, "the HTML file to write (- for stdout)")
+          ->capture_default_str();
     }
     if (name == "ask") {
       sub->add_option("--search-space", search_space,
@@ -682,6 +714,7 @@ int main(int argc, char** argv) {
   if (command == "status") return ShowStatus(*study, json);
   if (command == "trials") return ShowTrials(*study, trials_flags);
   if (command == "ask") return AskTrial(*study, search_space);
+  if (command == "report") return WriteReport(*study, report_path);
   if (command == "tell") return TellTrial(*client, *study, tell_flags);
   if (command == "watch") return Watch(*study);
   if (command == "enqueue") return Enqueue(*study, assignments);

@@ -1,0 +1,191 @@
+#include "cli/report/report.h"
+
+#include <cmath>
+#include <ctime>
+#include <map>
+
+#include "cli/report/assets.h"
+#include "cli/report/importance.h"
+
+namespace parzen::cli {
+namespace {
+
+nlohmann::json ValueJson(const ParamValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+nlohmann::json DistributionJson(const std::string& name, const Distribution& d) {
+  nlohmann::json out = {{"name", name}};
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) {
+    out["type"] = "float";
+    out["low"] = f->low;
+    out["high"] = f->high;
+    out["log"] = f->log;
+  } else if (const auto* i = std::get_if<IntDistribution>(&d)) {
+    out["type"] = "int";
+    out["low"] = i->low;
+    out["high"] = i->high;
+    out["log"] = i->log;
+  } else {
+    out["type"] = "categorical";
+    out["log"] = false;
+    nlohmann::json choices = nlohmann::json::array();
+    for (const ParamValue& c : std::get<CategoricalDistribution>(d).choices) {
+      choices.push_back(ValueJson(c));
+    }
+    out["choices"] = std::move(choices);
+  }
+  return out;
+}
+
+std::string UtcText(int64_t us) {
+  const auto seconds = static_cast<std::time_t>(us / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return buf;
+}
+
+// Text to put inside <script> or an HTML comment: nothing in it may close
+// the element early.
+std::string ScriptSafe(std::string text) {
+  for (size_t at = 0; (at = text.find("</", at)) != std::string::npos; at += 3) {
+    text.replace(at, 2, "<\\/");
+  }
+  return text;
+}
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
+  // Each parameter as the first trial that holds it holds it.
+  std::map<std::string, Distribution> distributions;
+  for (const FrozenTrial& t : study.trials) {
+    for (const TrialParam& p : t.params) distributions.try_emplace(p.name, p.distribution);
+  }
+  nlohmann::json params = nlohmann::json::array();
+  for (const auto& [name, d] : distributions) params.push_back(DistributionJson(name, d));
+
+  nlohmann::json number = nlohmann::json::array(), state = nlohmann::json::array(),
+                 values = nlohmann::json::array(), start = nlohmann::json::array(),
+                 complete = nlohmann::json::array(), worker = nlohmann::json::array(),
+                 intermediate = nlohmann::json::array();
+  std::map<std::string, nlohmann::json> columns;
+  for (const auto& [name, d] : distributions) columns[name] = nlohmann::json::array();
+  for (const FrozenTrial& t : study.trials) {
+    number.push_back(t.number);
+    state.push_back(TrialStateName(t.state));
+    if (t.values.empty()) {
+      values.push_back(nullptr);
+    } else {
+      nlohmann::json v = nlohmann::json::array();
+      for (double x : t.values) v.push_back(Number(x));
+      values.push_back(std::move(v));
+    }
+    start.push_back(t.start_time_us ? nlohmann::json(t.start_time_us / 1e6) : nlohmann::json());
+    complete.push_back(t.complete_time_us ? nlohmann::json(t.complete_time_us / 1e6)
+                                          : nlohmann::json());
+    worker.push_back(t.worker_id);
+    if (t.intermediate_values.empty()) {
+      intermediate.push_back(nullptr);
+    } else {
+      nlohmann::json steps = nlohmann::json::array(), reported = nlohmann::json::array();
+      for (const auto& [step, value] : t.intermediate_values) {
+        steps.push_back(step);
+        reported.push_back(Number(value));
+      }
+      intermediate.push_back({std::move(steps), std::move(reported)});
+    }
+    for (auto& [name, column] : columns) {
+      const TrialParam* p = t.FindParam(name);
+      column.push_back(p ? ValueJson(ToExternal(p->distribution, p->internal_value))
+                         : nlohmann::json());
+    }
+  }
+  nlohmann::json param_columns = nlohmann::json::object();
+  for (auto& [name, column] : columns) param_columns[name] = std::move(column);
+
+  const std::vector<Importance> importances = ParameterImportances(study.trials);
+  nlohmann::json importance = nlohmann::json::array();
+  for (const Importance& i : importances) {
+    importance.push_back({{"name", i.name}, {"importance", i.importance}});
+  }
+  nlohmann::json pairs = nlohmann::json::array();
+  const size_t top = std::min<size_t>(importances.size(), 3);
+  for (size_t a = 0; a < top; ++a) {
+    for (size_t b = a + 1; b < top; ++b) pairs.push_back({importances[a].name, importances[b].name});
+  }
+  nlohmann::json directions = nlohmann::json::array();
+  for (Direction d : study.directions) {
+    directions.push_back(d == Direction::kMaximize ? "maximize" : "minimize");
+  }
+  return {
+      {"study", study.name},
+      {"directions", std::move(directions)},
+      {"generated", UtcText(generated_us)},
+      {"params", std::move(params)},
+      {"trials",
+       {{"number", std::move(number)},
+        {"state", std::move(state)},
+        {"values", std::move(values)},
+        {"params", std::move(param_columns)},
+        {"start", std::move(start)},
+        {"complete", std::move(complete)},
+        {"worker", std::move(worker)},
+        {"intermediate", std::move(intermediate)}}},
+      {"importance",
+       {{"method",
+         "share of the objective's variance explained by the parameter's binned mean (eta "
+         "squared; fANOVA's first-order term, estimated from up to 10 equal-count bins), over "
+         "COMPLETE trials, normalised to sum to 1"},
+        {"values", std::move(importance)}}},
+      {"contour_pairs", std::move(pairs)},
+  };
+}
+
+absl::StatusOr<std::string> ReportHtml(const ReportStudy& study, int64_t generated_us) {
+  if (assets::PlotlyJs().empty()) {
+    return absl::UnavailableError(
+        "this build of parzen has no plotly.js to embed: run scripts/fetch-plotly.sh and build "
+        "again");
+  }
+  const std::string data = ScriptSafe(
+      ReportData(study, generated_us).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string html;
+  html.reserve(assets::PlotlyJs().size() + data.size() + 65536);
+  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  html += "<title>Parzen report: " + HtmlEscape(study.name) + "</title>\n<style>\n";
+  html += assets::ReportCss();
+  html += "</style>\n<!-- plotly.js ";
+  html += assets::kPlotlyVersion;
+  html += " (npm: plotly.js-dist-min), embedded so this page opens offline. Its licence:\n";
+  html += ScriptSafe(std::string(assets::PlotlyLicense()));
+  html += "-->\n<script>\n";
+  html += assets::PlotlyJs();
+  html += "\n</script>\n</head>\n<body>\n";
+  html += "<script id=\"parzen-data\" type=\"application/json\">" + data + "</script>\n";
+  html += "<script>\n";
+  html += assets::ReportJs();
+  html += "\n</script>\n</body>\n</html>\n";
+  return html;
+}
+
+}  // namespace parzen::cli
