@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian package Parzen needs to build and test; with --bench
-# also the references the benchmarks compare against (PyTorch).
+# Installs every Debian package Parzen needs to build and test; with
+# --browser also Chromium, which the report and dashboard tests drive; with
+# --bench also the references the benchmarks compare against (PyTorch) and
+# Chromium for bench/report_scale.
 # Idempotent: installs only what is missing. Runs as root, or through sudo.
 set -euo pipefail
 
@@ -25,9 +27,13 @@ if ! command -v npm >/dev/null; then
   PACKAGES+=(npm)
 fi
 
-if [ "${1:-}" = "--bench" ]; then
-  PACKAGES+=(python3-torch linux-perf)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) PACKAGES+=(python3-torch linux-perf chromium) ;;
+    --browser) PACKAGES+=(chromium) ;;
+    *) echo "usage: scripts/install-deps.sh [--browser] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

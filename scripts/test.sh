@@ -4,9 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --browser
 # The worker integration tests train on real MNIST.
 scripts/fetch-mnist.sh data/mnist
+# parzen report embeds plotly.js (before configuring: CMake looks for it);
+# the browser tests drive Chromium with playwright-core (pinned in
+# tests/browser/package-lock.json).
+scripts/fetch-plotly.sh
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 BUILD_DIR="${PARZEN_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARZEN_WERROR=ON
 cmake --build "$BUILD_DIR" -j "$(nproc)"
