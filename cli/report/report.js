@@ -11,6 +11,10 @@
   const MAX_LINES = 300;
   const MAX_BARS = 2000;
   const MAX_TABLE_ROWS = 100;
+  // WebGL scatter plots draw many points fast but each costs a context
+  // (seconds on a software rasteriser): SVG below this many points.
+  const GL_FROM = 5000;
+  const scatterType = (points) => (points >= GL_FROM ? 'scattergl' : 'scatter');
   const STATE_COLORS = {
     COMPLETE: '#1f77b4', PRUNED: '#ff7f0e', FAIL: '#d62728', RUNNING: '#2ca02c', WAITING: '#7f7f7f',
   };
@@ -98,7 +102,7 @@
     }
     const name = multi ? 'values_' + k : 'value';
     draw(k === 0 ? 'history' : 'history-' + k, 'Optimization history' + (multi ? ' (objective ' + k + ')' : ''), [
-      { type: 'scattergl', mode: 'markers', name: name, x: x, y: y, marker: { size: 5 } },
+      { type: scatterType(x.length), mode: 'markers', name: name, x: x, y: y, marker: { size: 5 } },
       { type: 'scatter', mode: 'lines', name: 'best so far', x: x, y: best, line: { shape: 'hv' } },
     ], { xaxis: { title: { text: 'trial' } }, yaxis: { title: { text: name } } });
   }
@@ -190,7 +194,7 @@
         colorscale: 'Viridis', reversescale: sign[0] > 0, contours: { coloring: 'heatmap' },
       },
       {
-        type: 'scattergl', mode: 'markers', name: 'trials', x: xs.map((v) => point(pa, v)),
+        type: scatterType(xs.length), mode: 'markers', name: 'trials', x: xs.map((v) => point(pa, v)),
         y: ys.map((v) => point(pb, v)), text: idx.map((i) => 'trial ' + trials.number[i]),
         marker: { size: 4, color: '#000', opacity: 0.5 },
       },
@@ -207,7 +211,7 @@
       const idx = completeIdx.filter((i) => trials.params[p.name][i] !== null);
       const axis = k === 0 ? '' : String(k + 1);
       traces.push({
-        type: 'scattergl', mode: 'markers', name: p.name, xaxis: 'x' + axis, yaxis: 'y' + axis,
+        type: scatterType(idx.length), mode: 'markers', name: p.name, xaxis: 'x' + axis, yaxis: 'y' + axis,
         x: idx.map((i) => (p.type === 'categorical' ? String(trials.params[p.name][i]) : trials.params[p.name][i])),
         y: idx.map((i) => value(i)), marker: { size: 4, color: idx.map((i) => trials.number[i]), colorscale: 'Blues' },
       });
@@ -265,7 +269,7 @@
     const front = completeIdx.filter((i) => !completeIdx.some((j) => dominated(i, j)));
     const rest = completeIdx.filter((i) => !front.includes(i));
     const trace = (idx, name, color) => ({
-      type: 'scattergl', mode: 'markers', name: name, x: idx.map((i) => value(i, 0)), y: idx.map((i) => value(i, 1)),
+      type: scatterType(idx.length), mode: 'markers', name: name, x: idx.map((i) => value(i, 0)), y: idx.map((i) => value(i, 1)),
       text: idx.map((i) => 'trial ' + trials.number[i]), marker: { color: color, size: 6 },
     });
     draw('pareto', 'Pareto front', [trace(rest, 'dominated', '#aaa'), trace(front, 'Pareto front', '#d62728')], {
