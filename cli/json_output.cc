@@ -1,6 +1,6 @@
 #include "cli/json_output.h"
 
-#include <ctime>
+#include "cli/time_text.h"
 
 namespace parzen::cli {
 namespace {
@@ -12,13 +12,7 @@ nlohmann::json ValueJson(const ParamValue& v) {
 // ISO 8601 in UTC with microseconds; null for a time not reached (0).
 nlohmann::json Timestamp(int64_t us) {
   if (us == 0) return nullptr;
-  const std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ", static_cast<long long>(us % 1'000'000));
-  return buf;
+  return UtcMicrosText(us, 'T', "Z");
 }
 
 // User attributes are stored as JSON text; text that does not parse is

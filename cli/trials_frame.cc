@@ -4,26 +4,18 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <numeric>
 #include <set>
 
 #include "cli/table.h"
+#include "cli/time_text.h"
 
 namespace parzen::cli {
 namespace {
 
 // pandas writes datetimes as "2026-12-03 20:00:01.123456" (ours in UTC).
-std::string DatetimeText(int64_t us) {
-  const auto seconds = static_cast<std::time_t>(us / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[48];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06lld", static_cast<long long>(us % 1'000'000));
-  return buf;
-}
+std::string DatetimeText(int64_t us) { return UtcMicrosText(us, ' '); }
 
 // ... and durations as a Timedelta prints: "0 days 00:00:05.123456".
 std::string DurationText(int64_t us) {

@@ -45,6 +45,28 @@ class CliTest : public ::testing::Test {
     return {code.value_or(-2), cli.Log()};
   }
 
+  // `parzen trials STUDY --format csv` as Python's csv module reads it back,
+  // beside the columns Optuna 3.1 names for the same trials
+  // (optuna_dataframe_columns.py); discarded when either step failed.
+  nlohmann::json ReadBackCsv(const std::string& study, int objectives, std::string* csv_text = nullptr) {
+    const CliRun csv = Parzen({"trials", study, "--format", "csv"});
+    const CliRun whole = Parzen({"trials", study, "--json"});
+    EXPECT_EQ(csv.exit_code, 0) << csv.output;
+    EXPECT_EQ(whole.exit_code, 0) << whole.output;
+    if (csv_text) *csv_text = csv.output;
+    const std::string csv_path = dir_.File(study + ".csv"), json_path = dir_.File(study + ".json");
+    std::ofstream(csv_path) << csv.output;
+    std::ofstream(json_path) << whole.output;
+    ChildProcess python({PARZEN_PYTHON3, PARZEN_DATAFRAME_SCRIPT, csv_path, json_path,
+                         std::to_string(objectives)},
+                        dir_.File("python.out"));
+    EXPECT_EQ(python.WaitFor(std::chrono::seconds(60)), 0) << python.Log();
+    const std::string log = python.Log();
+    const size_t last = log.rfind("\n{");
+    return nlohmann::json::parse(last == std::string::npos ? log : log.substr(last + 1), nullptr,
+                                 false);
+  }
+
   // Trial `value` (COMPLETE), or FAIL when nullopt; returns its id.
   int64_t AddTrial(std::optional<double> value, std::optional<double> test_accuracy = {}) {
     v1::AskResponse ask;
@@ -273,20 +295,9 @@ TEST_F(CliTest, TrialsAsOptunasDataframe) {
   ASSERT_TRUE(ask(&running).ok());
   ASSERT_EQ(Parzen({"enqueue", "cli", "lr=0.01", "optimizer=sgd"}).exit_code, 0);  // #4 WAITING
 
-  CliRun csv = Parzen({"trials", "cli", "--format", "csv"});
-  ASSERT_EQ(csv.exit_code, 0) << csv.output;
-  CliRun whole = Parzen({"trials", "cli", "--json"});
-  ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  const std::string csv_path = dir_.File("trials.csv"), json_path = dir_.File("trials.json");
-  std::ofstream(csv_path) << csv.output;
-  std::ofstream(json_path) << whole.output;
-  ChildProcess python({PARZEN_PYTHON3, PARZEN_DATAFRAME_SCRIPT, csv_path, json_path, "1"},
-                      dir_.File("python.out"));
-  ASSERT_EQ(python.WaitFor(std::chrono::seconds(60)), 0) << python.Log();
-  const std::vector<std::string> out = Lines(python.Log());
-  ASSERT_FALSE(out.empty());
-  const nlohmann::json read = nlohmann::json::parse(out.back(), nullptr, false);
-  ASSERT_FALSE(read.is_discarded()) << python.Log();
+  std::string csv;
+  const nlohmann::json read = ReadBackCsv("cli", 1, &csv);
+  ASSERT_FALSE(read.is_discarded());
 
   const std::vector<std::string> expected = {
       "number",      "value",            "datetime_start",           "datetime_complete",
@@ -296,7 +307,7 @@ TEST_F(CliTest, TrialsAsOptunasDataframe) {
   EXPECT_EQ(read["optuna_columns"].get<std::vector<std::string>>(), expected)
       << "Optuna 3.1 names the same trials' columns so";
   const nlohmann::json& rows = read["rows"];
-  ASSERT_EQ(rows.size(), 5u) << csv.output;
+  ASSERT_EQ(rows.size(), 5u) << csv;
   auto cell = [&](size_t row, const char* column) { return rows[row][column].get<std::string>(); };
   EXPECT_EQ(cell(0, "number"), "0");
   EXPECT_EQ(cell(0, "value"), "0.5");
@@ -370,17 +381,8 @@ TEST_F(CliTest, TrialsOfAMultiObjectiveStudyAsOptunasDataframe) {
   ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::COMPLETE, {0.25, 0.75}).ok());
   ASSERT_TRUE(Ask(*stub_, "mo", {FloatSpec("lr", 1e-4, 1e-1, true)}, &ask).ok());
   ASSERT_TRUE(Tell(*stub_, ask.trial().trial_id(), v1::FAIL, {}).ok());
-  CliRun csv = Parzen({"trials", "mo", "--format", "csv"});
-  CliRun whole = Parzen({"trials", "mo", "--json"});
-  ASSERT_EQ(csv.exit_code, 0) << csv.output;
-  const std::string csv_path = dir_.File("mo.csv"), json_path = dir_.File("mo.json");
-  std::ofstream(csv_path) << csv.output;
-  std::ofstream(json_path) << whole.output;
-  ChildProcess python({PARZEN_PYTHON3, PARZEN_DATAFRAME_SCRIPT, csv_path, json_path, "2"},
-                      dir_.File("python.out"));
-  ASSERT_EQ(python.WaitFor(std::chrono::seconds(60)), 0) << python.Log();
-  const nlohmann::json read = nlohmann::json::parse(Lines(python.Log()).back(), nullptr, false);
-  ASSERT_FALSE(read.is_discarded()) << python.Log();
+  const nlohmann::json read = ReadBackCsv("mo", 2);
+  ASSERT_FALSE(read.is_discarded());
   const std::vector<std::string> expected = {"number",   "values_0", "values_1",
                                              "datetime_start", "datetime_complete",
                                              "duration", "params_lr", "state"};

@@ -89,6 +89,17 @@ def large_column(name, n, rng):
     return np.exp(v) if d.log else v
 
 
+def estimator_parameters(consider_prior, magic_clip, endpoints, multivariate):
+    return _ParzenEstimatorParameters(
+        consider_prior=consider_prior,
+        prior_weight=1.0,
+        consider_magic_clip=magic_clip,
+        consider_endpoints=endpoints,
+        weights=default_weights,
+        multivariate=multivariate,
+    )
+
+
 def cpp(values):
     return "{" + ", ".join(repr(float(v)) for v in values) + "}"
 
@@ -103,14 +114,7 @@ def main():
             for consider_prior, magic_clip, endpoints in ((True, True, False), (False, False, True)):
                 if n == 0 and not consider_prior:
                     continue
-                params = _ParzenEstimatorParameters(
-                    consider_prior=consider_prior,
-                    prior_weight=1.0,
-                    consider_magic_clip=magic_clip,
-                    consider_endpoints=endpoints,
-                    weights=default_weights,
-                    multivariate=multivariate,
-                )
+                params = estimator_parameters(consider_prior, magic_clip, endpoints, multivariate)
                 groups = [list(SPACE)] if multivariate else [[name] for name in SPACE]
                 for group in groups:
                     space = {name: SPACE[name] for name in group}
@@ -126,14 +130,7 @@ def main():
     for name in LARGE:
         observations = large_column(name, 400, large_rng)
         for consider_prior, magic_clip, endpoints in ((True, True, False), (True, False, True)):
-            params = _ParzenEstimatorParameters(
-                consider_prior=consider_prior,
-                prior_weight=1.0,
-                consider_magic_clip=magic_clip,
-                consider_endpoints=endpoints,
-                weights=default_weights,
-                multivariate=False,
-            )
+            params = estimator_parameters(consider_prior, magic_clip, endpoints, False)
             pe = _ParzenEstimator({name: observations}, {name: LARGE[name]}, params)
             log_pdf = pe.log_pdf({name: points[name]})
             cases.append(([name], 400, False, consider_prior, magic_clip, endpoints,
