@@ -133,9 +133,12 @@ void ObservationCache::AddToOrders(int64_t number, const TrialRecord& record) {
     const double v = record.values[id];
     if (std::isnan(v)) continue;
     std::vector<int64_t>& order = by_value_[id];
+    // Taken here: the comparison below runs under this function's lock,
+    // which the analysis cannot see through the lambda.
+    const std::shared_ptr<const TrialRecord>* finished = finished_.data();
     auto at = std::upper_bound(order.begin(), order.end(), number, [&](int64_t a, int64_t b) {
-      const double x = finished_[static_cast<size_t>(a)]->values[id];
-      const double y = finished_[static_cast<size_t>(b)]->values[id];
+      const double x = finished[static_cast<size_t>(a)]->values[id];
+      const double y = finished[static_cast<size_t>(b)]->values[id];
       return x != y ? x < y : a < b;
     });
     order.insert(at, number);
