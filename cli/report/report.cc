@@ -74,6 +74,41 @@ std::string HtmlEscape(const std::string& text) {
 
 }  // namespace
 
+nlohmann::json ReportParamJson(const std::string& name, const Distribution& d) {
+  return DistributionJson(name, d);
+}
+
+nlohmann::json ReportTrialRow(const FrozenTrial& t) {
+  nlohmann::json values;
+  if (!t.values.empty()) {
+    values = nlohmann::json::array();
+    for (double x : t.values) values.push_back(Number(x));
+  }
+  nlohmann::json intermediate;
+  if (!t.intermediate_values.empty()) {
+    nlohmann::json steps = nlohmann::json::array(), reported = nlohmann::json::array();
+    for (const auto& [step, value] : t.intermediate_values) {
+      steps.push_back(step);
+      reported.push_back(Number(value));
+    }
+    intermediate = {std::move(steps), std::move(reported)};
+  }
+  nlohmann::json params = nlohmann::json::object();
+  for (const TrialParam& p : t.params) {
+    params[p.name] = ValueJson(ToExternal(p.distribution, p.internal_value));
+  }
+  return {
+      {"number", t.number},
+      {"state", TrialStateName(t.state)},
+      {"values", std::move(values)},
+      {"params", std::move(params)},
+      {"start", t.start_time_us ? nlohmann::json(t.start_time_us / 1e6) : nlohmann::json()},
+      {"complete", t.complete_time_us ? nlohmann::json(t.complete_time_us / 1e6) : nlohmann::json()},
+      {"worker", t.worker_id},
+      {"intermediate", std::move(intermediate)},
+  };
+}
+
 nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
   // Each parameter as the first trial that holds it holds it.
   std::map<std::string, Distribution> distributions;
@@ -83,44 +118,22 @@ nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
   nlohmann::json params = nlohmann::json::array();
   for (const auto& [name, d] : distributions) params.push_back(DistributionJson(name, d));
 
-  nlohmann::json number = nlohmann::json::array(), state = nlohmann::json::array(),
-                 values = nlohmann::json::array(), start = nlohmann::json::array(),
-                 complete = nlohmann::json::array(), worker = nlohmann::json::array(),
-                 intermediate = nlohmann::json::array();
-  std::map<std::string, nlohmann::json> columns;
-  for (const auto& [name, d] : distributions) columns[name] = nlohmann::json::array();
-  for (const FrozenTrial& t : study.trials) {
-    number.push_back(t.number);
-    state.push_back(TrialStateName(t.state));
-    if (t.values.empty()) {
-      values.push_back(nullptr);
-    } else {
-      nlohmann::json v = nlohmann::json::array();
-      for (double x : t.values) v.push_back(Number(x));
-      values.push_back(std::move(v));
-    }
-    start.push_back(t.start_time_us ? nlohmann::json(t.start_time_us / 1e6) : nlohmann::json());
-    complete.push_back(t.complete_time_us ? nlohmann::json(t.complete_time_us / 1e6)
-                                          : nlohmann::json());
-    worker.push_back(t.worker_id);
-    if (t.intermediate_values.empty()) {
-      intermediate.push_back(nullptr);
-    } else {
-      nlohmann::json steps = nlohmann::json::array(), reported = nlohmann::json::array();
-      for (const auto& [step, value] : t.intermediate_values) {
-        steps.push_back(step);
-        reported.push_back(Number(value));
-      }
-      intermediate.push_back({std::move(steps), std::move(reported)});
-    }
-    for (auto& [name, column] : columns) {
-      const TrialParam* p = t.FindParam(name);
-      column.push_back(p ? ValueJson(ToExternal(p->distribution, p->internal_value))
-                         : nlohmann::json());
-    }
+  // Column by column, as the page reads them.
+  nlohmann::json columns = nlohmann::json::object();
+  for (const char* key : {"number", "state", "values", "start", "complete", "worker", "intermediate"}) {
+    columns[key] = nlohmann::json::array();
   }
   nlohmann::json param_columns = nlohmann::json::object();
-  for (auto& [name, column] : columns) param_columns[name] = std::move(column);
+  for (const auto& [name, d] : distributions) param_columns[name] = nlohmann::json::array();
+  for (const FrozenTrial& t : study.trials) {
+    nlohmann::json row = ReportTrialRow(t);
+    for (auto& [key, column] : columns.items()) column.push_back(std::move(row[key]));
+    for (auto& [name, column] : param_columns.items()) {
+      auto it = row["params"].find(name);
+      column.push_back(it == row["params"].end() ? nlohmann::json() : std::move(*it));
+    }
+  }
+  columns["params"] = std::move(param_columns);
 
   const std::vector<Importance> importances = ParameterImportances(study.trials);
   nlohmann::json importance = nlohmann::json::array();
@@ -141,15 +154,7 @@ nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
       {"directions", std::move(directions)},
       {"generated", UtcText(generated_us)},
       {"params", std::move(params)},
-      {"trials",
-       {{"number", std::move(number)},
-        {"state", std::move(state)},
-        {"values", std::move(values)},
-        {"params", std::move(param_columns)},
-        {"start", std::move(start)},
-        {"complete", std::move(complete)},
-        {"worker", std::move(worker)},
-        {"intermediate", std::move(intermediate)}}},
+      {"trials", std::move(columns)},
       {"importance",
        {{"method",
          "share of the objective's variance explained by the parameter's binned mean (eta "

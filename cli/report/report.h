@@ -31,6 +31,12 @@ struct ReportStudy {
 // contour pairs (the most important parameters, two by two).
 nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us);
 
+// One trial as the page's columns hold it (number, state, values, params
+// by name, start, complete, worker, intermediate), for the dashboard's
+// live updates; and one parameter's entry in "params".
+nlohmann::json ReportTrialRow(const FrozenTrial& trial);
+nlohmann::json ReportParamJson(const std::string& name, const Distribution& distribution);
+
 // The page. Unavailable when this build has no plotly.js to embed
 // (scripts/fetch-plotly.sh, then build again).
 absl::StatusOr<std::string> ReportHtml(const ReportStudy& study, int64_t generated_us);

@@ -1,12 +1,10 @@
-// The report page: draws a study from the JSON embedded in #parzen-data
-// with plotly.js. Each plot is a div whose id names it; window.parzenReport
-// lists what was drawn (and what was sampled) for tests and curious readers.
+// The report page: draws a study with plotly.js, from the JSON embedded in
+// #parzen-data (parzen report) or from what the dashboard fetches and
+// keeps up to date (window.parzenRender(data) draws it all again). Each
+// plot is a div whose id names it; window.parzenReport lists what was
+// drawn (and what was sampled) for tests and curious readers.
 (function () {
   'use strict';
-  const data = JSON.parse(document.getElementById('parzen-data').textContent);
-  const trials = data.trials;
-  const n = trials.number.length;
-  const multi = data.directions.length > 1;
   // Plots with more than this many marks draw a sample and say so.
   const MAX_LINES = 300;
   const MAX_BARS = 2000;
@@ -18,15 +16,25 @@
   const STATE_COLORS = {
     COMPLETE: '#1f77b4', PRUNED: '#ff7f0e', FAIL: '#d62728', RUNNING: '#2ca02c', WAITING: '#7f7f7f',
   };
-  const report = { drawn: {}, sampled: {} };
-  window.parzenReport = report;
-
   const el = (tag, attrs, text) => {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  let renders = 0;
+
+  function render(data) {
+  const trials = data.trials;
+  const n = trials.number.length;
+  const multi = data.directions.length > 1;
+  const report = { drawn: {}, sampled: {}, renders: ++renders };
+  window.parzenReport = report;
+  const old = document.querySelector('main');
+  if (old) {
+    for (const div of old.querySelectorAll('div.plot')) Plotly.purge(div);
+    old.remove();
+  }
   const main = el('main');
   document.body.appendChild(main);
 
@@ -87,6 +95,7 @@
 
   if (n === 0) {
     main.appendChild(el('p', {}, 'The study has no trials yet.'));
+    report.drawn.table = 1;  // nothing more to draw
     return;
   }
 
@@ -339,4 +348,9 @@
   }
   renderTable();
   report.drawn.table = 1;
+  }
+
+  window.parzenRender = render;
+  const embedded = document.getElementById('parzen-data');
+  if (embedded) render(JSON.parse(embedded.textContent));
 })();
