@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/dashboard/dashboard.h"
 #include "cli/json_output.h"
 #include "cli/param_assignments.h"
 #include "cli/report/report.h"
@@ -590,6 +591,17 @@ int main(int argc, char** argv) {
                      "--backup-dir")
       ->add_option("name", backup_name, "file name in the server's --backup-dir")
       ->required();
+  parzen::cli::DashboardOptions dashboard;
+  CLI::App* dashboard_command = app.add_subcommand(
+      "dashboard",
+      "serve every study live to a browser (read-only): the report's views, updated as trials "
+      "start, report, get pruned and finish");
+  dashboard_command->add_option("--listen", dashboard.listen,
+                                "HOST:PORT to serve on (port 0: any free one); beyond loopback "
+                                "anyone who reaches it can read every study")
+      ->capture_default_str();
+  dashboard_command->add_option("--port-file", dashboard.port_file,
+                                "write the port here once listening");
   CreateFlags create;
   CLI::App* create_command = app.add_subcommand(
       "create",
@@ -697,8 +709,9 @@ int main(int argc, char** argv) {
   options.keepalive_time = std::chrono::seconds(keepalive_s);
   options.keepalive_timeout =
       std::min<std::chrono::milliseconds>(options.keepalive_time, std::chrono::seconds(10));
-  auto client = parzen::client::Client::Connect(options);
   const std::string command = app.get_subcommands().front()->get_name();
+  if (command == "dashboard") return parzen::cli::RunDashboard(options, dashboard);
+  auto client = parzen::client::Client::Connect(options);
   if (command == "studies") return ListStudies(*client, json);
   if (command == "backup") {
     auto backup = client->BackupDatabase(backup_name);

@@ -15,6 +15,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libabsl-dev
   nlohmann-json3-dev libcli11-dev
+  # parzen dashboard serves HTTP.
+  libcpp-httplib-dev
   libgtest-dev libgmock-dev
   # oneDNN's CMake config looks for OpenCL (only a Recommends of libdnnl-dev).
   libdnnl-dev ocl-icd-opencl-dev zlib1g-dev

@@ -16,6 +16,7 @@
 
 PARZEN_ASSET(parzen_asset_report_js, PARZEN_REPORT_JS)
 PARZEN_ASSET(parzen_asset_report_css, PARZEN_REPORT_CSS)
+PARZEN_ASSET(parzen_asset_dashboard_js, PARZEN_DASHBOARD_JS)
 #ifdef PARZEN_PLOTLY_JS
 PARZEN_ASSET(parzen_asset_plotly_js, PARZEN_PLOTLY_JS)
 PARZEN_ASSET(parzen_asset_plotly_license, PARZEN_PLOTLY_LICENSE)
@@ -31,6 +32,11 @@ std::string_view ReportJs() {
 std::string_view ReportCss() {
   return {parzen_asset_report_css,
           static_cast<size_t>(parzen_asset_report_css_end - parzen_asset_report_css)};
+}
+
+std::string_view DashboardJs() {
+  return {parzen_asset_dashboard_js,
+          static_cast<size_t>(parzen_asset_dashboard_js_end - parzen_asset_dashboard_js)};
 }
 
 #ifdef PARZEN_PLOTLY_JS

@@ -1,0 +1,63 @@
+// Opens `parzen dashboard` in Debian's Chromium: the list of studies, then
+// one study's page, and waits, without reloading, until the page shows
+// more COMPLETE trials than when it was first drawn (the test makes one
+// finish meanwhile). Prints JSON lines on stdout: {"stage": "drawn", ...}
+// once the study page is drawn, {"stage": "updated", ...} at the end.
+// Screenshots go to SHOT_DIR.
+//
+//   node watch_dashboard.mjs BASE_URL STUDY SHOT_DIR [TIMEOUT_MS]
+//
+// CHROMIUM names the browser (default /usr/bin/chromium). Exit 3 when it
+// cannot start.
+import { chromium } from 'playwright-core';
+
+const [base, study, shots, timeoutArg] = process.argv.slice(2);
+const timeout = Number(timeoutArg || 60000);
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'],
+  });
+} catch (e) {
+  console.log(JSON.stringify({ launched: false, why: String(e.message || e).split('\n')[0] }));
+  process.exit(3);
+}
+const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+const errors = [];
+page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('pageerror', (e) => errors.push('uncaught: ' + String(e)));
+let navigations = 0;
+page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
+
+await page.goto(base + '/', { timeout });
+await page.waitForSelector(`tr[data-study="${study}"]`, { timeout });
+const listRow = await page.$$eval(`tr[data-study="${study}"] td`, (cells) => cells.map((c) => c.textContent));
+await page.screenshot({ path: shots + '/dashboard-list.png', fullPage: true });
+
+const historyPoints = () => {
+  const div = document.getElementById('history');
+  return div && div.data ? div.data[0].x.length : -1;
+};
+navigations = 0;
+await page.goto(base + '/study/' + encodeURIComponent(study), { timeout });
+await page.waitForFunction(() => window.parzenReport && window.parzenReport.drawn.table === 1, null, { timeout });
+const before = await page.evaluate(historyPoints);
+// A reload would lose this.
+await page.evaluate(() => { window.parzenMarker = 'still here'; });
+console.log(JSON.stringify({ launched: true, stage: 'drawn', history: before, listRow }));
+await page.waitForFunction((n) => {
+  const div = document.getElementById('history');
+  return div && div.data && div.data[0].x.length > n;
+}, before, { timeout });
+const after = await page.evaluate(historyPoints);
+const seen = await page.evaluate(() => ({
+  marker: window.parzenMarker || null,
+  renders: window.parzenReport.renders,
+  events: window.parzenReport.events,
+  live: document.getElementById('live').textContent,
+  tableRows: document.querySelectorAll('#trials-table tr').length - 1,
+}));
+await page.screenshot({ path: shots + '/dashboard-study.png', fullPage: true });
+await browser.close();
+console.log(JSON.stringify({ launched: true, stage: 'updated', errors, history: after, navigations, ...seen }));
