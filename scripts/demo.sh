@@ -18,6 +18,8 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/install-deps.sh
+# plotly.js for the study's HTML report (before configuring: CMake looks for it).
+scripts/fetch-plotly.sh >/dev/null
 BUILD_DIR="${PARZEN_BUILD_DIR:-build}"
 echo "demo: building parzen-server, parzen-worker and parzen in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -67,7 +69,12 @@ echo
   --params optimizer,lr,momentum,batch_size,fc_units
 echo
 "$BUILD_DIR"/cli/parzen --server "$SERVER" best demo
+echo
+"$BUILD_DIR"/cli/parzen --server "$SERVER" report demo -o data/demo-report.html
 cat <<MSG
+
+Open data/demo-report.html in a browser for the study's plots (it works
+offline). To watch a study live: $BUILD_DIR/cli/parzen --server HOST:50051 dashboard
 
 The full-size study: every training image, 10 epochs, as many workers as you
 have machines (each with all its cores):
