@@ -452,7 +452,7 @@ int WriteReport(parzen::client::Study& study, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(html->data(), static_cast<std::streamsize>(html->size()));
   out.close();
-  if (!out) return Fail(absl::UnavailableError("cannot write " + path));
+  if (!out) return Fail(absl::PermissionDeniedError("cannot write " + path));
   std::printf("wrote %s: study \"%s\", %.1f MB; open it in any browser\n", path.c_str(),
               study.name().c_str(), static_cast<double>(html->size()) / 1e6);
   return 0;

@@ -197,8 +197,29 @@ absl::StatusOr<std::vector<FrozenTrial>> Study::Trials(const std::vector<TrialSt
   return trials;
 }
 
-absl::Status Study::Watch(const std::function<bool(const TrialChange&)>& on_change) {
+void WatchCancel::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (context_) context_->TryCancel();
+}
+
+absl::Status Study::Watch(const std::function<bool(const TrialChange&)>& on_change,
+                          WatchCancel* cancel) {
   grpc::ClientContext context;
+  if (cancel) {
+    absl::MutexLock lock(&cancel->mu_);
+    if (cancel->cancelled_) return absl::OkStatus();
+    cancel->context_ = &context;
+  }
+  // Unregistered before `context` goes.
+  struct Unregister {
+    WatchCancel* cancel;
+    ~Unregister() {
+      if (!cancel) return;
+      absl::MutexLock lock(&cancel->mu_);
+      cancel->context_ = nullptr;
+    }
+  } unregister{cancel};
   v1::WatchStudyRequest request;
   request.set_study(name_);
   auto reader = client_->OpenWatch(&context, request);
@@ -218,6 +239,10 @@ absl::Status Study::Watch(const std::function<bool(const TrialChange&)>& on_chan
   }
   const absl::Status status = FromGrpcStatus(reader->Finish());
   if (status.ok()) return status;
+  if (cancel) {
+    absl::MutexLock lock(&cancel->mu_);
+    if (cancel->cancelled_) return absl::OkStatus();
+  }
   return absl::Status(status.code(), "WatchStudy: " + std::string(status.message()));
 }
 

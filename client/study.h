@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/distribution.h"
 #include "common/search_space.h"
 #include "common/status.h"
@@ -18,6 +20,10 @@
 #include "client/retry.h"
 #include "client/study_options.h"
 #include "client/trial.h"
+
+namespace grpc {
+class ClientContext;
+}  // namespace grpc
 
 namespace parzen::client {
 
@@ -48,6 +54,19 @@ struct TrialChange {
 struct TellResult {
   TrialState state = TrialState::kComplete;
   std::string message;
+};
+
+// Lets another thread end a Study::Watch that may be waiting for a change:
+// Cancel() makes it return OK at once. For one Watch; thread-safe.
+class WatchCancel {
+ public:
+  void Cancel() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class Study;
+  absl::Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Cheap to copy; thread-safe as the Client is.
@@ -106,7 +125,9 @@ class Study {
   // (then OK) or the server ends the stream (OK when the server stops or
   // the study is deleted). No deadline and no retry: a watch lasts as long
   // as its caller wants.
-  absl::Status Watch(const std::function<bool(const TrialChange&)>& on_change);
+  // `cancel`, if given, can end it from another thread.
+  absl::Status Watch(const std::function<bool(const TrialChange&)>& on_change,
+                     WatchCancel* cancel = nullptr);
 
  private:
   absl::StatusOr<TellResult> TellState(Trial& trial, TrialState state,

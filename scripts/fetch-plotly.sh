@@ -29,10 +29,12 @@ if ! (cd "$tmp" && npm pack "plotly.js-dist-min@$VERSION" >"$tmp/npm.log" 2>&1);
   exit 1
 fi
 (cd "$tmp" && tar xzf "plotly.js-dist-min-$VERSION.tgz")
-cp "$tmp"/package/plotly.min.js "$tmp"/package/LICENSE .
-if ! verify; then
+# Checked where it was unpacked: a file that fails never reaches DIR (CMake
+# would build it in).
+if ! (cd "$tmp/package" && verify); then
   echo "fetch-plotly: SHA-256 mismatch after download:" >&2
-  echo "$SUM" | sha256sum --check >&2 || true
+  (cd "$tmp/package" && echo "$SUM" | sha256sum --check >&2) || true
   exit 1
 fi
+cp "$tmp"/package/plotly.min.js "$tmp"/package/LICENSE .
 echo "fetch-plotly: plotly.js $VERSION fetched and verified in $(pwd)"

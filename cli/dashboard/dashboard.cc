@@ -8,7 +8,10 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <utility>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cli/json_output.h"
 #include "cli/report/assets.h"
 #include "cli/report/report.h"
@@ -60,6 +63,77 @@ void Error(httplib::Response& res, const absl::Status& s) {
   res.status = absl::IsNotFound(s) ? 404 : 502;
   Json(res, {{"error", std::string(s.message())}});
 }
+
+// One page's event stream. A thread of its own follows the study
+// (WatchStudy) and queues each change; the HTTP thread writes what is
+// queued, or a comment when nothing came for a while, which is how it
+// learns that the page has gone (the write fails): then the watch is
+// cancelled, so a closed page holds neither a thread nor a watch on the
+// server for long, however quiet its study.
+class EventStream {
+ public:
+  EventStream(client::Client& client, std::string study) : client_(client), study_(std::move(study)) {
+    watcher_ = std::thread([this] { Follow(); });
+  }
+  ~EventStream() {
+    cancel_.Cancel();
+    watcher_.join();
+  }
+  EventStream(const EventStream&) = delete;
+  EventStream& operator=(const EventStream&) = delete;
+
+  // What to send next, waiting up to `wait` for it ("" when nothing came),
+  // and whether the stream ends with it.
+  std::pair<std::string, bool> Next(absl::Duration wait) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](EventStream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+                               return !s->pending_.empty() || s->ended_;
+                             },
+                             this),
+                         wait);
+    return {std::exchange(pending_, std::string()), ended_};
+  }
+
+ private:
+  void Follow() ABSL_LOCKS_EXCLUDED(mu_) {
+    std::string last;
+    auto study = client_.LoadStudy(study_);
+    if (!study.ok()) {
+      last = "event: failed\ndata: " + nlohmann::json(std::string(study.status().message())).dump() +
+             "\n\n";
+    } else {
+      const absl::Status watched = study->Watch(
+          [this](const client::TrialChange& change) {
+            const std::string event =
+                "data: " +
+                ReportTrialRow(change.trial)
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                "\n\n";
+            absl::MutexLock lock(&mu_);
+            pending_ += event;
+            return true;
+          },
+          &cancel_);
+      last = "event: ended\ndata: " +
+             nlohmann::json(watched.ok() ? std::string("the server ended the watch")
+                                         : std::string(watched.message()))
+                 .dump() +
+             "\n\n";
+    }
+    absl::MutexLock lock(&mu_);
+    pending_ += last;
+    ended_ = true;
+  }
+
+  client::Client& client_;
+  const std::string study_;
+  client::WatchCancel cancel_;
+  absl::Mutex mu_;
+  std::string pending_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread watcher_;
+};
 
 void Asset(httplib::Server& server, const std::string& path, std::string_view content,
            const char* type) {
@@ -121,8 +195,10 @@ int RunDashboard(const client::ClientOptions& client_options, const DashboardOpt
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(Page("Parzen studies", "data-page=\"list\""), "text/html; charset=utf-8");
   });
-  server.Get(R"(/study/(.+))", [](const httplib::Request& req, httplib::Response& res) {
-    const std::string name = req.matches[1];
+  // A study is named by a query parameter, which takes any name (a path
+  // segment could not hold a "/").
+  server.Get("/study", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string name = req.get_param_value("name");
     res.set_content(Page("Parzen: " + name, "data-page=\"study\" data-study=\"" + HtmlEscape(name) + "\""),
                     "text/html; charset=utf-8");
   });
@@ -133,8 +209,8 @@ int RunDashboard(const client::ClientOptions& client_options, const DashboardOpt
     for (const client::StudyListing& s : *studies) out.push_back(StudyListingJson(s));
     Json(res, out);
   });
-  server.Get(R"(/api/study/([^/]+))", [&client](const httplib::Request& req, httplib::Response& res) {
-    auto study = client.LoadStudy(req.matches[1]);
+  server.Get("/api/study", [&client](const httplib::Request& req, httplib::Response& res) {
+    auto study = client.LoadStudy(req.get_param_value("name"));
     if (!study.ok()) return Error(res, study.status());
     auto trials = study->Trials();
     if (!trials.ok()) return Error(res, trials.status());
@@ -143,39 +219,19 @@ int RunDashboard(const client::ClientOptions& client_options, const DashboardOpt
                             .count();
     Json(res, ReportData({study->name(), study->directions(), *std::move(trials)}, now_us));
   });
-  // The trials as WatchStudy reports them: first every trial there is (the
-  // page may have fetched its data just before a change), then each change.
-  server.Get(R"(/api/study/([^/]+)/events)", [&client](const httplib::Request& req,
-                                                        httplib::Response& res) {
-    const std::string name = req.matches[1];
+  // Server-sent events: first every trial there is (the page may have
+  // fetched its data just before a change), then each change.
+  server.Get("/api/events", [&client](const httplib::Request& req, httplib::Response& res) {
+    auto stream = std::make_shared<EventStream>(client, req.get_param_value("name"));
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
-        "text/event-stream", [&client, name](size_t, httplib::DataSink& sink) {
-          auto study = client.LoadStudy(name);
-          if (!study.ok()) {
-            const std::string event =
-                "event: failed\ndata: " + nlohmann::json(std::string(study.status().message())).dump() + "\n\n";
-            sink.write(event.data(), event.size());
-            sink.done();
-            return true;
-          }
-          const std::string open = ": watching\n\n";
-          if (!sink.write(open.data(), open.size())) return false;
-          const absl::Status watched = study->Watch([&](const client::TrialChange& change) {
-            const std::string event =
-                "data: " +
-                ReportTrialRow(change.trial).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                "\n\n";
-            // A page that went away ends the watch at its next change.
-            return sink.write(event.data(), event.size());
-          });
-          const std::string end = "event: ended\ndata: " +
-                                  nlohmann::json(watched.ok() ? std::string("the server ended the watch")
-                                                              : std::string(watched.message()))
-                                      .dump() +
-                                  "\n\n";
-          sink.write(end.data(), end.size());
-          sink.done();
+        "text/event-stream", [stream, opened = false](size_t, httplib::DataSink& sink) mutable {
+          std::string text = opened ? "" : ": watching\n\n";
+          opened = true;
+          auto [events, ended] = stream->Next(absl::Seconds(15));
+          text += events.empty() ? ": still watching\n\n" : events;
+          if (!sink.write(text.data(), text.size())) return false;  // the page has gone
+          if (ended) sink.done();
           return true;
         });
   });

@@ -4,10 +4,10 @@
 // read-only: it serves GET requests only.
 //
 //   /                      every study with its counts and best value
-//   /study/NAME            the report of one study, kept up to date
+//   /study?name=NAME       the report of one study, kept up to date
 //   /api/studies           the list as JSON
-//   /api/study/NAME        the report's data as JSON
-//   /api/study/NAME/events server-sent events: each trial that changes, as
+//   /api/study?name=NAME   the report's data as JSON
+//   /api/events?name=NAME  server-sent events: each trial that changes, as
 //                          WatchStudy reports it
 #ifndef PARZEN_CLI_DASHBOARD_DASHBOARD_H_
 #define PARZEN_CLI_DASHBOARD_DASHBOARD_H_

@@ -1,6 +1,6 @@
 // The dashboard's pages. "list": every study, fetched again every few
 // seconds (a short list). "study": the report of one study, drawn by
-// report.js from /api/study/NAME and then kept up to date from the server's
+// report.js from /api/study?name=NAME and then kept up to date from the server's
 // event stream (each trial that changes, as WatchStudy reports it), merged
 // into the data and drawn again at most once a second; no reload.
 (function () {
@@ -27,7 +27,7 @@
         for (const s of studies) {
           const row = table.insertRow();
           row.dataset.study = s.name;
-          const link = Object.assign(document.createElement('a'), { href: '/study/' + encodeURIComponent(s.name), textContent: s.name });
+          const link = Object.assign(document.createElement('a'), { href: '/study?name=' + encodeURIComponent(s.name), textContent: s.name });
           row.insertCell().appendChild(link);
           row.insertCell().textContent = s.directions.join(', ');
           for (const c of ['trials', 'running', 'waiting', 'complete', 'pruned', 'fail']) row.insertCell().textContent = s.counts[c];
@@ -45,17 +45,29 @@
   }
 
   const name = document.body.dataset.study;
-  const base = '/api/study/' + encodeURIComponent(name);
+  const query = '?name=' + encodeURIComponent(name);
   let data = null;
   let index = new Map();  // trial number -> column index
   let dirty = false, refetch = false, events = 0;
+  // Events that arrive while the data is fetched again, merged into it
+  // once it is there (the fetch may predate them).
+  let held = null;
+  const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
   async function load() {
-    const response = await fetch(base);
-    const fetched = await response.json();
-    if (!response.ok) throw new Error(fetched.error || response.statusText);
-    data = fetched;
-    index = new Map(data.trials.number.map((number, i) => [number, i]));
+    held = [];
+    try {
+      const response = await fetch('/api/study' + query);
+      const fetched = await response.json();
+      if (!response.ok) throw new Error(fetched.error || response.statusText);
+      data = fetched;
+      index = new Map(data.trials.number.map((number, i) => [number, i]));
+      const replay = held;
+      held = null;
+      for (const row of replay) merge(row);
+    } finally {
+      held = null;
+    }
     window.parzenRender(data);
     window.parzenReport.events = events;
   }
@@ -64,9 +76,13 @@
   // appended, a known one updated, its reports added step by step (outside
   // the first snapshot WatchStudy sends only the newest step).
   function merge(row) {
+    if (held) {
+      held.push(row);
+      return;
+    }
     const t = data.trials;
     for (const p of Object.keys(row.params)) {
-      if (!(p in t.params)) refetch = true;  // a parameter the page has not seen: fetch it all
+      if (!has(t.params, p)) refetch = true;  // a parameter the page has not seen: fetch it all
     }
     let i = index.get(row.number);
     if (i === undefined) {
@@ -82,7 +98,7 @@
     t.start[i] = row.start;
     t.complete[i] = row.complete;
     t.worker[i] = row.worker;
-    for (const p of Object.keys(t.params)) t.params[p][i] = p in row.params ? row.params[p] : null;
+    for (const p of Object.keys(t.params)) t.params[p][i] = has(row.params, p) ? row.params[p] : null;
     if (row.intermediate) {
       const [steps, values] = t.intermediate[i] || [[], []];
       row.intermediate[0].forEach((step, k) => {
@@ -102,7 +118,7 @@
   }
 
   function listen() {
-    const stream = new EventSource(base + '/events');
+    const stream = new EventSource('/api/events' + query);
     stream.onopen = () => say('live: watching the study');
     stream.onmessage = (e) => {
       events += 1;
@@ -115,10 +131,16 @@
   }
 
   setInterval(async () => {
+    if (held) return;  // a fetch is under way
     if (refetch) {
       refetch = false;
       dirty = false;
-      await load();
+      try {
+        await load();
+      } catch (e) {
+        say('cannot load the study: ' + e.message + '; trying again');
+        refetch = true;
+      }
     } else if (dirty) {
       dirty = false;
       window.parzenRender(data);

@@ -9,7 +9,10 @@
 namespace parzen::cli {
 namespace {
 
-// eta squared of y against the bins `bin` (one per observation).
+// Epsilon squared of y against the bins `bin` (one per observation): eta
+// squared less the share k bins explain by chance alone, (k - 1) times the
+// within-bin mean square, so a noise parameter with many bins (a
+// categorical of 100 choices over 50 trials) scores about 0, not about 1.
 double CorrelationRatio(const std::vector<double>& y, const std::vector<size_t>& bin) {
   const double n = static_cast<double>(y.size());
   const double mean = std::accumulate(y.begin(), y.end(), 0.0) / n;
@@ -26,7 +29,10 @@ double CorrelationRatio(const std::vector<double>& y, const std::vector<size_t>&
     const double bin_mean = sc.first / sc.second;
     between += sc.second * (bin_mean - mean) * (bin_mean - mean);
   }
-  return between / total;
+  const double k = static_cast<double>(sums.size());
+  if (n <= k) return 0;  // as many bins as trials: nothing to tell from chance
+  const double within_mean_square = (total - between) / (n - k);
+  return std::max(0.0, (between - (k - 1) * within_mean_square) / total);
 }
 
 }  // namespace

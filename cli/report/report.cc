@@ -49,12 +49,25 @@ std::string UtcText(int64_t us) {
   return buf;
 }
 
-// Text to put inside <script> or an HTML comment: nothing in it may close
-// the element early.
-std::string ScriptSafe(std::string text) {
-  for (size_t at = 0; (at = text.find("</", at)) != std::string::npos; at += 3) {
-    text.replace(at, 2, "<\\/");
+// JSON to put inside <script>: every "<" written as \u003c (the same
+// string to JSON.parse), so no name can close the element or open an
+// HTML comment that would swallow the rest of the page.
+std::string ScriptSafeJson(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (char c : json) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
   }
+  return out;
+}
+
+// Text to put inside an HTML comment.
+std::string CommentSafe(std::string text) {
+  for (size_t at = 0; (at = text.find("--", at)) != std::string::npos;) text.replace(at, 2, "- -");
   return text;
 }
 
@@ -157,9 +170,10 @@ nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
       {"trials", std::move(columns)},
       {"importance",
        {{"method",
-         "share of the objective's variance explained by the parameter's binned mean (eta "
-         "squared; fANOVA's first-order term, estimated from up to 10 equal-count bins), over "
-         "COMPLETE trials, normalised to sum to 1"},
+         "share of the objective's variance explained by the parameter's binned mean, less "
+         "what as many bins explain by chance (epsilon squared; fANOVA's first-order term, "
+         "estimated from up to 10 equal-count bins or one per choice), over COMPLETE trials, "
+         "normalised to sum to 1"},
         {"values", std::move(importance)}}},
       {"contour_pairs", std::move(pairs)},
   };
@@ -167,11 +181,11 @@ nlohmann::json ReportData(const ReportStudy& study, int64_t generated_us) {
 
 absl::StatusOr<std::string> ReportHtml(const ReportStudy& study, int64_t generated_us) {
   if (assets::PlotlyJs().empty()) {
-    return absl::UnavailableError(
+    return absl::FailedPreconditionError(
         "this build of parzen has no plotly.js to embed: run scripts/fetch-plotly.sh and build "
         "again");
   }
-  const std::string data = ScriptSafe(
+  const std::string data = ScriptSafeJson(
       ReportData(study, generated_us).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   std::string html;
   html.reserve(assets::PlotlyJs().size() + data.size() + 65536);
@@ -182,7 +196,7 @@ absl::StatusOr<std::string> ReportHtml(const ReportStudy& study, int64_t generat
   html += "</style>\n<!-- plotly.js ";
   html += assets::kPlotlyVersion;
   html += " (npm: plotly.js-dist-min), embedded so this page opens offline. Its licence:\n";
-  html += ScriptSafe(std::string(assets::PlotlyLicense()));
+  html += CommentSafe(std::string(assets::PlotlyLicense()));
   html += "-->\n<script>\n";
   html += assets::PlotlyJs();
   html += "\n</script>\n</head>\n<body>\n";

@@ -172,7 +172,8 @@
         axis: { title: { text: p.name }, tickvals: range(labels.length), ticktext: labels },
       };
     }
-    const lo = Math.min(...coords), hi = Math.max(...coords);
+    let lo = Infinity, hi = -Infinity;
+    for (const v of coords) { if (v < lo) lo = v; if (v > hi) hi = v; }
     const width = hi > lo ? (hi - lo) / GRID : 1;
     return {
       cell: (v) => Math.min(GRID - 1, Math.floor((v - lo) / width)),
@@ -255,7 +256,7 @@
   if (started.length) {
     const shown = sample(started, MAX_BARS);
     if (shown.length < started.length) report.sampled.timeline = [shown.length, started.length];
-    const now = Math.max(...started.map((i) => trials.complete[i] || trials.start[i]));
+    const now = started.reduce((m, i) => Math.max(m, trials.complete[i] || trials.start[i]), -Infinity);
     const byState = {};
     for (const i of shown) (byState[trials.state[i]] = byState[trials.state[i]] || []).push(i);
     const traces = Object.entries(byState).map(([state, idx]) => ({

@@ -40,7 +40,7 @@ const historyPoints = () => {
   return div && div.data ? div.data[0].x.length : -1;
 };
 navigations = 0;
-await page.goto(base + '/study/' + encodeURIComponent(study), { timeout });
+await page.goto(base + '/study?name=' + encodeURIComponent(study), { timeout });
 await page.waitForFunction(() => window.parzenReport && window.parzenReport.drawn.table === 1, null, { timeout });
 const before = await page.evaluate(historyPoints);
 // A reload would lose this.

@@ -49,6 +49,29 @@ TEST(ImportanceTest, TheParameterThatDecidesRanksFirstOnEverySeed) {
   }
 }
 
+// Chance alone lets k bins explain about (k - 1) / (n - 1) of the variance:
+// a noise categorical of 40 choices over 60 trials must not outrank the
+// parameter that decides.
+TEST(ImportanceTest, ANoiseParameterWithManyChoicesScoresAboutNothing) {
+  std::vector<ParamValue> choices;
+  for (int c = 0; c < 40; ++c) choices.push_back(std::string("s") + std::to_string(c));
+  const Distribution seed = CategoricalDistribution{choices};
+  for (uint64_t s = 1; s <= 10; ++s) {
+    SCOPED_TRACE(s);
+    std::vector<FrozenTrial> trials = OneParameterDecides(60, s);
+    std::mt19937_64 rng(100 + s);
+    for (FrozenTrial& t : trials) t.params.push_back({"seed", seed, static_cast<double>(rng() % 40)});
+    const std::vector<Importance> importances = ParameterImportances(trials);
+    ASSERT_EQ(importances.size(), 4u);
+    EXPECT_EQ(importances[0].name, "a");
+    for (const Importance& i : importances) {
+      if (i.name == "seed") {
+        EXPECT_LT(i.importance, 0.25);  // eta squared without the correction: 0.3 and more
+      }
+    }
+  }
+}
+
 TEST(ImportanceTest, NothingToRankWithoutTwoCompleteTrialsOrAnyVariance) {
   std::vector<FrozenTrial> trials = OneParameterDecides(1, 1);
   EXPECT_TRUE(ParameterImportances(trials).empty());

@@ -5,10 +5,13 @@
 // reload. Screenshots go to test-artifacts/ in the build directory.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
+#include "client/client.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
@@ -91,6 +94,44 @@ TEST(DashboardTest, AStudyPageShowsATrialThatFinishesAfterItOpened) {
   }
   dashboard.Signal(SIGTERM);
   EXPECT_EQ(dashboard.WaitFor(std::chrono::seconds(10)), 0) << dashboard.Log();
+}
+
+// What lets the dashboard drop the stream of a page that closed: a watch
+// on a study where nothing happens ends as soon as another thread cancels
+// it, not at the study's next change.
+TEST(DashboardTest, ACancelledWatchEndsWhileItsStudyIsQuiet) {
+  TempDir dir;
+  auto server = ServerProcess::Start(dir.File("quiet.db"), {"--log-level", "warning"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  v1::CreateStudyRequest create;
+  create.set_name("quiet");
+  ASSERT_TRUE(CreateStudy(*stub, create).ok());
+  v1::AskResponse r;
+  ASSERT_TRUE(Ask(*stub, "quiet", {FloatSpec("x", 0, 1)}, &r).ok());
+  ASSERT_TRUE(Tell(*stub, r.trial().trial_id(), v1::COMPLETE, {1.0}).ok());
+
+  client::ClientOptions options;
+  options.address = (*server)->address();
+  auto connected = client::Client::Connect(options);
+  auto study = connected->LoadStudy("quiet");
+  ASSERT_TRUE(study.ok()) << study.status();
+  client::WatchCancel cancel;
+  std::atomic<int> seen{0};
+  auto watching = std::async(std::launch::async, [&] {
+    return study->Watch([&](const client::TrialChange&) {
+      ++seen;
+      return true;
+    }, &cancel);
+  });
+  ASSERT_TRUE(WaitUntil([&] { return seen.load() == 1; }, std::chrono::seconds(10)));
+  cancel.Cancel();
+  ASSERT_EQ(watching.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the watch waited for a change that never comes";
+  EXPECT_TRUE(watching.get().ok());
+  EXPECT_EQ(seen.load(), 1);
+  // Cancelled before it starts: it does not start.
+  EXPECT_TRUE(study->Watch([](const client::TrialChange&) { return true; }, &cancel).ok());
 }
 
 }  // namespace

@@ -172,5 +172,28 @@ TEST_F(ReportTest, AMultiObjectiveStudyShowsItsParetoFront) {
   EXPECT_EQ(Points(plots["history-1"]), (std::vector<int64_t>{4, 4}));
 }
 
+// Names are the user's: a study and a parameter named to close the page's
+// script or open an HTML comment in it still give a page that draws.
+TEST_F(ReportTest, NamesCannotBreakThePage) {
+  const std::string study = "x<!--<script>y";
+  v1::CreateStudyRequest create;
+  create.set_name(study);
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+  for (double value : {2.0, 1.0}) {
+    v1::AskResponse r;
+    ASSERT_TRUE(Ask(*stub_, study, {FloatSpec("a</script><!--", 0, 1)}, &r).ok());
+    ASSERT_TRUE(Tell(*stub_, r.trial().trial_id(), v1::COMPLETE, {value}).ok());
+  }
+  const nlohmann::json seen = OpenReport(study, "report-hostile-names.png");
+  ASSERT_TRUE(seen.is_object());
+  if (!seen["launched"].get<bool>()) GTEST_SKIP() << "Chromium cannot start here: " << seen["why"];
+  EXPECT_EQ(seen["errors"], nlohmann::json::array()) << "console errors";
+  EXPECT_EQ(Points(seen["plots"]["history"]), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(seen["tableRows"], 2);
+  EXPECT_NE(seen["summary"].get<std::string>().find("a</script><!--=0."), std::string::npos)
+      << seen["summary"];
+}
+
 }  // namespace
 }  // namespace parzen::testing
