@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "cli/html_text.h"
 #include "cli/report/assets.h"
 #include "cli/report/importance.h"
 
@@ -69,20 +70,6 @@ std::string ScriptSafeJson(const std::string& json) {
 std::string CommentSafe(std::string text) {
   for (size_t at = 0; (at = text.find("--", at)) != std::string::npos;) text.replace(at, 2, "- -");
   return text;
-}
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

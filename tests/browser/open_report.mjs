@@ -8,26 +8,13 @@
 //
 // CHROMIUM names the browser (default /usr/bin/chromium). Exit 3 when it
 // cannot start, so the caller can tell that from a page that failed.
-import { chromium } from 'playwright-core';
+import { launch, newPage } from './launch.mjs';
 
 const [target, shot, timeoutArg] = process.argv.slice(2);
 const timeout = Number(timeoutArg || 60000);
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    // Root needs --no-sandbox; WebGL (parallel coordinates, large scatter
-    // plots) runs on the software rasteriser where there is no GPU.
-    args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'],
-  });
-} catch (e) {
-  console.log(JSON.stringify({ launched: false, why: String(e.message || e).split('\n')[0] }));
-  process.exit(3);
-}
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+const browser = await launch();
 const errors = [];
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-page.on('pageerror', (e) => errors.push('uncaught: ' + String(e)));
+const page = await newPage(browser, errors);
 const url = target.includes('://') ? target : 'file://' + target;
 const started = Date.now();
 await page.goto(url, { timeout });

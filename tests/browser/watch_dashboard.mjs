@@ -9,24 +9,13 @@
 //
 // CHROMIUM names the browser (default /usr/bin/chromium). Exit 3 when it
 // cannot start.
-import { chromium } from 'playwright-core';
+import { launch, newPage } from './launch.mjs';
 
 const [base, study, shots, timeoutArg] = process.argv.slice(2);
 const timeout = Number(timeoutArg || 60000);
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'],
-  });
-} catch (e) {
-  console.log(JSON.stringify({ launched: false, why: String(e.message || e).split('\n')[0] }));
-  process.exit(3);
-}
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+const browser = await launch();
 const errors = [];
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-page.on('pageerror', (e) => errors.push('uncaught: ' + String(e)));
+const page = await newPage(browser, errors);
 let navigations = 0;
 page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
 
