@@ -25,6 +25,7 @@
 #include "cli/trials_frame.h"
 #include "common/access_token.h"
 #include "client/client.h"
+#include "client/health.h"
 #include "client/study_config.h"
 #include "client/study_options.h"
 
@@ -87,6 +88,13 @@ int Fail(const absl::Status& s) {
 int Usage(const std::string& message) {
   std::fprintf(stderr, "parzen: %s\n", message.c_str());
   return kUsageError;
+}
+
+int CheckHealth(const std::string& server, std::chrono::seconds timeout) {
+  absl::StatusOr<bool> serving = parzen::client::IsServing(server, timeout);
+  if (!serving.ok()) return Fail(serving.status());
+  std::printf("%s: %s\n", server.c_str(), *serving ? "serving" : "not serving");
+  return *serving ? 0 : 1;
 }
 
 int PrintJson(const nlohmann::json& json) {
@@ -583,6 +591,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(5, 3600));
   app.require_subcommand(1);
   bool json = false;
+  int health_timeout_s = 5;
+  app.add_subcommand("health",
+                     "ask the server's gRPC health service (no token needed): exit 0 when it "
+                     "serves, 1 when it answers otherwise, 3 when nothing answers in time")
+      ->add_option("--timeout-s", health_timeout_s,
+                   "wait this long for an answer (a server still starting is waited for)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   app.add_subcommand("studies", "list every study with its trial counts")
       ->add_flag("--json", json, "print JSON instead of a table");
   std::string backup_name;
@@ -698,6 +714,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kUsageError;
   }
 
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (command == "health") return CheckHealth(server, std::chrono::seconds(health_timeout_s));
   parzen::client::ClientOptions options;
   options.address = server;
   options.retry.max_attempts = 3;
@@ -709,7 +727,6 @@ int main(int argc, char** argv) {
   options.keepalive_time = std::chrono::seconds(keepalive_s);
   options.keepalive_timeout =
       std::min<std::chrono::milliseconds>(options.keepalive_time, std::chrono::seconds(10));
-  const std::string command = app.get_subcommands().front()->get_name();
   if (command == "dashboard") return parzen::cli::RunDashboard(options, dashboard);
   auto client = parzen::client::Client::Connect(options);
   if (command == "studies") return ListStudies(*client, json);

@@ -2,14 +2,15 @@
 # Installs every Debian package Parzen needs to build and test; with
 # --browser also Chromium, which the report and dashboard tests drive; with
 # --bench also the references the benchmarks compare against (PyTorch) and
-# Chromium for bench/report_scale.
+# Chromium for bench/report_scale; with --build-only just what building the
+# programs needs (docker/Dockerfile's build stage); with --containers what
+# docker/smoke-test.sh and the docker/ tests need (podman, debootstrap,
+# kubectl, systemd-analyze).
 # Idempotent: installs only what is missing. Runs as root, or through sudo.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  # clang checks the locking annotations (-Wthread-safety) in scripts/test.sh.
-  clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlitecpp-dev libsqlite3-dev
   libspdlog-dev libfmt-dev
@@ -17,9 +18,13 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev
   # parzen dashboard serves HTTP.
   libcpp-httplib-dev
-  libgtest-dev libgmock-dev
   # oneDNN's CMake config looks for OpenCL (only a Recommends of libdnnl-dev).
   libdnnl-dev ocl-icd-opencl-dev zlib1g-dev
+)
+TEST_PACKAGES=(
+  # clang checks the locking annotations (-Wthread-safety) in scripts/test.sh.
+  clang
+  libgtest-dev libgmock-dev
   python3 python3-optuna
   iproute2
 )
@@ -29,13 +34,27 @@ if ! command -v npm >/dev/null; then
   PACKAGES+=(npm)
 fi
 
+build_only=false
 for arg in "$@"; do
   case "$arg" in
     --bench) PACKAGES+=(python3-torch linux-perf chromium) ;;
     --browser) PACKAGES+=(chromium) ;;
-    *) echo "usage: scripts/install-deps.sh [--browser] [--bench]" >&2; exit 2 ;;
+    --build-only) build_only=true ;;
+    --containers)
+      # podman as docker/podman.conf sets it up (runc; rootless needs
+      # uidmap and slirp4netns), netavark and aardvark-dns for a network
+      # whose containers find each other by name; debootstrap makes the
+      # base image (docker/base-image.sh); systemd for systemd-analyze.
+      PACKAGES+=(podman runc uidmap slirp4netns netavark aardvark-dns debootstrap systemd)
+      # Debian's kubectl (kubernetes-client) conflicts with one installed
+      # from elsewhere; any kubectl with `kustomize` will do.
+      if ! command -v kubectl >/dev/null; then PACKAGES+=(kubernetes-client); fi
+      ;;
+    *) echo "usage: scripts/install-deps.sh [--browser] [--bench] [--build-only] [--containers]" >&2
+       exit 2 ;;
   esac
 done
+if ! $build_only; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
 
   Flags flags;
   CLI::App app{"parzen-server: the Parzen study server"};
+  // A repeated flag overrides the earlier one, so wrappers (the container
+  // image's entry point, a unit file) can set defaults that users append to.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--db", flags.db, "SQLite database file (created if missing)")
       ->capture_default_str();
   app.add_option("--listen", flags.listen, "address to serve on; port 0 picks a free one")

@@ -142,6 +142,15 @@ TEST_F(AccessTokenTest, HealthCheckNeedsNoToken) {
   EXPECT_EQ(reply, std::string("\x08\x01", 2));
 }
 
+// What a container's HEALTHCHECK runs: `parzen health` carries no token.
+TEST_F(AccessTokenTest, CliHealthNeedsNoToken) {
+  ChildProcess cli({PARZEN_CLI_BINARY, "--server", server_->address(), "health"},
+                   dir_.File("health.out"));
+  const std::optional<int> code = cli.WaitFor(std::chrono::seconds(30));
+  EXPECT_EQ(code, 0) << cli.Log();
+  EXPECT_EQ(cli.Log(), server_->address() + ": serving\n");
+}
+
 TEST_F(AccessTokenTest, CliPassesTheTokenFile) {
   ASSERT_TRUE(Create(std::string("Bearer ") + kToken, "cli-study").ok());
   auto run = [&](std::vector<std::string> extra) {

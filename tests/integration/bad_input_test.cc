@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -705,6 +706,19 @@ TEST(DatabaseFileTest, ForeignCorruptOrNewerFilesAreRefusedAndLeftUntouched) {
   std::string output;
   EXPECT_NE(ServerProcess::RunToExit({"--db", dir.path(), "--listen", "127.0.0.1:0"}, &output), 0);
   EXPECT_NE(output.find(dir.path()), std::string::npos) << output;
+}
+
+// The container image's entry point sets --db and --listen, and a user's
+// arguments come after: the last of a repeated flag is the one used.
+TEST(DatabaseFileTest, ARepeatedFlagOverridesTheEarlierOne) {
+  TempDir dir;
+  std::string output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", dir.File("first.db"), "--listen", "127.0.0.1:0",
+                                      "--db", dir.path()},
+                                     &output),
+            2);
+  EXPECT_NE(output.find(dir.path() + ":"), std::string::npos) << output;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("first.db")));
 }
 
 // A Parzen database damaged after the fact: a numbering gap (a trial row

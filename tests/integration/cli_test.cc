@@ -445,6 +445,26 @@ TEST_F(CliTest, ExitCodesTellUsageRefusalAndNoServerApart) {
   EXPECT_EQ(cli.WaitFor(std::chrono::seconds(60)), 3) << cli.Log();
 }
 
+// `parzen health` is what the images' HEALTHCHECK runs: 0 while the server
+// serves, 3 once nothing answers, within its --timeout-s.
+TEST_F(CliTest, HealthTellsAServingServerFromNone) {
+  const CliRun serving = Parzen({"health"});
+  EXPECT_EQ(serving.exit_code, 0) << serving.output;
+  EXPECT_EQ(serving.output, server_->address() + ": serving\n");
+
+  const std::string address = server_->address();
+  stub_.reset();
+  server_->Terminate();
+  server_.reset();
+  const auto start = std::chrono::steady_clock::now();
+  ChildProcess cli({PARZEN_CLI_BINARY, "--server", address, "health", "--timeout-s", "2"},
+                   dir_.File("health.out"));
+  EXPECT_EQ(cli.WaitFor(std::chrono::seconds(30)), 3) << cli.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "--timeout-s bounds the wait";
+  EXPECT_NE(cli.Log().find(address), std::string::npos) << cli.Log();
+}
+
 // Optuna's ask-and-tell CLI: a shell script is the worker. It asks until
 // the study's budget is reached (ask then exits 1) and tells each trial
 // its value; the server address comes from PARZEN_SERVER.
