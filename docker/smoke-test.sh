@@ -55,7 +55,9 @@ fail() { echo "smoke-test: FAIL: $*" >&2; exit 1; }
 
 # --- Images ---------------------------------------------------------------
 build_args=()
-[ "$ENGINE" = podman ] && build_args+=(--network=host)
+# podman: apt in the build reaches the archive by the host's route; the
+# docker image format keeps HEALTHCHECK (OCI's has no such field).
+[ "$ENGINE" = podman ] && build_args+=(--network=host --format docker)
 for target in server worker cli; do
   say "building parzen-$target:$TAG"
   "$ENGINE" build "${build_args[@]}" -q -f docker/Dockerfile --target "$target" \
@@ -96,6 +98,17 @@ address() {
 
 say "starting the server"
 start_server
+# The image's own HEALTHCHECK, as the engine runs it.
+if [ "$ENGINE" = podman ]; then
+  podman healthcheck run "$SERVER" || fail "the server image's HEALTHCHECK does not pass"
+else
+  for _ in $(seq 60); do
+    [ "$(docker inspect --format '{{.State.Health.Status}}' "$SERVER")" = healthy ] && break
+    sleep 1
+  done
+  [ "$(docker inspect --format '{{.State.Health.Status}}' "$SERVER")" = healthy ] ||
+    fail "the server image's HEALTHCHECK does not pass"
+fi
 cli create "$STUDY" --max-trials $((2 * TRIALS_PER_WORKER)) --pruner median >/dev/null
 say "two workers, $TRIALS_PER_WORKER trials each"
 workers=()
@@ -148,7 +161,7 @@ say "the study is intact after the restart"
 # docker/systemd/parzen-server.service as shipped.
 systemd_skip() { say "SKIP systemd: $*"; }
 if ! "$ENGINE" build "${build_args[@]}" -q -f docker/systemd/Containerfile \
-     --build-arg "SERVER_IMAGE=parzen-server:$TAG" -t "parzen-systemd-smoke:$TAG" . \
+     --build-arg "SERVER_IMAGE=parzen-server:$TAG" -t "parzen-systemd-smoke:$TAG" docker/systemd \
      >"$tmp/systemd-build.log" 2>&1; then
   cat "$tmp/systemd-build.log" >&2
   fail "the systemd test image did not build"

@@ -43,9 +43,10 @@ for arg in "$@"; do
     --containers)
       # podman as docker/podman.conf sets it up (runc; rootless needs
       # uidmap and slirp4netns), netavark and aardvark-dns for a network
-      # whose containers find each other by name; debootstrap makes the
+      # whose containers find each other by name (netavark sets it up with
+      # iptables); debootstrap makes the
       # base image (docker/base-image.sh); systemd for systemd-analyze.
-      PACKAGES+=(podman runc uidmap slirp4netns netavark aardvark-dns debootstrap systemd)
+      PACKAGES+=(podman runc uidmap slirp4netns netavark aardvark-dns iptables debootstrap systemd)
       # Debian's kubectl (kubernetes-client) conflicts with one installed
       # from elsewhere; any kubectl with `kustomize` will do.
       if ! command -v kubectl >/dev/null; then PACKAGES+=(kubernetes-client); fi
