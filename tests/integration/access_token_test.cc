@@ -176,13 +176,26 @@ TEST_F(AccessTokenTest, ClientLibraryCarriesTheTokenOnEveryCall) {
   options.address = server_->address();
   options.access_token = kToken;
   auto client = client::Client::Connect(options);
-  auto study = client->CreateStudy({.name = "lib", .heartbeat_grace_seconds = 2});
+  auto study = client->CreateStudy({.name = "lib", .heartbeat_grace_seconds = 0.5});
   ASSERT_TRUE(study.ok()) << study.status();
   auto trial = study->Ask();
   ASSERT_TRUE(trial.ok()) << trial.status();
-  // Beats every 500 ms; without accepted beats the server reaps the trial
-  // after 2 s, and the Tell below fails.
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  // The client beats every 125 ms; were its beats refused, the server's
+  // reaper (every 500 ms) would fail the trial within about a second. It
+  // must stay RUNNING for four grace periods, seen by the server itself.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int polls = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", std::string("Bearer ") + kToken);
+    v1::GetTrialRequest request;
+    request.set_trial_id(trial->id());
+    v1::GetTrialResponse response;
+    ASSERT_TRUE(stub_->GetTrial(&context, request, &response).ok());
+    ASSERT_EQ(response.trial().state(), v1::RUNNING) << "after " << polls << " polls";
+    ++polls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   EXPECT_FALSE(trial->lost());
   auto told = study->Tell(*trial, 0.5);
   ASSERT_TRUE(told.ok()) << told.status();
