@@ -502,9 +502,11 @@ absl::Status ValidateFloat(FloatDistribution& d) {
 
 absl::Status ValidateInt(IntDistribution& d) {
   // Parameters travel as doubles (Optuna's internal representation), which
-  // hold integers exactly only up to 2^53.
-  if (std::abs(static_cast<double>(d.low)) > kMaxExactInteger ||
-      std::abs(static_cast<double>(d.high)) > kMaxExactInteger) {
+  // hold integers exactly only up to 2^53. Compared as integers: 2^53 + 1
+  // becomes 2^53 as a double and would pass.
+  constexpr int64_t kMaxExactInt = int64_t{1} << 53;
+  if (d.low < -kMaxExactInt || d.low > kMaxExactInt || d.high < -kMaxExactInt ||
+      d.high > kMaxExactInt) {
     return absl::InvalidArgumentError("int bounds must lie within +-2^53 (9007199254740992), got [" +
                                       std::to_string(d.low) + ", " + std::to_string(d.high) + "]");
   }

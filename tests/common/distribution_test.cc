@@ -139,6 +139,18 @@ TEST(ValidateIntTest, SnapsHighDownToGrid) {
                    .ok());
 }
 
+// Issue 19: 2^53 + 1 rounds to 2^53 as a double, so a check made after
+// the conversion let it through and Ask returned a value outside
+// [low, high]. The bounds are compared as integers.
+TEST(ValidateIntTest, RefusesBoundsOneBeyondTwoToThe53) {
+  constexpr int64_t kMax = int64_t{1} << 53;
+  EXPECT_NE(ValidationError(Int(-(kMax + 1), 0, false, 1)).find("within +-2^53"), std::string::npos);
+  EXPECT_NE(ValidationError(Int(0, kMax + 1, false, 1)).find("within +-2^53"), std::string::npos);
+  EXPECT_NE(ValidationError(Int(-(kMax + 1), kMax + 1, false, 1)).find("within +-2^53"),
+            std::string::npos);
+  EXPECT_EQ(ValidationError(Int(-kMax, kMax, false, 1)), "");
+}
+
 TEST(ValidateCategoricalTest, AcceptsMixedChoices) {
   EXPECT_EQ(ValidationError(Cat({"adam", "sgd"})), "");
   EXPECT_EQ(ValidationError(Cat({int64_t{1}, 2.5, true, false, "1"})), "");
