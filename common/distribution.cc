@@ -450,7 +450,7 @@ std::string_view KindName(const Distribution& d) {
 
 // --- Validation -----------------------------------------------------------------
 
-constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+constexpr double kMaxExactInteger = static_cast<double>(kMaxExactInt);
 
 absl::Status ValidateFloat(FloatDistribution& d) {
   if (!std::isfinite(d.low)) {
@@ -501,10 +501,7 @@ absl::Status ValidateFloat(FloatDistribution& d) {
 }
 
 absl::Status ValidateInt(IntDistribution& d) {
-  // Parameters travel as doubles (Optuna's internal representation), which
-  // hold integers exactly only up to 2^53. Compared as integers: 2^53 + 1
-  // becomes 2^53 as a double and would pass.
-  constexpr int64_t kMaxExactInt = int64_t{1} << 53;
+  // Compared as integers: 2^53 + 1 becomes 2^53 as a double and would pass.
   if (d.low < -kMaxExactInt || d.low > kMaxExactInt || d.high < -kMaxExactInt ||
       d.high > kMaxExactInt) {
     return absl::InvalidArgumentError("int bounds must lie within +-2^53 (9007199254740992), got [" +

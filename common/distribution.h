@@ -41,6 +41,10 @@ struct CategoricalDistribution {
 
 using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
 
+// Parameters travel as doubles (Optuna's internal representation), which
+// hold integers exactly only up to 2^53: no integer beyond it is accepted.
+inline constexpr int64_t kMaxExactInt = int64_t{1} << 53;
+
 // Longest accepted parameter name, in bytes.
 inline constexpr size_t kMaxParamNameLength = 512;
 

@@ -42,10 +42,9 @@ for arg in "$@"; do
     --build-only) build_only=true ;;
     --containers)
       # podman as docker/podman.conf sets it up (runc; rootless needs
-      # uidmap and slirp4netns), netavark and aardvark-dns for a network
-      # whose containers find each other by name (netavark sets it up with
-      # iptables); debootstrap makes the
-      # base image (docker/base-image.sh); systemd for systemd-analyze.
+      # uidmap and slirp4netns); netavark, aardvark-dns and iptables for a
+      # network whose containers find each other by name; debootstrap for
+      # docker/base-image.sh; systemd for systemd-analyze.
       PACKAGES+=(podman runc uidmap slirp4netns netavark aardvark-dns iptables debootstrap systemd)
       # Debian's kubectl (kubernetes-client) conflicts with one installed
       # from elsewhere; any kubectl with `kustomize` will do.

@@ -148,7 +148,7 @@ if (!server || !job || !service) {
     fail(`completions (${job.spec.completions}) x --n-trials (${perPod}) must equal --max-trials (${budget})`);
   }
   if (!(job.spec.parallelism <= job.spec.completions)) fail("parallelism above completions");
-  if (flag(create?.args, "study") === undefined && !create?.args?.includes(flag(worker.args, "study"))) {
+  if (!create?.args?.includes(flag(worker.args, "study"))) {
     fail("the init container must create the study the workers run");
   }
   for (const pod of pods) {

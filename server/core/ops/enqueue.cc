@@ -4,19 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/distribution.h"
 #include "server/core/limits.h"
 
 namespace parzen::ops {
 namespace {
 
-// Beyond this, a study would be a place to store data, not to tune with.
-constexpr int64_t kMaxEnqueuedInt = int64_t{1} << 53;  // exact as a double
-
 absl::Status CheckValue(const std::string& name, const ParamValue& value) {
   PARZEN_RETURN_IF_ERROR(ValidateParamName(name));
   const std::string label = "enqueued parameter '" + name + "'";
   if (const int64_t* i = std::get_if<int64_t>(&value);
-      i && (*i > kMaxEnqueuedInt || *i < -kMaxEnqueuedInt)) {
+      i && (*i > kMaxExactInt || *i < -kMaxExactInt)) {
     return absl::InvalidArgumentError(label + " is " + std::to_string(*i) +
                                       "; integers beyond 2^53 cannot be held exactly");
   }
