@@ -14,19 +14,22 @@ absl::StatusOr<std::string> ReadAccessTokenFile(const std::string& path) {
   const size_t begin = token.find_first_not_of(" \t\r\n");
   const size_t end = token.find_last_not_of(" \t\r\n");
   token = begin == std::string::npos ? "" : token.substr(begin, end - begin + 1);
+  PARZEN_RETURN_IF_ERROR(CheckAccessToken(token, "token file " + path));
+  return token;
+}
+
+absl::Status CheckAccessToken(std::string_view token, const std::string& where) {
   if (token.size() < 16 || token.size() > 512) {
-    return absl::InvalidArgumentError("token file " + path +
-                                      " must hold 16 to 512 characters, not " +
+    return absl::InvalidArgumentError(where + " must hold 16 to 512 characters, not " +
                                       std::to_string(token.size()) +
                                       " (make one with: head -c 24 /dev/urandom | base64)");
   }
   for (char c : token) {
     if (c <= ' ' || c > '~') {
-      return absl::InvalidArgumentError("token file " + path +
-                                        " may hold only printable ASCII without spaces");
+      return absl::InvalidArgumentError(where + " may hold only printable ASCII without spaces");
     }
   }
-  return token;
+  return absl::OkStatus();
 }
 
 bool TokenMatches(std::string_view presented, std::string_view token) {

@@ -1,8 +1,7 @@
-// AccessToken: the shared secret a server can require of every caller.
-// Callers send it as `authorization: Bearer <token>` metadata; a server
-// started with a token answers any call without that exact value with
-// UNAUTHENTICATED. No TLS here: on an untrusted network the token keeps
-// strangers from changing studies, not eavesdroppers from reading it.
+// AccessToken: the secret a caller proves itself with. Callers send it as
+// `authorization: Bearer <token>` metadata; the server looks it up in its
+// access policy (server/service/access_policy.h). Without TLS it travels
+// in clear text.
 #ifndef PARZEN_COMMON_ACCESS_TOKEN_H_
 #define PARZEN_COMMON_ACCESS_TOKEN_H_
 
@@ -21,6 +20,10 @@ inline constexpr char kBearerPrefix[] = "Bearer ";
 // be 16 to 512 printable ASCII characters without spaces, so it can travel
 // as metadata and is not trivially guessed.
 absl::StatusOr<std::string> ReadAccessTokenFile(const std::string& path);
+
+// OK when `token` is 16 to 512 printable ASCII characters without spaces;
+// otherwise the error names `where` the token came from.
+absl::Status CheckAccessToken(std::string_view token, const std::string& where);
 
 // Whether the `authorization` metadata value `presented` carries `token`.
 // Takes the same time wherever the two first differ.

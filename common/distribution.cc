@@ -18,6 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/client_text.h"
+#include "common/utf8.h"
+
 namespace parzen {
 namespace {
 
@@ -107,57 +110,6 @@ std::string PyFloatRepr(double v) {
 
 // --- Strings -------------------------------------------------------------------
 
-// Decodes one UTF-8 code point at s[*i], advancing *i. Returns -1 (and skips
-// one byte) for malformed input, overlongs and surrogates.
-int32_t DecodeUtf8(std::string_view s, size_t* i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b0 = byte(*i);
-  int len;
-  int32_t cp;
-  int32_t min;
-  if (b0 < 0x80) {
-    ++*i;
-    return b0;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    ++*i;
-    return -1;
-  }
-  if (*i + len > s.size()) {
-    ++*i;
-    return -1;
-  }
-  for (int k = 1; k < len; ++k) {
-    unsigned char b = byte(*i + k);
-    if ((b & 0xC0) != 0x80) {
-      ++*i;
-      return -1;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++*i;
-    return -1;
-  }
-  *i += len;
-  return cp;
-}
-
-}  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    if (DecodeUtf8(s, &i) < 0) return false;
-  }
-  return true;
-}
-
-namespace {
 
 void AppendU16Escape(uint32_t unit, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -783,13 +735,11 @@ absl::Status ValidateParamName(std::string_view name) {
                                       " bytes long; the limit is " +
                                       std::to_string(kMaxParamNameLength));
   }
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    if (c < 0x20 || c == 0x7F) {
-      return absl::InvalidArgumentError("parameter name " + PyJsonString(name) +
-                                        " contains a control character at byte " +
-                                        std::to_string(i));
-    }
+  if (const size_t at = FindUnshowable(name); at != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "parameter name " + PyJsonString(name) + " contains a control character at byte " +
+        std::to_string(at) +
+        " (line separators and invisible or bidirectional format characters are refused too)");
   }
   return absl::OkStatus();
 }

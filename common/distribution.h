@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/utf8.h"
 
 namespace parzen {
 
@@ -58,9 +59,6 @@ absl::StatusOr<Distribution> ValidateDistribution(Distribution d);
 // InvalidArgument unless `name` is non-empty, at most kMaxParamNameLength
 // bytes and free of control characters.
 absl::Status ValidateParamName(std::string_view name);
-
-// True when `s` is well-formed UTF-8.
-bool IsValidUtf8(std::string_view s);
 
 // True when the distribution has exactly one value (Optuna returns it
 // without sampling).

@@ -26,6 +26,7 @@
 #include "server/core/study_manager.h"
 #include "server/service/backup_dir.h"
 #include "server/service/listen_address.h"
+#include "server/service/protobuf_log.h"
 #include "server/service/study_service_impl.h"
 #include "server/storage/sqlite_storage.h"
 
@@ -40,6 +41,7 @@ struct Flags {
   int stats_period_s = 60;
   int keepalive_s = 60;
   std::string token_file;
+  std::string tokens_file;
   std::string backup_dir;
   size_t watch_backlog = 10000;
   size_t sampler_threads = 2;
@@ -48,10 +50,16 @@ struct Flags {
 // Everything the server needs before it listens, checked in an order that
 // leaves the database untouched when any check fails.
 struct Prepared {
-  std::string token;
+  parzen::AccessPolicy access;
   std::optional<parzen::BackupDir> backup_dir;
   std::unique_ptr<parzen::StudyManager> manager;
 };
+
+absl::StatusOr<parzen::AccessPolicy> ReadAccessPolicy(const Flags& flags) {
+  if (!flags.tokens_file.empty()) return parzen::AccessPolicy::FromTokensFile(flags.tokens_file);
+  if (!flags.token_file.empty()) return parzen::AccessPolicy::FromTokenFile(flags.token_file);
+  return parzen::AccessPolicy();
+}
 
 absl::StatusOr<Prepared> Prepare(const Flags& flags, const parzen::ListenAddress& listen,
                                  const parzen::Clock* clock) {
@@ -61,9 +69,7 @@ absl::StatusOr<Prepared> Prepare(const Flags& flags, const parzen::ListenAddress
                                       flags.listen + " has no port");
   }
   PARZEN_RETURN_IF_ERROR(parzen::CheckListenAddressFree(listen));
-  if (!flags.token_file.empty()) {
-    PARZEN_ASSIGN_OR_RETURN(out.token, parzen::ReadAccessTokenFile(flags.token_file));
-  }
+  PARZEN_ASSIGN_OR_RETURN(out.access, ReadAccessPolicy(flags));
   if (!flags.backup_dir.empty()) {
     PARZEN_ASSIGN_OR_RETURN(out.backup_dir, parzen::BackupDir::Open(flags.backup_dir));
   }
@@ -142,7 +148,9 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
     storage_failed = true;
     kill(getpid(), SIGTERM);
   });
-  parzen::StudyServiceImpl service(&manager, {.access_token = prepared->token,
+  const bool open = prepared->access.open();
+  const size_t n_tokens = prepared->access.size();
+  parzen::StudyServiceImpl service(&manager, {.access = std::move(prepared->access),
                                               .backup_dir = std::move(prepared->backup_dir),
                                               .watch_backlog = flags.watch_backlog});
   int port = 0;
@@ -155,14 +163,21 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
   const bool tcp = listen.kind == parzen::ListenAddress::Kind::kTcp;
   spdlog::info("parzen-server listening on {}{}, database {}{}", flags.listen,
                tcp ? " (port " + std::to_string(port) + ")" : "", flags.db,
-               prepared->token.empty() ? "" : ", access token required");
+               open ? "" : fmt::format(", {} access token{} accepted", n_tokens,
+                                       n_tokens == 1 ? "" : "s"));
   if (!flags.port_file.empty()) WritePortFile(flags.port_file, port);
   {
     parzen::Reaper reaper(&manager, std::chrono::milliseconds(flags.reaper_period_ms));
     const int sig = WaitForStop(flags, stop_signals, service);
     spdlog::info("received signal {}; shutting down", sig);
     service.BeginShutdown();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    // gRPC's graceful shutdown waits for each connection to acknowledge a
+    // ping, which an idle client may do only seconds later. Instead: wait
+    // for the replies owed, then close every connection at once.
+    if (!service.AwaitCallsAnswered(absl::Seconds(10))) {
+      spdlog::warn("calls still unanswered after 10 s; cancelling them");
+    }
+    server->Shutdown(std::chrono::system_clock::now());
     server->Wait();
   }
   prepared->manager.reset();  // commits what is queued and closes the database
@@ -204,8 +219,14 @@ int main(int argc, char** argv) {
                  "how often to log request counts and latencies")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
-  app.add_option("--token-file", flags.token_file,
-                 "require the token in this file of every call (clients pass the same file)");
+  auto* token_file = app.add_option(
+      "--token-file", flags.token_file,
+      "require the token in this file of every call, with every role (clients pass the "
+      "same file)");
+  app.add_option("--tokens-file", flags.tokens_file,
+                 "accept the tokens in this file, one `ROLE TOKEN` per line (roles: read, "
+                 "worker, admin); re-read on SIGHUP")
+      ->excludes(token_file);
   app.add_option("--backup-dir", flags.backup_dir,
                  "let BackupDatabase (parzen backup NAME) write copies of the database here");
   app.add_option("--keepalive-s", flags.keepalive_s,
@@ -226,5 +247,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   parzen::SetUpLogging("parzen", flags.log_level);
+  parzen::RouteProtobufLogToSpdlog();
   return Run(flags, stop_signals);
 }

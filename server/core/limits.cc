@@ -1,12 +1,15 @@
 #include "server/core/limits.h"
 
+#include "common/client_text.h"
+
 namespace parzen {
 
-bool HasControlCharacters(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
+absl::Status CheckShowable(std::string_view what, std::string_view text) {
+  const size_t at = FindUnshowable(text);
+  if (at == std::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      std::string(what) + " must not contain control characters (byte " + std::to_string(at) +
+      "; line separators and invisible or bidirectional format characters are refused too)");
 }
 
 absl::Status CheckChoicesSize(const Distribution& d) {
@@ -25,14 +28,16 @@ absl::Status CheckChoicesSize(const Distribution& d) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateUserAttr(std::string_view key, std::string_view value_json) {
+absl::Status ValidateUserAttrKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxUserAttrKeyLength) {
-    return absl::InvalidArgumentError("user attribute keys must be 1-512 bytes, not " +
-                                      std::to_string(key.size()));
+    return absl::InvalidArgumentError("user attribute keys must be 1-512 bytes; this one is " +
+                                      std::to_string(key.size()) + " bytes");
   }
-  if (HasControlCharacters(key)) {
-    return absl::InvalidArgumentError("user attribute keys must not contain control characters");
-  }
+  return CheckShowable("user attribute keys", key);
+}
+
+absl::Status ValidateUserAttr(std::string_view key, std::string_view value_json) {
+  PARZEN_RETURN_IF_ERROR(ValidateUserAttrKey(key));
   if (value_json.size() > kMaxUserAttrValueBytes) {
     return absl::InvalidArgumentError("user attribute '" + std::string(key) + "' is " +
                                       std::to_string(value_json.size()) +

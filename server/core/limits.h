@@ -25,15 +25,19 @@ inline constexpr size_t kMaxIntermediateValues = 100'000;    // steps reported p
 inline constexpr size_t kMaxFailReasonLength = 4096;
 inline constexpr size_t kMaxChoicesBytes = 64 * 1024;         // a categorical's choices
 
-// Control characters would let a name forge lines in logs and listings.
-bool HasControlCharacters(std::string_view s);
+// INVALID_ARGUMENT, calling the text `what`, when it holds a character a
+// name may not (common/client_text.h: controls, line separators, invisible
+// or bidirectional format characters): such a name could forge lines or
+// hide its true spelling in logs and listings.
+absl::Status CheckShowable(std::string_view what, std::string_view text);
 
 // INVALID_ARGUMENT for categorical choices that add up to more than 64 KiB
 // (8 bytes per number or bool): the distribution is stored with every trial.
 absl::Status CheckChoicesSize(const Distribution& d);
 
 // INVALID_ARGUMENT unless the key is 1-512 bytes without control
-// characters and the value at most 64 KiB as JSON.
+// characters (ValidateUserAttrKey) and the value at most 64 KiB as JSON.
+absl::Status ValidateUserAttrKey(std::string_view key);
 absl::Status ValidateUserAttr(std::string_view key, std::string_view value_json);
 
 // The above for each entry, and at most kMaxUserAttrs of them.

@@ -15,9 +15,7 @@ absl::Status ValidateStudyConfig(const StudyConfig& c) {
                                       " bytes; the limit is " +
                                       std::to_string(kMaxStudyNameLength));
   }
-  if (HasControlCharacters(c.name)) {
-    return absl::InvalidArgumentError("study name must not contain control characters");
-  }
+  PARZEN_RETURN_IF_ERROR(CheckShowable("study name", c.name));
   if (c.directions.empty() || c.directions.size() > 16) {
     return absl::InvalidArgumentError("a study needs between 1 and 16 directions");
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/core/limits.h"
+#include "common/client_text.h"
 
 namespace parzen {
 namespace {
@@ -112,19 +113,20 @@ std::vector<std::shared_ptr<Study>> StudyManager::AllStudies() const {
 }
 
 absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig config,
-                                                                 bool load_if_exists,
-                                                                 bool* created) {
+                                                                 CreateMode mode, bool* created) {
   *created = false;
   PARZEN_RETURN_IF_ERROR(ValidateStudyConfig(config));
   std::shared_ptr<Study> study;
   {
     absl::MutexLock lock(&mu_);
     if (auto it = by_name_.find(config.name); it != by_name_.end()) {
-      if (!load_if_exists) {
+      if (mode == CreateMode::kCreate) {
         return absl::AlreadyExistsError("study '" + config.name +
                                         "' already exists (set load_if_exists to reuse it)");
       }
       study = it->second;
+    } else if (mode == CreateMode::kLoadOnly) {
+      return absl::NotFoundError("study '" + config.name + "' does not exist");
     } else {
       if (next_study_id_ >= kMaxStudyId) {
         return absl::ResourceExhaustedError("this database has used all " +
@@ -148,7 +150,8 @@ absl::StatusOr<Written<StudySnapshot>> StudyManager::CreateStudy(StudyConfig con
       *created = true;
     }
   }
-  if (*created) spdlog::info("study '{}' created (id {})", study->name(), study->id());
+  if (*created) spdlog::info("study '{}' created (id {})", EscapeForLog(study->name()),
+                              study->id());
   absl::MutexLock lock(&study->mu());
   // A study found by load_if_exists may still be committing its creation.
   return Written<StudySnapshot>{study->Summarize(false), study->last_ticket()};
@@ -168,7 +171,7 @@ absl::StatusOr<Written<bool>> StudyManager::DeleteStudy(const std::string& name)
     by_id_.erase(it->second->id());
     by_name_.erase(it);
   }
-  spdlog::info("study '{}' deleted", name);
+  spdlog::info("study '{}' deleted", EscapeForLog(name));
   return Written<bool>{true, ticket};
 }
 

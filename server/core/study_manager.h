@@ -74,10 +74,16 @@ class StudyManager {
 
   // ---- Lifecycle.
 
-  // `config`'s sampler and pruner resolved by algorithms(). AlreadyExists
-  // for a taken name unless `load_if_exists`; `*created` tells which
-  // happened. ResourceExhausted when the database has used every study id.
-  absl::StatusOr<Written<StudySnapshot>> CreateStudy(StudyConfig config, bool load_if_exists,
+  // What CreateStudy does with a name that is taken, or free.
+  enum class CreateMode {
+    kCreate,         // taken: AlreadyExists
+    kCreateOrLoad,   // taken: that study (Optuna's load_if_exists)
+    kLoadOnly,       // taken: that study; free: NotFound, nothing created
+  };
+  // `config`'s sampler and pruner resolved by algorithms(); `*created`
+  // tells whether a study was made. ResourceExhausted when the database
+  // has used every study id.
+  absl::StatusOr<Written<StudySnapshot>> CreateStudy(StudyConfig config, CreateMode mode,
                                                      bool* created) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<Written<bool>> DeleteStudy(const std::string& name) ABSL_LOCKS_EXCLUDED(mu_);
 

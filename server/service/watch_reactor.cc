@@ -6,6 +6,7 @@
 
 #include "common/proto_convert.h"
 #include "server/service/reply.h"
+#include "common/client_text.h"
 
 namespace parzen {
 
@@ -44,7 +45,8 @@ void WatchReactor::Run() {
   // The watch is registered before this reactor exists, so initial
   // metadata tells the client that every later change will be streamed.
   if (!SendAndWait([this] { StartSendInitialMetadata(); })) {
-    spdlog::info("watch of study '{}' by {} ended: the client went away", study_, peer_);
+    spdlog::info("watch of study '{}' by {} ended: the client went away", EscapeForLog(study_),
+                 EscapeForLog(peer_));
     Finish(grpc::Status::CANCELLED);
     return;
   }
@@ -60,14 +62,23 @@ void WatchReactor::Run() {
     response_.Clear();
     ToProto(event->trial, study_, response_.mutable_trial());
     response_.set_snapshot(event->snapshot);
-    if (!SendAndWait([this] { StartWrite(&response_); })) break;
+    bool own_buffer = false;
+    response_bytes_.Clear();  // the last write is done with it
+    if (!grpc::SerializationTraits<v1::WatchStudyResponse>::Serialize(response_, &response_bytes_,
+                                                                     &own_buffer)
+             .ok()) {
+      status = absl::InternalError("cannot serialize a watch event");
+      break;
+    }
+    if (!SendAndWait([this] { StartWrite(&response_bytes_); })) break;
   }
   if (status.ok() && queue_->overflowed()) {
     status = absl::ResourceExhaustedError("watcher fell more than " +
                                           std::to_string(queue_->capacity()) +
                                           " events behind; watch again");
   }
-  spdlog::info("watch of study '{}' by {} ended: {}", study_, peer_, EndReason(status));
+  spdlog::info("watch of study '{}' by {} ended: {}", EscapeForLog(study_), EscapeForLog(peer_),
+               EscapeForLog(EndReason(status), 1024));
   Finish(Reply("WatchStudy", status));
 }
 

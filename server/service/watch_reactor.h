@@ -18,12 +18,12 @@
 
 namespace parzen {
 
-// One WatchStudy stream. Waiting for events may take hours, so it happens
+// One WatchStudy stream, written as serialized bytes (the service is raw). Waiting for events may take hours, so it happens
 // on a thread of the stream's own, never on a gRPC thread. The thread is
 // the only caller of StartWrite and Finish; it touches the reactor no more
 // after Finish, so OnDone may delete it. `on_exit` runs on that thread as
 // it ends.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyResponse> {
+class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   WatchReactor(StudyManager* manager, std::string study, std::string peer,
                std::shared_ptr<WatchQueue> queue, const std::atomic<bool>* stopping,
@@ -57,6 +57,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
   const std::shared_ptr<WatchQueue> queue_;
   const std::atomic<bool>* const stopping_;
   v1::WatchStudyResponse response_;
+  grpc::ByteBuffer response_bytes_;  // response_ as written (the service is raw)
   mutable absl::Mutex mu_;
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool write_ok_ ABSL_GUARDED_BY(mu_) = true;
@@ -64,7 +65,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchStudyRespons
 };
 
 // A stream that ends at once with `status`.
-class FailedWatch final : public grpc::ServerWriteReactor<v1::WatchStudyResponse> {
+class FailedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit FailedWatch(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }

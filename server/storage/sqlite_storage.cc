@@ -107,6 +107,34 @@ CREATE TABLE trial_system_attrs (
   PRIMARY KEY (trial_id, key)
 ) WITHOUT ROWID;
 )sql",
+    // 4: parameter and intermediate values in columns without a declared
+    // type. REAL affinity stores an integral float as an integer, which turns
+    // -0.0 into 0; a column without affinity keeps the 8-byte float as given.
+    // Values stored as 0 before this migration stay 0: the sign is gone.
+    R"sql(
+CREATE TABLE trial_params_v4 (
+  trial_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  distribution_json TEXT NOT NULL,
+  internal_value NOT NULL,
+  PRIMARY KEY (trial_id, name)
+) WITHOUT ROWID;
+INSERT INTO trial_params_v4 SELECT trial_id, position, name, distribution_json, internal_value
+  FROM trial_params;
+DROP TABLE trial_params;
+ALTER TABLE trial_params_v4 RENAME TO trial_params;
+CREATE TABLE trial_intermediate_values_v4 (
+  trial_id INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value,  -- NULL stands for NaN, which SQLite cannot store
+  PRIMARY KEY (trial_id, step)
+) WITHOUT ROWID;
+INSERT INTO trial_intermediate_values_v4 SELECT trial_id, step, value
+  FROM trial_intermediate_values;
+DROP TABLE trial_intermediate_values;
+ALTER TABLE trial_intermediate_values_v4 RENAME TO trial_intermediate_values;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 

@@ -13,7 +13,7 @@
 namespace parzen {
 
 // Current schema version; older files are migrated forward at open.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Opens (creating if missing) the Parzen database at `path`; ":memory:" for
 // a throw-away one. Never writes to a file it does not recognise:

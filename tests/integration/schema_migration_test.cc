@@ -1,6 +1,7 @@
 // A database the previous release wrote (schema 2), made here from SQL as
 // that release laid it out, opens in today's parzen-server, migrates to
-// schema 3 and serves its study unchanged.
+// schema 4 (which rebuilds two tables so that -0.0 keeps its sign) and
+// serves its study unchanged.
 #include <gtest/gtest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -130,9 +131,20 @@ TEST(SchemaMigrationTest, ASchemaTwoDatabaseOpensMigratesAndServesItsStudyUnchan
   ASSERT_EQ((*server)->Terminate(), 0);
 
   SQLite::Database check(db, SQLite::OPEN_READONLY);
-  EXPECT_EQ(check.execAndGet("PRAGMA user_version").getInt(), 3);
+  EXPECT_EQ(check.execAndGet("PRAGMA user_version").getInt(), 4);
   EXPECT_EQ(check.execAndGet("SELECT count(*) FROM trial_system_attrs").getInt(), 0);
   EXPECT_EQ(check.execAndGet("SELECT count(*) FROM trials").getInt(), 3);
+  // The rebuilt tables kept every row, the NULL that stands for NaN among them.
+  EXPECT_EQ(check.execAndGet("SELECT internal_value FROM trial_params WHERE trial_id = "
+                            "1099511627776 AND name = 'lr'")
+                .getDouble(),
+            0.003);
+  EXPECT_EQ(check.execAndGet("SELECT count(*) FROM trial_intermediate_values WHERE value IS NULL")
+                .getInt(),
+            1);
+  EXPECT_EQ(check.execAndGet("SELECT value FROM trial_intermediate_values WHERE step = 0")
+                .getDouble(),
+            0.91);
 }
 
 }  // namespace

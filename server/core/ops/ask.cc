@@ -7,6 +7,7 @@
 
 #include "server/core/limits.h"
 #include "server/core/ops/params.h"
+#include "common/client_text.h"
 
 namespace parzen::ops {
 namespace {
@@ -57,7 +58,8 @@ absl::StatusOr<Written<FrozenTrial>> AnswerRepeat(Study& study, int64_t number,
     }
   }
   study.Beat(number);
-  spdlog::info("study '{}': trial {} handed out again to a repeated Ask", study.name(), number);
+  spdlog::info("study '{}': trial {} handed out again to a repeated Ask", EscapeForLog(study.name()),
+               number);
   return Written<FrozenTrial>{started, study.last_ticket()};
 }
 
@@ -117,8 +119,8 @@ void FailUnfitQueued(Study& study, const AskRequest& request)
     study.Start(*front, request.worker_id, "");
     study.Finish(*front, TrialState::kFail, {}, std::string(fits.message()));
     study.Publish(mutation::UpdateTrial{study.trial(*front)}, *front);
-    spdlog::warn("study '{}': trial {} FAIL: {}", study.name(), *front,
-                 std::string(fits.message()));
+    spdlog::warn("study '{}': trial {} FAIL: {}", EscapeForLog(study.name()), *front,
+                 EscapeForLog(std::string(fits.message()), 1024));
   }
 }
 
@@ -239,8 +241,8 @@ absl::StatusOr<Written<FrozenTrial>> CommitAsk(Study& study, const AskPlan& plan
   }
   const int64_t number = StartPlanned(study, plan, *std::move(sampled));
   const FrozenTrial& trial = study.trial(number);
-  spdlog::info("study '{}': trial {} RUNNING{}{}", study.name(), number,
-               trial.worker_id.empty() ? "" : " on " + trial.worker_id,
+  spdlog::info("study '{}': trial {} RUNNING{}{}", EscapeForLog(study.name()), number,
+               trial.worker_id.empty() ? "" : " on " + EscapeForLog(trial.worker_id),
                plan.from_queue ? " (from the queue)" : "");
   return Written<FrozenTrial>{trial, study.last_ticket()};
 }

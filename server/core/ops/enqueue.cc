@@ -6,6 +6,7 @@
 
 #include "common/distribution.h"
 #include "server/core/limits.h"
+#include "common/client_text.h"
 
 namespace parzen::ops {
 namespace {
@@ -61,7 +62,8 @@ absl::StatusOr<Written<FrozenTrial>> Enqueue(Study& study,
   t.user_attrs = user_attrs;
   const int64_t number = study.Append(std::move(t));
   const Storage::Ticket ticket = study.Publish(mutation::InsertTrial{study.trial(number)}, number);
-  spdlog::info("study '{}': trial {} WAITING (enqueued)", study.name(), number);
+  spdlog::info("study '{}': trial {} WAITING (enqueued)", EscapeForLog(study.name()),
+               number);
   return Written<FrozenTrial>{study.trial(number), ticket};
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/core/limits.h"
+#include "common/client_text.h"
 
 namespace parzen::ops {
 
@@ -34,8 +35,10 @@ absl::StatusOr<std::optional<double>> UnsampledValue(const FrozenTrial& trial,
   if (auto fixed = trial.fixed_params.find(name); fixed != trial.fixed_params.end()) {
     PARZEN_ASSIGN_OR_RETURN(double internal, FixedInternal(trial, label, name, d));
     if (!Contains(d, internal)) {
-      spdlog::warn("{}: enqueued value {} for '{}' lies outside {}; using it anyway", label,
-                   FormatValue(fixed->second), name, FormatDistribution(d));
+      spdlog::warn("{}: enqueued value {} for '{}' lies outside {}; using it anyway",
+                   EscapeForLog(label),
+                   EscapeForLog(FormatValue(fixed->second)), EscapeForLog(name),
+                   EscapeForLog(FormatDistribution(d), 1024));
     }
     return internal;
   }

@@ -1,4 +1,5 @@
 #include "server/core/ops/reap.h"
+#include "common/client_text.h"
 
 #include <spdlog/spdlog.h>
 
@@ -30,12 +31,14 @@ Storage::Ticket ReapExpired(Study& study) {
     study.Finish(number, TrialState::kFail, {}, "heartbeat lost");
     const FrozenTrial& failed = study.trial(number);
     ticket = study.Publish(mutation::UpdateTrial{failed}, number);
-    spdlog::warn("study '{}': trial {} FAIL: heartbeat lost (no beat for {:.1f} s)", study.name(),
+    spdlog::warn("study '{}': trial {} FAIL: heartbeat lost (no beat for {:.1f} s)",
+                 EscapeForLog(study.name()),
                  number, study.config().heartbeat_grace_seconds);
     if (failed.retry_count >= study.config().max_retries) continue;
     const int64_t retry = study.Append(RetryOf(failed));
     ticket = study.Publish(mutation::InsertTrial{study.trial(retry)}, retry);
-    spdlog::info("study '{}': trial {} WAITING (retry {} of trial {})", study.name(), retry,
+    spdlog::info("study '{}': trial {} WAITING (retry {} of trial {})",
+                 EscapeForLog(study.name()), retry,
                  study.trial(retry).retry_count, number);
   }
   return ticket;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/core/limits.h"
+#include "common/client_text.h"
 
 namespace parzen::ops {
 namespace {
@@ -32,7 +33,7 @@ absl::StatusOr<std::shared_ptr<const History>> StoreReport(Study& study, int64_t
     out.value.duplicate_step = true;
     out.ticket = study.last_ticket();
     spdlog::warn("study '{}': trial {} reported step {} again; keeping the first value",
-                 study.name(), number, step);
+                 EscapeForLog(study.name()), number, step);
   } else {
     const TrialId id = trial->trial_id;
     study.AddIntermediate(number, step, value);

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/core/limits.h"
+#include "common/client_text.h"
 
 namespace parzen::ops {
 namespace {
@@ -98,7 +99,8 @@ absl::StatusOr<Written<TellOutcome>> Tell(Study& study, int64_t number, TrialSta
   study.Finish(number, outcome.state, std::move(outcome.values), std::move(outcome.fail_reason));
   const FrozenTrial& told = study.trial(number);
   const Storage::Ticket ticket = study.Publish(mutation::UpdateTrial{told}, number);
-  spdlog::info("study '{}': trial {} {}", study.name(), number, DescribeOutcome(told));
+  spdlog::info("study '{}': trial {} {}", EscapeForLog(study.name()), number,
+               EscapeForLog(DescribeOutcome(told), 1024));
   return Written<TellOutcome>{{told, message}, ticket};
 }
 

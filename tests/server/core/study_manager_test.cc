@@ -31,7 +31,7 @@ class StudyManagerTest : public ::testing::Test {
   }
   void Create(StudyConfig c) {
     bool created = false;
-    ASSERT_OK(Await(manager_->CreateStudy(std::move(c), false, &created)).status());
+    ASSERT_OK(Await(manager_->CreateStudy(std::move(c), StudyManager::CreateMode::kCreate, &created)).status());
     ASSERT_TRUE(created);
   }
 
@@ -161,7 +161,7 @@ TEST(StudyManagerRestartTest, TheBestOfTwoEqualTrialsIsTheFirstToCompleteAfterAR
     StudyConfig config = testing::DefaultConfig("ties", manager->algorithms());
     CoreCalls calls(manager.get());
     bool created = false;
-    ASSERT_OK(AwaitDurable(*manager, manager->CreateStudy(config, false, &created)).status());
+    ASSERT_OK(AwaitDurable(*manager, manager->CreateStudy(config, StudyManager::CreateMode::kCreate, &created)).status());
     ASSERT_OK_AND_ASSIGN(FrozenTrial first, AwaitDurable(*manager, calls.Ask("ties", {}, "")));
     ASSERT_OK_AND_ASSIGN(FrozenTrial second, AwaitDurable(*manager, calls.Ask("ties", {}, "")));
     clock.Advance(1000);
