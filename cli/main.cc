@@ -90,8 +90,9 @@ int Usage(const std::string& message) {
   return kUsageError;
 }
 
-int CheckHealth(const std::string& server, std::chrono::seconds timeout) {
-  absl::StatusOr<bool> serving = parzen::client::IsServing(server, timeout);
+int CheckHealth(const std::string& server, std::chrono::seconds timeout,
+                const std::optional<parzen::client::TlsOptions>& tls) {
+  absl::StatusOr<bool> serving = parzen::client::IsServing(server, timeout, tls);
   if (!serving.ok()) return Fail(serving.status());
   std::printf("%s: %s\n", server.c_str(), *serving ? "serving" : "not serving");
   return *serving ? 0 : 1;
@@ -584,6 +585,8 @@ int main(int argc, char** argv) {
   std::string token_file;
   app.add_option("--token-file", token_file,
                  "the access token the server requires (its --token-file)");
+  parzen::client::TlsFiles tls_files;
+  parzen::client::AddTlsFlags(&app, &tls_files);
   app.add_option("--keepalive-s", keepalive_s,
                  "ping the server every this many seconds while a call is open; a link "
                  "silent for up to 10 s more is given up (watch then reconnects)")
@@ -715,9 +718,15 @@ int main(int argc, char** argv) {
   }
 
   const std::string command = app.get_subcommands().front()->get_name();
-  if (command == "health") return CheckHealth(server, std::chrono::seconds(health_timeout_s));
+  absl::StatusOr<std::optional<parzen::client::TlsOptions>> tls =
+      parzen::client::ReadTlsFiles(tls_files);
+  if (!tls.ok()) return Fail(tls.status());
+  if (command == "health") {
+    return CheckHealth(server, std::chrono::seconds(health_timeout_s), *tls);
+  }
   parzen::client::ClientOptions options;
   options.address = server;
+  options.tls = *std::move(tls);
   options.retry.max_attempts = 3;
   if (!token_file.empty()) {
     absl::StatusOr<std::string> token = parzen::ReadAccessTokenFile(token_file);

@@ -34,8 +34,8 @@ std::unique_ptr<Client> Client::Connect(ClientOptions options) {
   // The server's limits let one trial exceed gRPC's default 4 MiB (1024
   // user attributes of up to 64 KiB): reading it must not fail here.
   args.SetMaxReceiveMessageSize(128 << 20);
-  auto channel =
-      grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  auto credentials = ChannelCredentials(options.tls, &args);
+  auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   return std::make_unique<Client>(v1::StudyService::NewStub(channel), std::move(options));
 }
 

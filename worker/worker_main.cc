@@ -31,6 +31,7 @@ namespace {
 struct Flags {
   std::string server = "127.0.0.1:50051";
   std::string token_file;
+  parzen::client::TlsFiles tls_files;
   std::string study = "mnist";
   parzen::client::StudyFlags study_flags;
   std::string space;
@@ -187,6 +188,9 @@ int Run(const Flags& f, const sigset_t& stop_signals) {
     if (!token.ok()) return Fail(2, token.status());
     client_options.access_token = *std::move(token);
   }
+  auto tls = client::ReadTlsFiles(f.tls_files);
+  if (!tls.ok()) return Fail(2, tls.status());
+  client_options.tls = *std::move(tls);
   auto client = client::Client::Connect(client_options);
   auto study = client->CreateStudy(*request);
   if (!study.ok()) return Fail(1, study.status());
@@ -248,6 +252,7 @@ int main(int argc, char** argv) {
   app.add_option("--server", f.server, "parzen-server address")->capture_default_str();
   app.add_option("--token-file", f.token_file,
                  "the access token the server requires (its --token-file)");
+  parzen::client::AddTlsFlags(&app, &f.tls_files);
   app.add_option("--study", f.study, "study name; created if missing")->capture_default_str();
   parzen::client::AddStudyFlags(app, f.study_flags, "--study-config");
   app.add_option("--space", f.space, "search space JSON file (default: the built-in MNIST space)");

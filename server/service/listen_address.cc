@@ -25,6 +25,17 @@ ListenAddress ParseListenAddress(const std::string& text) {
   return address;
 }
 
+bool IsLoopbackOnly(const ListenAddress& address) {
+  if (address.kind != ListenAddress::Kind::kTcp) return true;
+  std::string host = address.text;
+  if (host.rfind("dns:", 0) == 0) host = host.substr(4);
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 absl::Status CheckListenAddressFree(const ListenAddress& address) {
   if (address.kind != ListenAddress::Kind::kUnix) return absl::OkStatus();
   const std::string& path = address.path;

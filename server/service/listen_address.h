@@ -24,6 +24,11 @@ struct ListenAddress {
 // "unix-abstract:NAME" an abstract one, anything else TCP.
 ListenAddress ParseListenAddress(const std::string& text);
 
+// Whether only this machine can connect: a unix socket, or TCP on
+// localhost, 127.0.0.0/8 or [::1]. False for 0.0.0.0, [::] and any other
+// host, where tokens and studies would cross a network.
+bool IsLoopbackOnly(const ListenAddress& address);
+
 // For a kUnix address, before the server binds it: FAILED_PRECONDITION
 // when a process accepts connections on the path or the path is not a
 // socket, INVALID_ARGUMENT when it is too long for a socket address. A

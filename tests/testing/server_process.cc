@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   p->address_ = launch.host + ":" + port;
-  p->channel_ = grpc::CreateChannel(p->address_, grpc::InsecureChannelCredentials());
+  p->channel_ = grpc::CreateChannel(
+      p->address_, launch.credentials ? launch.credentials : grpc::InsecureChannelCredentials());
   if (!p->channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     return absl::UnavailableError("cannot connect to parzen-server at " + p->address_);
   }
@@ -99,6 +100,10 @@ void ServerProcess::Kill() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void ServerProcess::Signal(int sig) const {
+  if (pid_ > 0) kill(pid_, sig);
 }
 
 int ServerProcess::Terminate() {

@@ -34,6 +34,9 @@ struct ServerLaunch {
   std::vector<std::string> prefix;
   // Address to listen on and to reach it by.
   std::string host = "127.0.0.1";
+  // How channel() reaches the server: plaintext when null. Give TLS
+  // credentials for a server started with --tls-cert.
+  std::shared_ptr<grpc::ChannelCredentials> credentials{};
 };
 
 class ServerProcess {
@@ -58,6 +61,8 @@ class ServerProcess {
   void Kill();
   // SIGTERM and wait; returns the exit code (-1 if killed by a signal).
   int Terminate();
+  // Sends `sig` (SIGHUP: reload) and returns at once.
+  void Signal(int sig) const;
 
  private:
   ServerProcess() = default;

@@ -60,6 +60,17 @@ class BoundSocket {
   bool bound_ = false;
 };
 
+TEST(ListenAddressTest, TellsLoopbackFromAddressesOthersCanReach) {
+  for (const char* local : {"127.0.0.1:50051", "127.3.2.1:0", "localhost:50051", "[::1]:50051",
+                            "unix:/tmp/parzen.sock", "unix-abstract:parzen"}) {
+    EXPECT_TRUE(IsLoopbackOnly(ParseListenAddress(local))) << local;
+  }
+  for (const char* open : {"0.0.0.0:50051", "[::]:50051", "10.0.0.5:50051", "study-host:50051",
+                           "128.0.0.1:50051", ":50051"}) {
+    EXPECT_FALSE(IsLoopbackOnly(ParseListenAddress(open))) << open;
+  }
+}
+
 TEST(ListenAddressTest, RefusesASocketPathAnotherProcessServes) {
   testing::TempDir dir;
   const std::string path = dir.File("s.sock");
