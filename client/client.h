@@ -123,6 +123,9 @@ class Client {
  private:
   std::chrono::milliseconds NextBackoff(int retry);
   grpc::Status SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval);
+  // What a connection the server closed at once may mean, given this
+  // client's TLS settings ("" when the message is about something else).
+  std::string TlsHint(const std::string& transport_error) const;
 
   const std::shared_ptr<v1::StudyService::StubInterface> stub_;
   ClientOptions options_;
@@ -165,7 +168,8 @@ absl::Status Client::Call(std::string_view method, Idempotency idempotency,
   if (IsRetryable(status.error_code(), idempotency)) {
     return absl::Status(code, std::string(method) + ": no answer from the server after " +
                                   std::to_string(max_attempts) +
-                                  " attempts: " + status.error_message());
+                                  " attempts: " + status.error_message() +
+                                  TlsHint(status.error_message()));
   }
   // The server's own errors say what is wrong; a transport error alone
   // ("Deadline Exceeded") needs the call it ended.

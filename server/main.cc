@@ -26,7 +26,7 @@
 #include "server/core/study_manager.h"
 #include "server/service/backup_dir.h"
 #include "server/service/listen_address.h"
-#include "server/service/protobuf_log.h"
+#include "server/service/library_log.h"
 #include "server/service/server_tls.h"
 #include "server/service/study_service_impl.h"
 #include "server/storage/sqlite_storage.h"
@@ -308,6 +308,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   parzen::SetUpLogging("parzen", flags.log_level);
-  parzen::RouteProtobufLogToSpdlog();
+  parzen::RouteLibraryLogsToSpdlog();
   return Run(flags, stop_signals);
 }

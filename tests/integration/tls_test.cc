@@ -1,0 +1,229 @@
+// A server under mutual TLS with role tokens: clients that cannot prove
+// themselves (plaintext, the wrong CA, no client certificate, a client
+// certificate of another CA) fail with a clear error and change nothing;
+// SIGHUP puts a new certificate in service for new connections, keeps a
+// bad one out, and drops no study. Test certificates from
+// scripts/make-test-ca.sh.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "client/client.h"
+#include "client/tls.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/requests.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/wait.h"
+
+namespace parzen::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kAdmin[] = "admin-0123456789abcdef";
+constexpr char kWorker[] = "worker-0123456789abcdef";
+
+std::string Read(const std::string& path) { return ReadFileOrEmpty(path); }
+
+// Makes a test CA in `dir`; false (and a failure) if the script fails.
+bool MakeCa(const std::string& dir) {
+  ChildProcess script({std::string(PARZEN_SOURCE_DIR) + "/scripts/make-test-ca.sh", dir},
+                      dir + ".log");
+  const std::optional<int> code = script.WaitFor(std::chrono::seconds(60));
+  EXPECT_EQ(code.value_or(-2), 0) << script.Log();
+  return code == 0;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_ = dir_.File("ca");
+    other_ = dir_.File("other");
+    ASSERT_TRUE(MakeCa(ca_));
+    ASSERT_TRUE(MakeCa(other_));
+    // The server's files, which the test rewrites before a SIGHUP.
+    cert_ = dir_.File("server.pem");
+    key_ = dir_.File("server.key");
+    std::filesystem::copy_file(ca_ + "/server.pem", cert_);
+    std::filesystem::copy_file(ca_ + "/server.key", key_);
+    tokens_ = dir_.File("tokens");
+    std::ofstream(tokens_) << "admin " << kAdmin << "\nworker " << kWorker << "\n";
+    std::ofstream(dir_.File("worker-token")) << kWorker << "\n";
+    ServerLaunch launch;
+    launch.credentials = Credentials(ca_, ca_, kAdmin);
+    auto server = ServerProcess::Start(dir_.File("tls.db"),
+                                       {"--tls-cert", cert_, "--tls-key", key_, "--tls-client-ca",
+                                        ca_ + "/ca.pem", "--tokens-file", tokens_},
+                                       launch);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub();
+    v1::CreateStudyRequest create;
+    create.set_name("s");
+    ASSERT_TRUE(CreateStudy(*stub_, create).ok());
+  }
+
+  // TLS trusting `ca_dir`'s CA, with `client_dir`'s client certificate
+  // (none when empty), sending `token` on every call (none when empty).
+  static std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& ca_dir,
+                                                               const std::string& client_dir,
+                                                               const std::string& token) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Read(ca_dir + "/ca.pem");
+    if (!client_dir.empty()) {
+      ssl.pem_cert_chain = Read(client_dir + "/client.pem");
+      ssl.pem_private_key = Read(client_dir + "/client.key");
+    }
+    auto channel = grpc::SslCredentials(ssl);
+    if (token.empty()) return channel;
+    return grpc::CompositeChannelCredentials(channel, grpc::AccessTokenCredentials(token));
+  }
+
+  // Everything the admin can see of study "s".
+  std::string Observe() {
+    v1::GetStudyResponse study;
+    EXPECT_TRUE(GetStudy(*stub_, "s", &study).ok());
+    std::vector<v1::Trial> trials;
+    EXPECT_TRUE(ListAllTrials(*stub_, "s", &trials).ok());
+    std::string out = study.study().SerializeAsString();
+    for (const auto& t : trials) out += t.SerializeAsString();
+    return out;
+  }
+
+  // `parzen ... ask s` (a write) with `flags`: its exit code and output.
+  std::pair<int, std::string> CliAsk(const std::vector<std::string>& flags) {
+    std::vector<std::string> argv = {PARZEN_CLI_BINARY, "--server", server_->address(),
+                                     "--token-file", dir_.File("worker-token")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    for (const char* arg : {"ask", "s"}) argv.push_back(arg);
+    ChildProcess cli(argv, dir_.File("cli." + std::to_string(++cli_runs_)));
+    const std::optional<int> code = cli.WaitFor(std::chrono::seconds(60));
+    return {code.value_or(-2), cli.Log()};
+  }
+
+  TempDir dir_;
+  std::string ca_, other_, cert_, key_, tokens_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<v1::StudyService::Stub> stub_;
+  int cli_runs_ = 0;
+};
+
+TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
+  const std::string before = Observe();
+  const std::string ca = ca_ + "/ca.pem";
+  const std::string cert = ca_ + "/client.pem";
+  const std::string key = ca_ + "/client.key";
+  struct Case {
+    const char* what;
+    std::vector<std::string> flags;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"plaintext", {}, "a server that serves TLS closes plaintext connections so"},
+      {"the wrong CA",
+       {"--tls-ca", other_ + "/ca.pem", "--tls-cert", cert, "--tls-key", key},
+       "certificate verify failed"},
+      {"no client certificate", {"--tls-ca", ca}, "give --tls-cert and --tls-key"},
+      {"a client certificate of another CA",
+       {"--tls-ca", ca, "--tls-cert", other_ + "/client.pem", "--tls-key", other_ + "/client.key"},
+       "whose certificate its CA did not sign"},
+      {"a certificate without its key", {"--tls-ca", ca, "--tls-cert", cert},
+       "--tls-cert and --tls-key go together"},
+  };
+  for (const Case& c : cases) {
+    const auto [code, out] = CliAsk(c.flags);
+    EXPECT_NE(code, 0) << c.what << "\n" << out;
+    EXPECT_THAT(out, HasSubstr(c.error)) << c.what;
+  }
+  EXPECT_EQ(Observe(), before);
+
+  // The same CLI with everything it needs asks a trial.
+  const auto [code, out] = CliAsk({"--tls-ca", ca, "--tls-cert", cert, "--tls-key", key});
+  EXPECT_EQ(code, 0) << out;
+  v1::GetStudyResponse study;
+  ASSERT_TRUE(GetStudy(*stub_, "s", &study).ok());
+  EXPECT_EQ(study.summary().n_trials(), 1);
+
+  // What the server saw, in its own log format.
+  ASSERT_EQ(server_->Terminate(), 0);
+  const std::string log = server_->Log();
+  EXPECT_THAT(log, HasSubstr("with mutual TLS as CN=parzen-server"));
+  EXPECT_THAT(log, HasSubstr("warning grpc: Handshake failed"));
+  EXPECT_THAT(log, Not(HasSubstr("E1")));  // no line in gRPC's own format
+}
+
+TEST_F(TlsTest, RoleTokensStillApplyOverMutualTls) {
+  auto worker = v1::StudyService::NewStub(grpc::CreateChannel(
+      server_->address(), Credentials(ca_, ca_, kWorker)));
+  v1::DeleteStudyRequest del;
+  del.set_name("s");
+  v1::DeleteStudyResponse deleted;
+  grpc::ClientContext ctx;
+  EXPECT_EQ(worker->DeleteStudy(&ctx, del, &deleted).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto anonymous = v1::StudyService::NewStub(
+      grpc::CreateChannel(server_->address(), Credentials(ca_, ca_, "")));
+  v1::GetStudyResponse got;
+  EXPECT_EQ(GetStudy(*anonymous, "s", &got).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  v1::AskResponse asked;
+  EXPECT_TRUE(Ask(*worker, "s", {FloatSpec("x", 0, 1)}, &asked).ok());
+}
+
+TEST_F(TlsTest, SighupServesANewCertificateToNewConnectionsAndKeepsABadOneOut) {
+  v1::AskResponse asked;
+  ASSERT_TRUE(Ask(*stub_, "s", {FloatSpec("x", 0, 1)}, &asked).ok());
+  const std::string before = Observe();
+
+  // A key that is not the certificate's: refused, the old one stays.
+  std::filesystem::copy_file(other_ + "/server.key", key_,
+                             std::filesystem::copy_options::overwrite_existing);
+  server_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] {
+    return server_->Log().find("kept the previous TLS certificate") != std::string::npos;
+  }));
+  EXPECT_THAT(server_->Log(), HasSubstr("does not belong to the certificate"));
+  auto fresh = [&](const std::string& ca_dir) {
+    return v1::StudyService::NewStub(
+        grpc::CreateChannel(server_->address(), Credentials(ca_dir, ca_, kAdmin)));
+  };
+  v1::GetStudyResponse got;
+  EXPECT_TRUE(GetStudy(*fresh(ca_), "s", &got).ok());
+
+  // The other CA's certificate and key: new connections get it within the
+  // second gRPC takes to look. The client CA is unchanged: clients still
+  // present certificates of the first CA.
+  std::filesystem::copy_file(other_ + "/server.pem", cert_,
+                             std::filesystem::copy_options::overwrite_existing);
+  server_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] { return GetStudy(*fresh(other_), "s", &got).ok(); },
+                        std::chrono::seconds(10), std::chrono::milliseconds(100)))
+      << server_->Log();
+  EXPECT_EQ(GetStudy(*fresh(ca_), "s", &got).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // The study went on: the same trials, and the trial asked before still
+  // takes its result.
+  auto renewed = fresh(other_);
+  EXPECT_EQ(Observe().size(), before.size());
+  EXPECT_TRUE(Tell(*renewed, asked.trial().trial_id(), v1::COMPLETE, {0.5}).ok());
+}
+
+TEST(TlsWarningTest, ListeningBeyondLoopbackWithoutTlsIsWarnedAbout) {
+  TempDir dir;
+  ServerLaunch everywhere;
+  everywhere.host = "0.0.0.0";
+  auto open = ServerProcess::Start(dir.File("open.db"), {}, everywhere);
+  ASSERT_TRUE(open.ok()) << open.status();
+  ASSERT_EQ((*open)->Terminate(), 0);
+  EXPECT_THAT((*open)->Log(), HasSubstr("is reachable from other machines, and without TLS"));
+
+  auto local = ServerProcess::Start(dir.File("local.db"));
+  ASSERT_TRUE(local.ok()) << local.status();
+  ASSERT_EQ((*local)->Terminate(), 0);
+  EXPECT_THAT((*local)->Log(), Not(HasSubstr("reachable from other machines")));
+}
+
+}  // namespace
+}  // namespace parzen::testing
