@@ -17,6 +17,7 @@
 #include "tests/testing/child_process.h"
 #include "tests/testing/requests.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/test_ca.h"
 #include "tests/testing/wait.h"
 
 namespace parzen::testing {
@@ -27,24 +28,13 @@ using ::testing::HasSubstr;
 constexpr char kAdmin[] = "admin-0123456789abcdef";
 constexpr char kWorker[] = "worker-0123456789abcdef";
 
-std::string Read(const std::string& path) { return ReadFileOrEmpty(path); }
-
-// Makes a test CA in `dir`; false (and a failure) if the script fails.
-bool MakeCa(const std::string& dir) {
-  ChildProcess script({std::string(PARZEN_SOURCE_DIR) + "/scripts/make-test-ca.sh", dir},
-                      dir + ".log");
-  const std::optional<int> code = script.WaitFor(std::chrono::seconds(60));
-  EXPECT_EQ(code.value_or(-2), 0) << script.Log();
-  return code == 0;
-}
-
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ca_ = dir_.File("ca");
     other_ = dir_.File("other");
-    ASSERT_TRUE(MakeCa(ca_));
-    ASSERT_TRUE(MakeCa(other_));
+    ASSERT_TRUE(MakeTestCa(ca_));
+    ASSERT_TRUE(MakeTestCa(other_));
     // The server's files, which the test rewrites before a SIGHUP.
     cert_ = dir_.File("server.pem");
     key_ = dir_.File("server.key");
@@ -54,7 +44,7 @@ class TlsTest : public ::testing::Test {
     std::ofstream(tokens_) << "admin " << kAdmin << "\nworker " << kWorker << "\n";
     std::ofstream(dir_.File("worker-token")) << kWorker << "\n";
     ServerLaunch launch;
-    launch.credentials = Credentials(ca_, ca_, kAdmin);
+    launch.credentials = TestCaCredentials(ca_, ca_, kAdmin);
     auto server = ServerProcess::Start(dir_.File("tls.db"),
                                        {"--tls-cert", cert_, "--tls-key", key_, "--tls-client-ca",
                                         ca_ + "/ca.pem", "--tokens-file", tokens_},
@@ -65,22 +55,6 @@ class TlsTest : public ::testing::Test {
     v1::CreateStudyRequest create;
     create.set_name("s");
     ASSERT_TRUE(CreateStudy(*stub_, create).ok());
-  }
-
-  // TLS trusting `ca_dir`'s CA, with `client_dir`'s client certificate
-  // (none when empty), sending `token` on every call (none when empty).
-  static std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& ca_dir,
-                                                               const std::string& client_dir,
-                                                               const std::string& token) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = Read(ca_dir + "/ca.pem");
-    if (!client_dir.empty()) {
-      ssl.pem_cert_chain = Read(client_dir + "/client.pem");
-      ssl.pem_private_key = Read(client_dir + "/client.key");
-    }
-    auto channel = grpc::SslCredentials(ssl);
-    if (token.empty()) return channel;
-    return grpc::CompositeChannelCredentials(channel, grpc::AccessTokenCredentials(token));
   }
 
   // Everything the admin can see of study "s".
@@ -158,7 +132,7 @@ TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
 
 TEST_F(TlsTest, RoleTokensStillApplyOverMutualTls) {
   auto worker = v1::StudyService::NewStub(grpc::CreateChannel(
-      server_->address(), Credentials(ca_, ca_, kWorker)));
+      server_->address(), TestCaCredentials(ca_, ca_, kWorker)));
   v1::DeleteStudyRequest del;
   del.set_name("s");
   v1::DeleteStudyResponse deleted;
@@ -166,7 +140,7 @@ TEST_F(TlsTest, RoleTokensStillApplyOverMutualTls) {
   EXPECT_EQ(worker->DeleteStudy(&ctx, del, &deleted).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   auto anonymous = v1::StudyService::NewStub(
-      grpc::CreateChannel(server_->address(), Credentials(ca_, ca_, "")));
+      grpc::CreateChannel(server_->address(), TestCaCredentials(ca_, ca_, "")));
   v1::GetStudyResponse got;
   EXPECT_EQ(GetStudy(*anonymous, "s", &got).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   v1::AskResponse asked;
@@ -188,7 +162,7 @@ TEST_F(TlsTest, SighupServesANewCertificateToNewConnectionsAndKeepsABadOneOut) {
   EXPECT_THAT(server_->Log(), HasSubstr("does not belong to the certificate"));
   auto fresh = [&](const std::string& ca_dir) {
     return v1::StudyService::NewStub(
-        grpc::CreateChannel(server_->address(), Credentials(ca_dir, ca_, kAdmin)));
+        grpc::CreateChannel(server_->address(), TestCaCredentials(ca_dir, ca_, kAdmin)));
   };
   v1::GetStudyResponse got;
   EXPECT_TRUE(GetStudy(*fresh(ca_), "s", &got).ok());

@@ -31,9 +31,12 @@ std::string MnistDir() {
   return std::string(PARZEN_SOURCE_DIR) + "/data/mnist";
 }
 
-bool WorkerCluster::StartServer(const ServerLaunch& launch) {
+bool WorkerCluster::StartServer(const ServerLaunch& launch,
+                                const std::vector<std::string>& extra_args) {
   WriteFile("space.json", kSearchSpace);
-  auto server = ServerProcess::Start(dir_.File("study.db"), {"--reaper-period-ms", "100"}, launch);
+  std::vector<std::string> args = {"--reaper-period-ms", "100"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto server = ServerProcess::Start(dir_.File("study.db"), args, launch);
   if (!server.ok()) {
     ADD_FAILURE() << "cannot start parzen-server: " << server.status();
     return false;

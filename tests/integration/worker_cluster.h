@@ -27,15 +27,19 @@ class WorkerCluster {
  public:
   explicit WorkerCluster(std::string study) : study_(std::move(study)) {}
 
-  // Starts the server (reaping every 100 ms); false and a gtest failure if
-  // it cannot.
-  bool StartServer(const ServerLaunch& launch = {});
+  // Starts the server (reaping every 100 ms, plus `extra_args`); false and
+  // a gtest failure if it cannot. stub() reaches it with
+  // `launch.credentials`.
+  bool StartServer(const ServerLaunch& launch = {},
+                   const std::vector<std::string>& extra_args = {});
   // Starts a worker named `id` with the study flags every worker of the
   // cluster shares plus `extra` flags, run through `prefix` (e.g. ip netns
   // exec).
   ChildProcess& StartWorker(const std::string& id, const std::vector<std::string>& study_flags,
                             const std::vector<std::string>& prefix = {});
 
+  // The cluster's directory: `name`'s path in it.
+  std::string File(const std::string& name) const { return dir_.File(name); }
   // Writes `contents` to `name` in the cluster's directory; its path.
   std::string WriteFile(const std::string& name, const std::string& contents);
 
