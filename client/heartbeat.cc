@@ -52,8 +52,10 @@ void Heartbeats::Run() {
     }
     auto next = std::min_element(entries_.begin(), entries_.end(),
                                  [](const Entry& a, const Entry& b) { return a.due < b.due; });
-    if (std::chrono::steady_clock::now() < next->due) {
-      wake_.wait_until(lock, next->due);
+    if (const auto due = next->due; std::chrono::steady_clock::now() < due) {
+      // A copy: wait_until reads its deadline again after waking, when a
+      // Start may have moved the entries (AddressSanitizer caught this).
+      wake_.wait_until(lock, due);
       continue;
     }
     std::shared_ptr<Lease> lease = next->lease.lock();

@@ -5,9 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace parzen::testing {
 
@@ -52,6 +55,21 @@ ChildProcess::~ChildProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  if (const std::string report = SanitizerReport(Log()); !report.empty()) {
+    ADD_FAILURE() << "a child process's sanitizer report (" << log_path_ << "):\n" << report;
+  }
+}
+
+std::string SanitizerReport(const std::string& log) {
+  size_t first = std::string::npos;
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             "WARNING: ThreadSanitizer", ": runtime error: "}) {
+    first = std::min(first, log.find(marker));
+  }
+  if (first == std::string::npos) return "";
+  // From the start of the report's line.
+  const size_t line = log.rfind('\n', first);
+  return log.substr(line == std::string::npos ? 0 : line + 1, 16000);
 }
 
 void ChildProcess::Signal(int sig) {

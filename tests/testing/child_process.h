@@ -36,6 +36,10 @@ class ChildProcess {
   std::optional<int> exit_code_;
 };
 
+// The first sanitizer report in a program's log ("" if none): a sanitized
+// build's child processes report there, and the tests fail on it.
+std::string SanitizerReport(const std::string& log);
+
 // Everything in the file at `path` ("" if unreadable).
 std::string ReadFileOrEmpty(const std::string& path);
 

@@ -86,6 +86,9 @@ int ServerProcess::RunToExit(const std::vector<std::string>& args, std::string* 
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Terminate();
+  if (const std::string report = SanitizerReport(Log()); !report.empty()) {
+    ADD_FAILURE() << "parzen-server's sanitizer report (" << log_path_ << "):\n" << report;
+  }
 }
 
 std::unique_ptr<v1::StudyService::Stub> ServerProcess::NewStub() const {

@@ -34,17 +34,25 @@ TEST(PluginRegistryTest, ResolvingFillsDefaultsAndDrawsNothingGiven) {
   const PrunerRegistry pruners = BuiltinPruners();
   ASSERT_OK_AND_ASSIGN(AlgorithmSpec median, pruners.Resolve(v1::PrunerConfig(), 0));
   EXPECT_EQ(median.name, "median");
-  const auto& m = static_cast<const v1::MedianPrunerConfig&>(*median.options);
+  const auto& m = dynamic_cast<const v1::MedianPrunerConfig&>(*median.options);
   EXPECT_EQ(m.n_startup_trials(), 5);
   EXPECT_EQ(m.interval_steps(), 1);
 
   const SamplerRegistry samplers = BuiltinSamplers();
-  ASSERT_OK_AND_ASSIGN(AlgorithmSpec random, samplers.Resolve(v1::SamplerConfig(), 1234));
-  EXPECT_EQ(static_cast<const v1::RandomSamplerConfig&>(*random.options).seed(), 1234u);
+  // The default sampler is TPE (a static_cast to RandomSamplerConfig here
+  // read a TPE config as random's until UndefinedBehaviorSanitizer said so).
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec tpe, samplers.Resolve(v1::SamplerConfig(), 1234));
+  EXPECT_EQ(tpe.name, "tpe");
+  const auto* tpe_options = dynamic_cast<const v1::TpeSamplerConfig*>(tpe.options.get());
+  ASSERT_NE(tpe_options, nullptr);
+  EXPECT_EQ(tpe_options->seed(), 1234u);
   v1::SamplerConfig seeded;
   seeded.mutable_random()->set_seed(7);
-  ASSERT_OK_AND_ASSIGN(random, samplers.Resolve(seeded, 1234));
-  EXPECT_EQ(static_cast<const v1::RandomSamplerConfig&>(*random.options).seed(), 7u);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec random, samplers.Resolve(seeded, 1234));
+  EXPECT_EQ(random.name, "random");
+  const auto* random_options = dynamic_cast<const v1::RandomSamplerConfig*>(random.options.get());
+  ASSERT_NE(random_options, nullptr);
+  EXPECT_EQ(random_options->seed(), 7u);
 }
 
 TEST(PluginRegistryTest, ByNameArgumentsAreParsedByTheOptionsType) {
@@ -54,7 +62,7 @@ TEST(PluginRegistryTest, ByNameArgumentsAreParsedByTheOptionsType) {
   (*named.mutable_named()->mutable_args())["percentile"] = "25";
   (*named.mutable_named()->mutable_args())["n_warmup_steps"] = "3";
   ASSERT_OK_AND_ASSIGN(AlgorithmSpec spec, pruners.Resolve(named, 0));
-  const auto& p = static_cast<const v1::PercentilePrunerConfig&>(*spec.options);
+  const auto& p = dynamic_cast<const v1::PercentilePrunerConfig&>(*spec.options);
   EXPECT_EQ(p.percentile(), 25);
   EXPECT_EQ(p.n_warmup_steps(), 3);
   EXPECT_EQ(p.n_startup_trials(), 5);
@@ -90,7 +98,7 @@ TEST(PluginRegistryTest, StoredSettingsReadBackAndOldOnesStillDo) {
   ASSERT_OK_AND_ASSIGN(AlgorithmSpec old, pruners.FromJson(
       R"({"kind":"median","percentile":50.0,"n_startup_trials":2,"n_warmup_steps":1,)"
       R"("interval_steps":1,"n_min_trials":1})"));
-  EXPECT_EQ(static_cast<const v1::MedianPrunerConfig&>(*old.options).n_startup_trials(), 2);
+  EXPECT_EQ(dynamic_cast<const v1::MedianPrunerConfig&>(*old.options).n_startup_trials(), 2);
   EXPECT_EQ(pruners.FromJson(R"({"kind":"gone"})").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(pruners.FromJson(R"({"kind":"median","interval_steps":0})").status().code(),
             absl::StatusCode::kDataLoss);

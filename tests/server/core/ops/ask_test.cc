@@ -81,7 +81,7 @@ TEST(AskTest, TheSamplersSystemAttributesAreStoredWithTheTrial) {
   EXPECT_EQ(fresh.value.params[0].internal_value, 0.0);  // relative
   EXPECT_EQ(fresh.value.params[1].internal_value, 1.0);  // independent
   EXPECT_EQ(fresh.value.system_attrs.at("sampled_for"), "0");
-  const auto& inserted = std::get<mutation::InsertTrial>(fx.storage().log().back());
+  const auto inserted = std::get<mutation::InsertTrial>(fx.storage().log().back());
   EXPECT_EQ(inserted.trial.system_attrs.at("sampled_for"), "0");
 
   // An enqueued trial gets them as changes of its own.
