@@ -39,7 +39,25 @@ std::string LocalServer::Start(const std::string& binary,
   dir_ = tmpl;
   db_path_ = dir_ + "/bench.db";
   log_path_ = dir_ + "/server.log";
+  return Launch(binary, extra_args);
+}
+
+std::string LocalServer::Restart(const std::string& binary,
+                                 const std::vector<std::string>& extra_args,
+                                 std::chrono::duration<double>* startup) {
+  if (pid_ > 0 || dir_.empty()) return "Restart needs a server that was started and stopped";
+  const auto start = Clock::now();
+  std::string error = Launch(binary, extra_args);
+  *startup = Clock::now() - start;
+  return error;
+}
+
+std::string LocalServer::Launch(const std::string& binary,
+                                const std::vector<std::string>& extra_args) {
   const std::string port_file = dir_ + "/port";
+  std::filesystem::remove(port_file);
+  // The log of every start, in order.
+
   std::vector<std::string> args = {binary,       "--db",         db_path_,  "--listen",
                                    "127.0.0.1:0", "--port-file", port_file, "--log-level",
                                    "warning"};
@@ -50,7 +68,7 @@ std::string LocalServer::Start(const std::string& binary,
   pid_ = fork();
   if (pid_ < 0) return "fork failed";
   if (pid_ == 0) {
-    if (freopen(log_path_.c_str(), "w", stderr) == nullptr) _exit(126);
+    if (freopen(log_path_.c_str(), "a", stderr) == nullptr) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ class LocalServer {
   // Starts `binary` (with `extra_args`) and waits until it has written its
   // port. Returns an empty string on success, else what went wrong.
   std::string Start(const std::string& binary, const std::vector<std::string>& extra_args = {});
+  // After Stop: starts `binary` again on the same database, as Start does;
+  // the time it took until the port was written goes to `*startup`.
+  std::string Restart(const std::string& binary, const std::vector<std::string>& extra_args,
+                      std::chrono::duration<double>* startup);
   // SIGTERM, then waits. Returns the exit code (-1 if not running or killed
   // by a signal).
   int Stop();
@@ -35,6 +40,8 @@ class LocalServer {
   std::string Log() const { return ReadFile(log_path_); }
 
  private:
+  std::string Launch(const std::string& binary, const std::vector<std::string>& extra_args);
+
   pid_t pid_ = -1;
   bool keep_dir_ = false;
   std::string dir_;

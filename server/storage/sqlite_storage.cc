@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -924,9 +926,33 @@ void SqliteStorage::Apply(const mutation::SetTrialSystemAttr& m) {
   InsertAttrRow(kSystemAttrSql, m.trial_id, m.key, m.value_json);
 }
 
+// SQLite reports a database it cannot write as a "disk I/O error" on the
+// first write; this says what is wrong before anything is opened.
+absl::Status CheckWritable(const std::string& path) {
+  if (path == ":memory:") return absl::OkStatus();
+  const std::filesystem::path file(path);
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+    return absl::FailedPreconditionError(
+        path + " is on a read-only file system; the server writes every change to its "
+               "database (and its -wal file beside it). Remount it read-write, or serve a copy.");
+  }
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(file, ec);
+  if ((exists && ::access(path.c_str(), W_OK) != 0) || ::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        path + (exists ? " or its directory" : "'s directory") +
+        " is not writable by this user; the server needs both (SQLite writes a -wal file "
+        "beside the database).");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) {
+  PARZEN_RETURN_IF_ERROR(CheckWritable(path));
   std::unique_ptr<SQLite::Database> db;
   try {
     db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

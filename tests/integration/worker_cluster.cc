@@ -36,9 +36,26 @@ bool WorkerCluster::StartServer(const ServerLaunch& launch,
   WriteFile("space.json", kSearchSpace);
   std::vector<std::string> args = {"--reaper-period-ms", "100"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  launch_ = launch;
+  server_args_ = args;
   auto server = ServerProcess::Start(dir_.File("study.db"), args, launch);
   if (!server.ok()) {
     ADD_FAILURE() << "cannot start parzen-server: " << server.status();
+    return false;
+  }
+  server_ = *std::move(server);
+  stub_ = server_->NewStub();
+  return true;
+}
+
+bool WorkerCluster::RestartServer() {
+  const std::string address = server_->address();
+  ServerLaunch launch = launch_;
+  launch.port = std::stoi(address.substr(address.rfind(':') + 1));
+  server_->Kill();
+  auto server = ServerProcess::Start(dir_.File("study.db"), server_args_, launch);
+  if (!server.ok()) {
+    ADD_FAILURE() << "cannot restart parzen-server: " << server.status();
     return false;
   }
   server_ = *std::move(server);

@@ -32,6 +32,10 @@ class WorkerCluster {
   // `launch.credentials`.
   bool StartServer(const ServerLaunch& launch = {},
                    const std::vector<std::string>& extra_args = {});
+  // Kills the server (SIGKILL: a crash) and starts it again on the same
+  // database and port, as its supervisor would; false and a gtest failure
+  // if it cannot.
+  bool RestartServer();
   // Starts a worker named `id` with the study flags every worker of the
   // cluster shares plus `extra` flags, run through `prefix` (e.g. ip netns
   // exec).
@@ -62,6 +66,8 @@ class WorkerCluster {
  private:
   std::string study_;
   TempDir dir_;
+  ServerLaunch launch_;
+  std::vector<std::string> server_args_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::StudyService::Stub> stub_;
   std::map<std::string, std::unique_ptr<ChildProcess>> workers_;

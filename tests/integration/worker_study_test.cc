@@ -9,6 +9,7 @@
 
 #include "tests/integration/worker_cluster.h"
 #include "tests/testing/requests.h"
+#include "tests/testing/wait.h"
 
 namespace parzen::testing {
 namespace {
@@ -125,6 +126,49 @@ TEST(WorkerStudyTest, KilledWorkersTrialIsReapedAndRerunElsewhere) {
   EXPECT_EQ(retry->worker_id(), "survivor");
   EXPECT_TRUE(retry->state() == v1::COMPLETE || retry->state() == v1::PRUNED);
   EXPECT_EQ(Params(*retry), Params(reaped));
+}
+
+TEST(WorkerStudyTest, AServerRestartWhileThreeWorkersRunMeetsTheBudgetExactly) {
+  constexpr int kBudget = 9;
+  WorkerCluster cluster("restart");
+  ASSERT_TRUE(cluster.StartServer());
+  const std::vector<std::string> study = {"--max-trials", std::to_string(kBudget), "--pruner",
+                                          "nop", "--heartbeat-grace", "30"};
+  std::vector<ChildProcess*> workers;
+  for (const char* id : {"w1", "w2", "w3"}) workers.push_back(&cluster.StartWorker(id, study));
+  // Mid-study: trials finished and others running.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        int finished = 0, running = 0;
+        for (const v1::Trial& t : cluster.Trials()) {
+          finished += t.state() == v1::COMPLETE;
+          running += t.state() == v1::RUNNING;
+        }
+        return finished >= 2 && running >= 1;
+      },
+      seconds(300), milliseconds(50)))
+      << cluster.Logs();
+  ASSERT_TRUE(cluster.RestartServer());
+  for (ChildProcess* w : workers) {
+    const std::optional<int> code = w->WaitFor(seconds(400));
+    ASSERT_TRUE(code.has_value()) << "a worker did not finish\n" << cluster.Logs();
+    EXPECT_EQ(*code, 0) << cluster.Logs();
+  }
+  const std::vector<v1::Trial> trials = cluster.Trials();
+  int finished = 0;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const v1::Trial& t = trials[i];
+    EXPECT_EQ(t.number(), static_cast<int64_t>(i)) << "numbering has a gap";
+    if (t.state() == v1::COMPLETE) {
+      ++finished;
+      continue;
+    }
+    // A diverged trial gives its budget slot back; nothing else may fail,
+    // and nothing stays RUNNING.
+    EXPECT_EQ(t.state(), v1::FAIL) << "trial " << t.number() << "\n" << cluster.Logs();
+    EXPECT_EQ(t.fail_reason(), "objective value is NaN") << cluster.Logs();
+  }
+  EXPECT_EQ(finished, kBudget) << cluster.Logs();
 }
 
 TEST(WorkerStudyTest, SigtermStopsWithinABatchTellsFailAndExitsZero) {

@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   std::vector<std::string> args = launch.prefix;
   for (const std::string& arg : {BinaryPath("parzen-server"), std::string("--db"), db_path,
-                                 std::string("--listen"), launch.host + ":0",
+                                 std::string("--listen"), launch.host + ":" + std::to_string(launch.port),
                                  std::string("--port-file"), port_file}) {
     args.push_back(arg);
   }
@@ -103,6 +103,20 @@ void ServerProcess::Kill() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::optional<int> ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return ExitCodeOf(status);
+    }
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void ServerProcess::Signal(int sig) const {

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,9 @@ struct ServerLaunch {
   std::vector<std::string> prefix;
   // Address to listen on and to reach it by.
   std::string host = "127.0.0.1";
+  // 0: a free one. A restarted server takes its predecessor's port, so its
+  // clients find it again.
+  int port = 0;
   // How channel() reaches the server: plaintext when null. Give TLS
   // credentials for a server started with --tls-cert.
   std::shared_ptr<grpc::ChannelCredentials> credentials{};
@@ -61,6 +66,9 @@ class ServerProcess {
   void Kill();
   // SIGTERM and wait; returns the exit code (-1 if killed by a signal).
   int Terminate();
+  // Its exit code once it exits by itself (-1 when a signal ended it);
+  // nullopt if it still runs after `timeout`.
+  std::optional<int> WaitForExit(std::chrono::milliseconds timeout);
   // Sends `sig` (SIGHUP: reload) and returns at once.
   void Signal(int sig) const;
 
