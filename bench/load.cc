@@ -179,13 +179,14 @@ void RunWorker(const std::string& address, const std::string& study, int client,
     v1::TellRequest tell;
     tell.set_trial_id(trial.trial_id);
     tell.set_state(pruned ? v1::PRUNED : v1::COMPLETE);
-    tell.add_values(last);
+    // As Optuna: a PRUNED trial's value is its last report, not told.
+    if (!pruned) tell.add_values(last);
     v1::TellResponse told;
     grpc::ClientContext tell_context;
     SetDeadline(tell_context);
     if (record.Time("Tell", [&] { return stub->Tell(&tell_context, tell, &told); }).ok()) {
       trial.state = tell.state();
-      trial.value = last;
+      trial.value = trial.reports.empty() || !pruned ? last : trial.reports.back().second;
     }
     acked.push_back(std::move(trial));
   }
@@ -297,6 +298,8 @@ int64_t CountLost(const std::vector<AckedTrial>& acked, const std::map<int64_t, 
              std::to_string(step));
       }
     }
+    // A told trial has its state and one value: the told one, or for a
+    // PRUNED trial its last acknowledged report.
     if (a.state != v1::RUNNING &&
         (t.state() != a.state || t.values_size() != 1 || t.values(0) != a.value)) {
       miss("trial id " + std::to_string(a.trial_id) + " is " + v1::TrialState_Name(t.state()) +
