@@ -34,18 +34,10 @@ std::string MnistDir() {
 bool WorkerCluster::StartServer(const ServerLaunch& launch,
                                 const std::vector<std::string>& extra_args) {
   WriteFile("space.json", kSearchSpace);
-  std::vector<std::string> args = {"--reaper-period-ms", "100"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
   launch_ = launch;
-  server_args_ = args;
-  auto server = ServerProcess::Start(dir_.File("study.db"), args, launch);
-  if (!server.ok()) {
-    ADD_FAILURE() << "cannot start parzen-server: " << server.status();
-    return false;
-  }
-  server_ = *std::move(server);
-  stub_ = server_->NewStub();
-  return true;
+  server_args_ = {"--reaper-period-ms", "100"};
+  server_args_.insert(server_args_.end(), extra_args.begin(), extra_args.end());
+  return LaunchServer(launch_);
 }
 
 bool WorkerCluster::RestartServer() {
@@ -53,9 +45,13 @@ bool WorkerCluster::RestartServer() {
   ServerLaunch launch = launch_;
   launch.port = std::stoi(address.substr(address.rfind(':') + 1));
   server_->Kill();
+  return LaunchServer(launch);
+}
+
+bool WorkerCluster::LaunchServer(const ServerLaunch& launch) {
   auto server = ServerProcess::Start(dir_.File("study.db"), server_args_, launch);
   if (!server.ok()) {
-    ADD_FAILURE() << "cannot restart parzen-server: " << server.status();
+    ADD_FAILURE() << "cannot start parzen-server: " << server.status();
     return false;
   }
   server_ = *std::move(server);

@@ -64,6 +64,8 @@ class WorkerCluster {
   std::string Logs() const;
 
  private:
+  bool LaunchServer(const ServerLaunch& launch);
+
   std::string study_;
   TempDir dir_;
   ServerLaunch launch_;

@@ -61,6 +61,10 @@ TEST(IdxTest, RejectsDamagedFilesWithClearErrors) {
       {"truncated header", {0, 0, 8, 3, 0, 0}, absl::StatusCode::kDataLoss, "header"},
       {"too short", {0, 0}, absl::StatusCode::kDataLoss, "too short"},
       {"zero dimensions", {0, 0, 8, 0}, absl::StatusCode::kDataLoss, "dimensions"},
+      // 2^32-1 squared overflowed int64 before the size check (UBSan).
+      {"sizes whose product overflows",
+       {0, 0, 8, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+       absl::StatusCode::kDataLoss, "absurd sizes"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
