@@ -305,7 +305,14 @@ int main(int argc, char** argv) {
                  "nor the study it samples for")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
-  CLI11_PARSE(app, argc, argv);
+  // --help exits 0; bad flags exit 2 like every other start-up refusal
+  // (the systemd unit's RestartPreventExitStatus=2 relies on it), not with
+  // CLI11's own codes.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   parzen::SetUpLogging("parzen", flags.log_level);
   parzen::RouteLibraryLogsToSpdlog();

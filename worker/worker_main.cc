@@ -291,7 +291,13 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember(parzen::LogLevelNames()))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  // --help exits 0; bad flags exit 2 like every other refusal before the
+  // first trial, not with CLI11's own codes.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   f.study_flags_given = parzen::client::StudyFlagsGiven(app, "--study-config");
   if (f.print_space) {
     std::fputs(parzen::SearchSpaceToJson(parzen::mnist::DefaultSearchSpace()).c_str(), stdout);

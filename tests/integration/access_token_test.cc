@@ -3,6 +3,7 @@
 // and changes nothing. Health checks stay open; the CLI passes the token.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -207,6 +208,22 @@ TEST_F(AccessTokenTest, ClientLibraryCarriesTheTokenOnEveryCall) {
   });
   EXPECT_TRUE(watched.ok()) << watched;
   EXPECT_EQ(changes, 1);
+}
+
+TEST(ServerFlagsTest, BadFlagsExitTwoAndHelpZero) {
+  TempDir dir;
+  std::string output;
+  // CLI11 exits 106-109 for these by itself; a supervisor told not to
+  // restart on 2 would restart them forever.
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", dir.File("x.db"), "--tls-cert", dir.File("c.pem")},
+                                     &output),
+            2)
+      << output;
+  EXPECT_NE(output.find("--tls-key"), std::string::npos) << output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--no-such-flag"}, &output), 2) << output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--sampler-threads", "0"}, &output), 2) << output;
+  EXPECT_EQ(ServerProcess::RunToExit({"--help"}, &output), 0) << output;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("x.db")));
 }
 
 TEST(AccessTokenFileTest, AShortTokenFileStopsTheServerAtStartUp) {
