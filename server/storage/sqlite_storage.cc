@@ -939,6 +939,10 @@ absl::Status CheckWritable(const std::string& path) {
                "database (and its -wal file beside it). Remount it read-write, or serve a copy.");
   }
   std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(path + ": the directory " + dir.string() +
+                                         " does not exist");
+  }
   const bool exists = std::filesystem::exists(file, ec);
   if ((exists && ::access(path.c_str(), W_OK) != 0) || ::access(dir.c_str(), W_OK | X_OK) != 0) {
     return absl::FailedPreconditionError(

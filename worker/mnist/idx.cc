@@ -70,8 +70,8 @@ absl::StatusOr<IdxArray> ReadIdx(const std::string& path) {
     const uint8_t* p = &bytes[4 + 4 * d];
     const int64_t size = (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | p[3];
     out.dims.push_back(size);
-    // Checked before multiplying: four 32-bit sizes overflow 64 bits
-    // (the IDX fuzz target found it).
+    // Checked before multiplying: two 32-bit sizes can already overflow
+    // 64 bits (the IDX fuzz target found it).
     constexpr int64_t kMaxElements = int64_t{1} << 34;
     if (size != 0 && expected > kMaxElements / size) {
       return absl::DataLossError(actual + " declares absurd sizes");
