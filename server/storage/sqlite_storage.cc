@@ -5,7 +5,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -339,6 +341,10 @@ class SqliteStorage final : public Storage {
 absl::Status StoppingError() {
   return absl::UnavailableError("the server is stopping; the backup was not written");
 }
+
+// Why `path` cannot be the server's database, if a look at its file system
+// can tell: read-only, missing, not writable by this user.
+absl::Status CheckWritable(const std::string& path);
 
 absl::Status Translate(const SQLite::Exception& e, const std::string& what) {
   const int code = e.getErrorCode();
@@ -752,7 +758,16 @@ absl::Status SqliteStorage::CommitBatch(const std::vector<Mutation>& batch) {
     }
     tx.commit();
   } catch (const SQLite::Exception& e) {
-    return Translate(e, "commit");
+    const absl::Status status = Translate(e, "commit");
+    // SQLite says "disk I/O error" whatever lies beneath; the file system
+    // can say more (it turned read-only, or the directory went away).
+    if (e.getErrorCode() == SQLITE_IOERR) {
+      if (const absl::Status why = CheckWritable(path_); !why.ok()) {
+        return absl::UnavailableError(std::string(status.message()) + ": " +
+                                      std::string(why.message()));
+      }
+    }
+    return status;
   } catch (const std::exception& e) {
     // Nothing may escape the committer thread: that would end the process
     // with acknowledged RPCs still waiting.
@@ -932,12 +947,13 @@ absl::Status CheckWritable(const std::string& path) {
   if (path == ":memory:") return absl::OkStatus();
   const std::filesystem::path file(path);
   const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
-  struct statvfs fs {};
-  if (statvfs(dir.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+  const auto read_only = [&] {
     return absl::FailedPreconditionError(
         path + " is on a read-only file system; the server writes every change to its "
                "database (and its -wal file beside it). Remount it read-write, or serve a copy.");
-  }
+  };
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) return read_only();
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return absl::FailedPreconditionError(path + ": the directory " + dir.string() +
@@ -949,6 +965,16 @@ absl::Status CheckWritable(const std::string& path) {
         path + (exists ? " or its directory" : "'s directory") +
         " is not writable by this user; the server needs both (SQLite writes a -wal file "
         "beside the database).");
+  }
+  // Neither statvfs nor access sees a file system the kernel turned
+  // read-only after a disk error (ext4's errors=remount-ro on recent
+  // kernels): creating a file does.
+  std::string probe = (dir / ("." + file.filename().string() + ".probe-XXXXXX")).string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0 && errno == EROFS) return read_only();
+  if (fd >= 0) {
+    ::close(fd);
+    ::unlink(probe.c_str());
   }
   return absl::OkStatus();
 }

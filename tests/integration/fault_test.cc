@@ -1,10 +1,13 @@
 // Faults under a real server, each checked on the data: the database's file
-// system filling up while a study runs, a read-only file system at start,
-// a truncated or corrupted database at start, watchers that vanish
-// mid-stream. The file-system tests mount small tmpfs file systems, which
+// system filling up while a study runs, turning read-only while it runs
+// (the kernel's answer to a failing disk), read-only at start, a truncated
+// or corrupted database at start, watchers that vanish mid-stream. The
+// file-system tests mount small tmpfs or loop-device file systems, which
 // needs root: scripts/test.sh runs as root (or through sudo), and they fail,
 // saying so, rather than skip.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/mount.h>
 
 #include <gmock/gmock.h>
@@ -61,6 +64,107 @@ class Tmpfs {
 
  private:
   std::string dir_;
+  bool mounted_ = false;
+};
+
+// Runs `args` to its end; its exit code (-1 if it did not end in a minute),
+// with its output in `*output`.
+int Run(const TempDir& dir, const std::vector<std::string>& args, std::string* output) {
+  const std::string log = dir.File("command.log");
+  ChildProcess child(args, log);
+  const std::optional<int> code = child.WaitFor(std::chrono::minutes(1));
+  *output = child.Log();
+  return code.value_or(-1);
+}
+
+// An ext4 file system in a file, loop-mounted with errors=remount-ro: what
+// the kernel does when a disk starts failing is turn the file system
+// read-only under the files open on it, which no remount by hand can do (it
+// is refused while a file is open for writing). ext4's trigger_fs_error
+// raises such an error on demand.
+class Ext4OnLoop {
+ public:
+  Ext4OnLoop(const TempDir& dir, int size_mb)
+      : dir_(dir), image_(dir.File("ext4.img")), mount_point_(dir.File("ext4")) {
+    std::filesystem::create_directories(mount_point_);
+    std::ofstream{image_}.close();
+    std::filesystem::resize_file(image_, static_cast<uintmax_t>(size_mb) << 20);
+    std::string out;
+    if (Run(dir_, {"mkfs.ext4", "-q", "-F", image_}, &out) != 0) {
+      ADD_FAILURE() << "mkfs.ext4 " << image_ << ":\n" << out;
+      return;
+    }
+    mounted_ = Mount();
+  }
+  ~Ext4OnLoop() {
+    // The loop device goes with the mount (mount -o loop sets autoclear).
+    if (mounted_) umount2(mount_point_.c_str(), MNT_DETACH);
+  }
+  bool ok() const { return mounted_; }
+  std::string File(const std::string& name) const { return mount_point_ + "/" + name; }
+
+  // Raises an ext4 error, as a failing disk would; true once the file system
+  // is read-only.
+  bool FailIntoReadOnly() {
+    const std::optional<std::string> device = Device();
+    if (!device) return false;
+    const std::string trigger = "/sys/fs/ext4/" + *device + "/trigger_fs_error";
+    std::ofstream(trigger) << "parzen FaultTest: a disk error\n";
+    return WaitUntil([&] { return !Writable(); }, seconds(10));
+  }
+  // What an operator does after the disk is replaced: unmount, repair
+  // (replaying the journal), mount read-write.
+  bool Repair() {
+    if (umount2(mount_point_.c_str(), 0) != 0) {
+      ADD_FAILURE() << "umount " << mount_point_ << ": " << std::strerror(errno);
+      return false;
+    }
+    mounted_ = false;
+    std::string out;
+    // 1: errors were corrected, as they are after the error above.
+    const int code = Run(dir_, {"e2fsck", "-f", "-y", image_}, &out);
+    EXPECT_TRUE(code == 0 || code == 1) << "e2fsck exited " << code << ":\n" << out;
+    mounted_ = Mount();
+    return mounted_ && Writable();
+  }
+
+ private:
+  bool Mount() {
+    std::string out;
+    const int code =
+        Run(dir_, {"mount", "-o", "loop,errors=remount-ro", image_, mount_point_}, &out);
+    EXPECT_EQ(code, 0) << "mount -o loop " << image_ << " (needs root and a free loop device):\n"
+                       << out;
+    return code == 0;
+  }
+  // The mount's device in /proc/mounts.
+  std::optional<std::string> MountEntry() const {
+    std::ifstream mounts("/proc/mounts");
+    std::string device, point, rest;
+    while (mounts >> device >> point && std::getline(mounts, rest)) {
+      if (point == mount_point_) return device;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> Device() const {
+    const auto entry = MountEntry();
+    if (!entry) return std::nullopt;
+    return std::filesystem::path(*entry).filename().string();
+  }
+  // Whether a file can be created; /proc/mounts may go on saying "rw" (with
+  // "emergency_ro") after an error.
+  bool Writable() const {
+    const std::string probe = File(".probe");
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return errno != EROFS;
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return true;
+  }
+
+  const TempDir& dir_;
+  std::string image_;
+  std::string mount_point_;
   bool mounted_ = false;
 };
 
@@ -172,6 +276,81 @@ TEST(FaultTest, DiskFullStopsTheServerAndARestartWithSpaceServesEveryAcknowledge
   // And it goes on.
   v1::AskResponse asked;
   EXPECT_TRUE(Ask(*stub, "full", {FloatSpec("x", 0, 1)}, &asked).ok());
+  stub.reset();
+  EXPECT_EQ((*server)->Terminate(), 0);
+  EXPECT_EQ(IntegrityCheck(db), "ok");
+}
+
+TEST(FaultTest, AFileSystemTurnedReadOnlyWhileRunningStopsTheServerAndLosesNothing) {
+  TempDir dir;
+  Ext4OnLoop fs(dir, 32);
+  ASSERT_TRUE(fs.ok());
+  const std::string db = fs.File("ro.db");
+  ServerLaunch launch;
+  launch.log_dir = dir.path();
+  auto server = ServerProcess::Start(db, {}, launch);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->NewStub();
+  v1::CreateStudyRequest create;
+  create.set_name("ro");
+  create.mutable_pruner()->mutable_nop();
+  ASSERT_TRUE(CreateStudy(*stub, create).ok());
+  std::vector<Acked> acked;
+  for (int i = 0; i < 20; ++i) {
+    v1::AskResponse asked;
+    ASSERT_TRUE(Ask(*stub, "ro", {FloatSpec("x", 0, 1)}, &asked).ok());
+    Acked& a = acked.emplace_back();
+    a.trial_id = asked.trial().trial_id();
+    a.x = asked.trial().params(0).internal_value();
+    // The last one stays RUNNING.
+    if (i < 19) {
+      ASSERT_TRUE(Tell(*stub, a.trial_id, v1::COMPLETE, {a.x}).ok());
+      a.told = true;
+    }
+  }
+
+  ASSERT_TRUE(fs.FailIntoReadOnly()) << "the file system did not turn read-only";
+  // The next write cannot commit: its caller is told to come back later, and
+  // the server stops with exit code 3 for its supervisor to restart it.
+  const grpc::Status failure = Tell(*stub, acked.back().trial_id, v1::COMPLETE, {acked.back().x});
+  EXPECT_EQ(failure.error_code(), grpc::StatusCode::UNAVAILABLE) << failure.error_message();
+  const std::optional<int> code = (*server)->WaitForExit(seconds(30));
+  ASSERT_TRUE(code.has_value()) << "the server kept running on a read-only file system\n"
+                                << (*server)->Log();
+  EXPECT_EQ(*code, 3) << (*server)->Log();
+  EXPECT_THAT((*server)->Log(), HasSubstr("commit: disk I/O error: " + db + " is on a read-only file system"));
+  EXPECT_THAT((*server)->Log(), HasSubstr("stopped because the database could not be written"));
+  // A restart on the still read-only file system is refused clearly.
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--listen", "127.0.0.1:0"}, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("is on a read-only file system"));
+
+  // Once repaired, the restarted server holds every acknowledged write.
+  stub.reset();
+  ASSERT_TRUE(fs.Repair());
+  EXPECT_EQ(IntegrityCheck(db), "ok");
+  server = ServerProcess::Start(db, {}, launch);
+  ASSERT_TRUE(server.ok()) << server.status();
+  stub = (*server)->NewStub();
+  std::vector<v1::Trial> trials;
+  ASSERT_TRUE(ListAllTrials(*stub, "ro", &trials).ok());
+  ASSERT_EQ(trials.size(), acked.size());
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const v1::Trial& t = trials[i];
+    EXPECT_EQ(t.number(), static_cast<int64_t>(i));
+    EXPECT_EQ(t.trial_id(), acked[i].trial_id);
+    ASSERT_EQ(t.params_size(), 1);
+    EXPECT_EQ(t.params(0).internal_value(), acked[i].x);
+    if (acked[i].told) {
+      EXPECT_EQ(t.state(), v1::COMPLETE) << "trial " << i;
+      ASSERT_EQ(t.values_size(), 1);
+      EXPECT_EQ(t.values(0), acked[i].x);
+    }
+  }
+  // The Tell that failed was not half-applied: the trial is still RUNNING,
+  // and the client's retry now lands.
+  EXPECT_EQ(trials.back().state(), v1::RUNNING);
+  EXPECT_TRUE(Tell(*stub, acked.back().trial_id, v1::COMPLETE, {acked.back().x}).ok());
   stub.reset();
   EXPECT_EQ((*server)->Terminate(), 0);
   EXPECT_EQ(IntegrityCheck(db), "ok");

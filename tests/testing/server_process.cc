@@ -37,7 +37,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const std::string port_file = db_path + ".port";
   std::filesystem::remove(port_file);
   // One log per start, so a restarted server keeps the earlier log.
-  p->log_path_ = db_path + ".log." +
+  const std::string log_base =
+      launch.log_dir.empty()
+          ? db_path
+          : launch.log_dir + "/" + std::filesystem::path(db_path).filename().string();
+  p->log_path_ = log_base + ".log." +
                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   std::vector<std::string> args = launch.prefix;
   for (const std::string& arg : {BinaryPath("parzen-server"), std::string("--db"), db_path,

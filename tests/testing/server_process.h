@@ -42,6 +42,9 @@ struct ServerLaunch {
   // How channel() reaches the server: plaintext when null. Give TLS
   // credentials for a server started with --tls-cert.
   std::shared_ptr<grpc::ChannelCredentials> credentials{};
+  // Where its logs go: beside the database when empty. A test that makes the
+  // database's file system fail keeps them elsewhere, to read them after.
+  std::string log_dir;
 };
 
 class ServerProcess {
