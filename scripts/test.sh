@@ -40,7 +40,7 @@ scripts/fetch-plotly.sh
 # server or CLI they started (tests/testing/child_process.h).
 export ASAN_OPTIONS="detect_stack_use_after_return=1:strict_string_checks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
-export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:second_deadlock_stack=1:${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="suppressions=$PWD/tests/tsan/tsan.supp:second_deadlock_stack=1:${TSAN_OPTIONS:-}"
 
 # Clang, unoptimised but for the sanitizers' -O1, with -Wthread-safety as
 # errors: every ABSL_GUARDED_BY member is reached only under its lock.

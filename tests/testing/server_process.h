@@ -44,7 +44,7 @@ struct ServerLaunch {
   std::shared_ptr<grpc::ChannelCredentials> credentials{};
   // Where its logs go: beside the database when empty. A test that makes the
   // database's file system fail keeps them elsewhere, to read them after.
-  std::string log_dir;
+  std::string log_dir{};
 };
 
 class ServerProcess {
