@@ -24,6 +24,7 @@
 #include "cli/table.h"
 #include "cli/trials_frame.h"
 #include "common/access_token.h"
+#include "common/parse_flags.h"
 #include "client/client.h"
 #include "client/health.h"
 #include "client/study_config.h"
@@ -71,7 +72,7 @@ std::string Seconds(const FrozenTrial& t) {
   return buf;
 }
 
-constexpr int kUsageError = 2;
+constexpr int kUsageError = parzen::kExitUsage;
 constexpr int kUnreachable = 3;
 
 int Fail(const absl::Status& s) {
@@ -709,18 +710,14 @@ int main(int argc, char** argv) {
                     "values, worker), as `best --json` does");
     }
   }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; anything else is bad usage.
-    const int code = app.exit(e);
-    return code == 0 ? 0 : kUsageError;
-  }
+  if (const std::optional<int> code = parzen::ParseFlags(app, argc, argv)) return *code;
 
   const std::string command = app.get_subcommands().front()->get_name();
   absl::StatusOr<std::optional<parzen::client::TlsOptions>> tls =
       parzen::client::ReadTlsFiles(tls_files);
-  if (!tls.ok()) return Fail(tls.status());
+  // Files named on the command line that cannot be used are bad usage, as
+  // for parzen-worker and parzen-server.
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
   if (command == "health") {
     return CheckHealth(server, std::chrono::seconds(health_timeout_s), *tls);
   }
@@ -730,7 +727,7 @@ int main(int argc, char** argv) {
   options.retry.max_attempts = 3;
   if (!token_file.empty()) {
     absl::StatusOr<std::string> token = parzen::ReadAccessTokenFile(token_file);
-    if (!token.ok()) return Fail(token.status());
+    if (!token.ok()) return Usage(std::string(token.status().message()));
     options.access_token = *std::move(token);
   }
   options.keepalive_time = std::chrono::seconds(keepalive_s);

@@ -32,15 +32,4 @@ absl::Status CheckAccessToken(std::string_view token, const std::string& where) 
   return absl::OkStatus();
 }
 
-bool TokenMatches(std::string_view presented, std::string_view token) {
-  const std::string_view prefix = kBearerPrefix;
-  if (presented.size() != prefix.size() + token.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < presented.size(); ++i) {
-    const char want = i < prefix.size() ? prefix[i] : token[i - prefix.size()];
-    diff |= static_cast<unsigned char>(presented[i] ^ want);
-  }
-  return diff == 0;
-}
-
 }  // namespace parzen

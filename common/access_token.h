@@ -25,10 +25,6 @@ absl::StatusOr<std::string> ReadAccessTokenFile(const std::string& path);
 // otherwise the error names `where` the token came from.
 absl::Status CheckAccessToken(std::string_view token, const std::string& where);
 
-// Whether the `authorization` metadata value `presented` carries `token`.
-// Takes the same time wherever the two first differ.
-bool TokenMatches(std::string_view presented, std::string_view token);
-
 }  // namespace parzen
 
 #endif  // PARZEN_COMMON_ACCESS_TOKEN_H_

@@ -22,6 +22,7 @@
 #include "common/access_token.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/parse_flags.h"
 #include "server/core/reaper.h"
 #include "server/core/study_manager.h"
 #include "server/service/backup_dir.h"
@@ -305,14 +306,8 @@ int main(int argc, char** argv) {
                  "nor the study it samples for")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
-  // --help exits 0; bad flags exit 2 like every other start-up refusal
-  // (the systemd unit's RestartPreventExitStatus=2 relies on it), not with
-  // CLI11's own codes.
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  // Bad flags exit 2 like every other start-up refusal.
+  if (const std::optional<int> code = parzen::ParseFlags(app, argc, argv)) return *code;
 
   parzen::SetUpLogging("parzen", flags.log_level);
   parzen::RouteLibraryLogsToSpdlog();

@@ -15,6 +15,7 @@
 #include "common/access_token.h"
 #include "common/algorithm_args.h"
 #include "common/logging.h"
+#include "common/parse_flags.h"
 #include "common/proto_convert.h"
 #include "common/search_space.h"
 #include "client/client.h"
@@ -291,13 +292,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember(parzen::LogLevelNames()))
       ->capture_default_str();
-  // --help exits 0; bad flags exit 2 like every other refusal before the
-  // first trial, not with CLI11's own codes.
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  // Bad flags exit 2 like every other refusal before the first trial.
+  if (const std::optional<int> code = parzen::ParseFlags(app, argc, argv)) return *code;
   f.study_flags_given = parzen::client::StudyFlagsGiven(app, "--study-config");
   if (f.print_space) {
     std::fputs(parzen::SearchSpaceToJson(parzen::mnist::DefaultSearchSpace()).c_str(), stdout);

@@ -1,5 +1,8 @@
 #include "server/service/access_policy.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -19,7 +22,24 @@ std::optional<Role> RoleFromName(std::string_view name) {
   return std::nullopt;
 }
 
+// Where the comment on `line` begins (npos: none): a `#` at its start or
+// after a space or tab. Tokens hold no spaces, so one inside a token is
+// part of it.
+size_t CommentStart(const std::string& line) {
+  for (size_t at = line.find('#'); at != std::string::npos; at = line.find('#', at + 1)) {
+    if (at == 0 || line[at - 1] == ' ' || line[at - 1] == '\t') return at;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
+
+AccessPolicy::Digest AccessPolicy::DigestOf(std::string_view authorization) {
+  Digest digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(authorization.data()), authorization.size(),
+         digest.data());
+  return digest;
+}
 
 std::string_view RoleName(Role role) {
   switch (role) {
@@ -36,7 +56,7 @@ std::string_view RoleName(Role role) {
 absl::StatusOr<AccessPolicy> AccessPolicy::FromTokenFile(const std::string& path) {
   PARZEN_ASSIGN_OR_RETURN(std::string token, ReadAccessTokenFile(path));
   AccessPolicy policy;
-  policy.tokens_.push_back({std::move(token), Role::kAdmin});
+  policy.tokens_.push_back({DigestOf(kBearerPrefix + token), Role::kAdmin});
   return policy;
 }
 
@@ -54,7 +74,9 @@ absl::StatusOr<AccessPolicy> AccessPolicy::FromTokensFile(const std::string& pat
   std::istringstream lines(text);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
-    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    if (const size_t comment = CommentStart(line); comment != std::string::npos) {
+      line.resize(comment);
+    }
     std::istringstream fields(line);
     std::string role_name, token, extra;
     if (!(fields >> role_name)) continue;  // blank or comment
@@ -70,7 +92,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::FromTokensFile(const std::string& pat
     if (!seen.insert(token).second) {
       return absl::InvalidArgumentError(where + ": this token is already on an earlier line");
     }
-    policy.tokens_.push_back({std::move(token), *role});
+    policy.tokens_.push_back({DigestOf(kBearerPrefix + token), *role});
   }
   if (policy.tokens_.empty()) {
     return absl::InvalidArgumentError("tokens file " + path +
@@ -87,9 +109,12 @@ absl::StatusOr<Role> AccessPolicy::Authenticate(
         "this server requires an access token; give the client its token file (--token-file)");
   }
   // No early exit: every token is compared whichever matches.
+  const Digest digest = DigestOf(*presented);
   std::optional<Role> found;
   for (const Entry& entry : tokens_) {
-    if (TokenMatches(*presented, entry.token)) found = entry.role;
+    if (CRYPTO_memcmp(digest.data(), entry.digest.data(), digest.size()) == 0) {
+      found = entry.role;
+    }
   }
   if (!found) return absl::UnauthenticatedError("the access token is not one this server accepts");
   return *found;

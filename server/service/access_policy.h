@@ -6,6 +6,7 @@
 #ifndef PARZEN_SERVER_SERVICE_ACCESS_POLICY_H_
 #define PARZEN_SERVER_SERVICE_ACCESS_POLICY_H_
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,9 +27,10 @@ class AccessPolicy {
   AccessPolicy() = default;
   // One token with every role (the server's --token-file).
   static absl::StatusOr<AccessPolicy> FromTokenFile(const std::string& path);
-  // A tokens file (--tokens-file): one `ROLE TOKEN` pair per line, `#`
-  // starts a comment. Each token as ReadAccessTokenFile wants it; no token
-  // twice, at least one line.
+  // A tokens file (--tokens-file): one `ROLE TOKEN` pair per line; a `#`
+  // at the start of a line or after a space starts a comment (inside a
+  // token it is part of it). Each token as ReadAccessTokenFile wants it; no
+  // token twice, at least one line.
   static absl::StatusOr<AccessPolicy> FromTokensFile(const std::string& path);
 
   bool open() const { return tokens_.empty(); }
@@ -36,16 +38,20 @@ class AccessPolicy {
 
   // The role of the caller whose `authorization` metadata is `presented`
   // (nullopt: none sent). UNAUTHENTICATED for a missing or unknown token.
-  // Compares against every token, each in constant time, so the time taken
-  // says nothing about which token, or how much of one, matched.
+  // Compares digests: the presented value's SHA-256 with every token's, each
+  // in constant time, so the time taken says nothing about which token
+  // matched, how much of one, or how long any is.
   absl::StatusOr<Role> Authenticate(std::optional<std::string_view> presented) const;
 
   // OK when `role` includes `needed`; PERMISSION_DENIED naming both otherwise.
   static absl::Status Permit(Role role, Role needed, std::string_view method);
 
  private:
+  using Digest = std::array<unsigned char, 32>;
+  // SHA-256 of an `authorization` value ("Bearer <token>").
+  static Digest DigestOf(std::string_view authorization);
   struct Entry {
-    std::string token;
+    Digest digest;
     Role role;
   };
   std::vector<Entry> tokens_;

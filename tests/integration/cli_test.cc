@@ -434,6 +434,17 @@ TEST_F(CliTest, ExitCodesTellUsageRefusalAndNoServerApart) {
   EXPECT_EQ(Parzen({"ask", "cli", "--search-space", "{\"x\": 1}"}).exit_code, 2);
   EXPECT_EQ(Parzen({"help-me"}).exit_code, 2);
   EXPECT_EQ(Parzen({"--help"}).exit_code, 0);
+  // Files the command line names that cannot be used are bad usage too.
+  const CliRun no_token = Parzen({"--token-file", dir_.File("missing"), "trials", "cli"});
+  EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
+  EXPECT_NE(no_token.output.find("cannot read token file"), std::string::npos) << no_token.output;
+  const CliRun no_ca = Parzen({"--tls-ca", dir_.File("missing.pem"), "trials", "cli"});
+  EXPECT_EQ(no_ca.exit_code, 2) << no_ca.output;
+  std::ofstream(dir_.File("cert.pem")) << "not a certificate\n";
+  const CliRun half = Parzen({"--tls-cert", dir_.File("cert.pem"), "trials", "cli"});
+  EXPECT_EQ(half.exit_code, 2) << half.output;
+  EXPECT_NE(half.output.find("--tls-cert and --tls-key go together"), std::string::npos)
+      << half.output;
 
   // Nothing listens on the port of a server that has stopped.
   const std::string address = server_->address();

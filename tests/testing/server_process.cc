@@ -50,15 +50,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     args.push_back(arg);
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  p->pid_ = SpawnLogged(args, p->log_path_);
+  p->process_ = std::make_unique<ChildProcess>(args, p->log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string port;
   while (port.empty()) {
-    int status = 0;
-    if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
-      p->pid_ = -1;
-      return absl::InternalError("parzen-server exited with code " +
-                                 std::to_string(ExitCodeOf(status)));
+    if (const std::optional<int> code = p->process_->WaitFor(std::chrono::milliseconds(0))) {
+      return absl::InternalError("parzen-server exited with code " + std::to_string(*code));
     }
     if (std::chrono::steady_clock::now() > deadline) {
       return absl::DeadlineExceededError("parzen-server did not write its port file");
@@ -80,19 +77,14 @@ int ServerProcess::RunToExit(const std::vector<std::string>& args, std::string* 
   std::vector<std::string> full = {BinaryPath("parzen-server")};
   full.insert(full.end(), args.begin(), args.end());
   TempDir dir;
-  const std::string log = dir.File("stderr");
-  const pid_t pid = SpawnLogged(full, log);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  *output = ReadFileOrEmpty(log);
-  return ExitCodeOf(status);
+  ChildProcess server(full, dir.File("stderr"));
+  const std::optional<int> code = server.WaitFor(std::chrono::minutes(5));
+  *output = server.Log();
+  return code.value_or(-1);
 }
 
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) Terminate();
-  if (const std::string report = SanitizerReport(Log()); !report.empty()) {
-    ADD_FAILURE() << "parzen-server's sanitizer report (" << log_path_ << "):\n" << report;
-  }
+  if (running()) Terminate();
 }
 
 std::unique_ptr<v1::StudyService::Stub> ServerProcess::NewStub() const {
@@ -102,41 +94,27 @@ std::unique_ptr<v1::StudyService::Stub> ServerProcess::NewStub() const {
 std::string ServerProcess::Log() const { return ReadFileOrEmpty(log_path_); }
 
 void ServerProcess::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
+  if (!running()) return;
+  process_->Signal(SIGKILL);
+  process_->WaitFor(std::chrono::minutes(1));
 }
 
 std::optional<int> ServerProcess::WaitForExit(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return ExitCodeOf(status);
-    }
-    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  if (!process_) return std::nullopt;
+  return process_->WaitFor(timeout);
 }
 
 void ServerProcess::Signal(int sig) const {
-  if (pid_ > 0) kill(pid_, sig);
+  if (running()) process_->Signal(sig);
 }
 
 int ServerProcess::Terminate() {
-  if (pid_ <= 0) return -1;
+  if (!running()) return -1;
   // An idle client never answers the server's shutdown ping, which would
   // hold a graceful shutdown for seconds: close our side first.
   channel_.reset();
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return ExitCodeOf(status);
+  process_->Signal(SIGTERM);
+  return process_->WaitFor(std::chrono::minutes(5)).value_or(-1);
 }
 
 }  // namespace parzen::testing

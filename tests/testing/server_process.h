@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "parzen/v1/study_service.grpc.pb.h"
+#include "tests/testing/child_process.h"
 
 namespace parzen::testing {
 
@@ -60,7 +61,7 @@ class ServerProcess {
   ~ServerProcess();
 
   const std::string& address() const { return address_; }
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_ && process_->running(); }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   std::unique_ptr<v1::StudyService::Stub> NewStub() const;
   std::string Log() const;
@@ -77,7 +78,8 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
-  pid_t pid_ = -1;
+  // Its sanitizer report, if any, fails the test when it goes.
+  std::unique_ptr<ChildProcess> process_;
   std::string address_;
   std::string log_path_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -63,6 +63,24 @@ TEST_F(AccessPolicyTest, RolesNest) {
   EXPECT_TRUE(absl::IsPermissionDenied(AccessPolicy::Permit(Role::kRead, Role::kWorker, "Tell")));
 }
 
+TEST_F(AccessPolicyTest, AHashInsideATokenIsPartOfIt) {
+  const std::string with_hash = "worker-token#0123456789";
+  auto policy = AccessPolicy::FromTokensFile(
+      Write("worker " + with_hash + "\nread " + kRead + "#x\n" +
+            "admin " + kAdmin + " #a comment\n#admin " + kWorker + "\n"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->size(), 3u);
+  EXPECT_EQ(*policy->Authenticate(Bearer(with_hash)), Role::kWorker);
+  // Cut at the `#`, the token would have been "worker-token" (12
+  // characters, refused) and the full one unknown.
+  EXPECT_TRUE(absl::IsUnauthenticated(policy->Authenticate(Bearer("worker-token")).status()));
+  // No space before it: the `#` and what follows are the token's.
+  EXPECT_EQ(*policy->Authenticate(Bearer(std::string(kRead) + "#x")), Role::kRead);
+  EXPECT_TRUE(absl::IsUnauthenticated(policy->Authenticate(Bearer(kRead)).status()));
+  EXPECT_EQ(*policy->Authenticate(Bearer(kAdmin)), Role::kAdmin);
+  EXPECT_TRUE(absl::IsUnauthenticated(policy->Authenticate(Bearer(kWorker)).status()));
+}
+
 TEST_F(AccessPolicyTest, AnOpenPolicyLetsEveryoneDoEverything) {
   AccessPolicy open;
   EXPECT_TRUE(open.open());
