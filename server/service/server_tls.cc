@@ -54,7 +54,9 @@ std::unique_ptr<X509, X509Free> FirstCertificate(const std::string& pem) {
 std::string Describe(X509* cert) {
   Bio out(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(out.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  BIO_puts(out.get(), " (valid until ");
+  BIO_puts(out.get(), " (valid from ");
+  ASN1_TIME_print(out.get(), X509_get0_notBefore(cert));
+  BIO_puts(out.get(), " until ");
   ASN1_TIME_print(out.get(), X509_get0_notAfter(cert));
   BIO_puts(out.get(), ")");
   char* data = nullptr;
@@ -79,8 +81,11 @@ absl::StatusOr<Pems> ReadAndCheck(const ServerTls::Files& files) {
                                       " holds no PEM certificate");
   }
   Bio key_bio = MemoryBio(pems.key);
+  // A callback that knows no passphrase: without one OpenSSL would ask for
+  // it on the terminal, holding up a start or a SIGHUP.
+  const auto no_passphrase = [](char*, int, int, void*) { return 0; };
   std::unique_ptr<EVP_PKEY, KeyFree> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
   if (key == nullptr) {
     return absl::InvalidArgumentError("the TLS key file " + files.key +
                                       " holds no PEM private key (or one with a passphrase)");
@@ -93,6 +98,10 @@ absl::StatusOr<Pems> ReadAndCheck(const ServerTls::Files& files) {
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
     return absl::InvalidArgumentError("the TLS certificate in " + files.cert +
                                       " has expired: " + pems.description);
+  }
+  if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
+    return absl::InvalidArgumentError("the TLS certificate in " + files.cert +
+                                      " is not valid yet: " + pems.description);
   }
   if (!files.client_ca.empty()) {
     PARZEN_ASSIGN_OR_RETURN(pems.client_ca, ReadPem(files.client_ca, "TLS client CA"));

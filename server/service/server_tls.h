@@ -40,7 +40,8 @@ class ServerTls {
   absl::Status Reload();
 
   bool mutual() const { return !files_.client_ca.empty(); }
-  // "CN=... (expires 2026-12-31)" of the certificate installed last.
+  // "CN=... (valid from Dec  1 ... until Dec 31 ...)" of the certificate
+  // installed last.
   const std::string& description() const { return description_; }
 
  private:

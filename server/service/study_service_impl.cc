@@ -26,6 +26,14 @@
 namespace parzen {
 namespace {
 
+// The caller's `authorization` metadata; nullopt when it sent none.
+std::optional<std::string_view> PresentedToken(const grpc::CallbackServerContext& ctx) {
+  const auto& metadata = ctx.client_metadata();
+  const auto it = metadata.find(kAuthorizationKey);
+  if (it == metadata.end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
+}
+
 constexpr int64_t kDefaultPageSize = 100;
 constexpr int64_t kMaxPageSize = 1000;
 constexpr size_t kPageBytes = 2 << 20;
@@ -134,8 +142,11 @@ StudyServiceImpl::~StudyServiceImpl() {
 
 void StudyServiceImpl::SetAccessPolicy(AccessPolicy access) {
   auto replacement = std::make_shared<const AccessPolicy>(std::move(access));
-  absl::MutexLock lock(&access_mu_);
-  access_ = std::move(replacement);
+  {
+    absl::MutexLock lock(&access_mu_);
+    access_ = std::move(replacement);
+  }
+  ++access_generation_;
 }
 
 void StudyServiceImpl::BeginShutdown() {
@@ -161,15 +172,15 @@ absl::StatusOr<Role> StudyServiceImpl::Admit(const Ctx& ctx, Role needed,
   if (stopping_) {
     return absl::UnavailableError("the server is shutting down; retry when it is back");
   }
+  return Authorize(PresentedToken(ctx), needed, method);
+}
+
+absl::StatusOr<Role> StudyServiceImpl::Authorize(std::optional<std::string_view> presented,
+                                                 Role needed, std::string_view method) const {
   std::shared_ptr<const AccessPolicy> access;
   {
     absl::MutexLock lock(&access_mu_);
     access = access_;
-  }
-  std::optional<std::string_view> presented;
-  const auto& metadata = ctx.client_metadata();
-  if (const auto it = metadata.find(kAuthorizationKey); it != metadata.end()) {
-    presented = std::string_view(it->second.data(), it->second.size());
   }
   PARZEN_ASSIGN_OR_RETURN(Role role, access->Authenticate(presented));
   PARZEN_RETURN_IF_ERROR(AccessPolicy::Permit(role, needed, method));
@@ -456,6 +467,9 @@ StudyServiceImpl::Unary* StudyServiceImpl::Handle(Call* call, const v1::BackupDa
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* StudyServiceImpl::WatchStudy(Ctx* ctx,
                                                                          const Bytes* in) {
+  // Read before the token is checked: a policy replaced after it is
+  // checked again.
+  const uint64_t admitted_under = access_generation_.load();
   if (absl::StatusOr<Role> role = Admit(*ctx, Role::kRead, "WatchStudy"); !role.ok()) {
     return new FailedWatch(Reply("WatchStudy", role.status()));
   }
@@ -493,8 +507,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StudyServiceImpl::WatchStudy(Ctx* ct
   }
   spdlog::info("watch of study '{}' by {} began", EscapeForLog(req.study()),
                EscapeForLog(ctx->peer()));
+  // The token is checked again after each SIGHUP, so revoking it ends the
+  // stream too. The service outlives every stream (its destructor waits).
+  std::optional<std::string> presented;
+  if (const auto token = PresentedToken(*ctx)) presented.emplace(*token);
+  auto admitted = [this, presented = std::move(presented),
+                   seen = admitted_under]() mutable -> absl::Status {
+    const uint64_t now = access_generation_.load();
+    if (now == seen) return absl::OkStatus();
+    seen = now;
+    return Authorize(presented, Role::kRead, "WatchStudy").status();
+  };
   return new WatchReactor(manager_, req.study(), ctx->peer(), std::move(queue), &stopping_,
-                          watch_ended);
+                          std::move(admitted), watch_ended);
 }
 
 }  // namespace parzen

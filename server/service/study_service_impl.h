@@ -62,7 +62,9 @@ class StudyServiceImpl final : public RawStudyService {
   // Per-RPC counts and latencies since the last call, as one log line.
   std::string TakeStatsSummary() { return stats_.TakeSummary(); }
 
-  // Replaces the access policy (SIGHUP); calls under way keep the old one.
+  // Replaces the access policy (SIGHUP). Unary calls under way keep the old
+  // one; an open WatchStudy stream whose token the new one refuses ends
+  // with that refusal (UNAUTHENTICATED or PERMISSION_DENIED).
   void SetAccessPolicy(AccessPolicy access) ABSL_LOCKS_EXCLUDED(access_mu_);
 
   // Refuses new calls (UNAVAILABLE: clients retry against the restarted
@@ -101,6 +103,10 @@ class StudyServiceImpl final : public RawStudyService {
   Unary* Serve(Ctx* ctx, const Bytes* in, Bytes* out, const char* method, Role needed);
   // Why a call may not go ahead: the server stopping, or its token.
   absl::StatusOr<Role> Admit(const Ctx& ctx, Role needed, std::string_view method) const;
+  // Whether the current policy lets `presented` (the authorization
+  // metadata; nullopt: none) call `method`.
+  absl::StatusOr<Role> Authorize(std::optional<std::string_view> presented, Role needed,
+                                 std::string_view method) const ABSL_LOCKS_EXCLUDED(access_mu_);
   // Answers `call` with `status` now, or once `ticket` is durable (with
   // its status), and records its latency.
   Unary* Finish(Call* call, const absl::Status& status);
@@ -131,6 +137,9 @@ class StudyServiceImpl final : public RawStudyService {
   std::atomic<bool> stopping_{false};
   mutable absl::Mutex access_mu_;
   std::shared_ptr<const AccessPolicy> access_ ABSL_GUARDED_BY(access_mu_);
+  // Counts SetAccessPolicy calls, so open watches re-check their token only
+  // after one.
+  std::atomic<uint64_t> access_generation_{0};
   absl::Mutex calls_mu_;
   int calls_unanswered_ ABSL_GUARDED_BY(calls_mu_) = 0;
   absl::Mutex watch_mu_;

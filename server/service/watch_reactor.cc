@@ -12,12 +12,13 @@ namespace parzen {
 
 WatchReactor::WatchReactor(StudyManager* manager, std::string study, std::string peer,
                            std::shared_ptr<WatchQueue> queue, const std::atomic<bool>* stopping,
-                           std::function<void()> on_exit)
+                           std::function<absl::Status()> admitted, std::function<void()> on_exit)
     : manager_(manager),
       study_(std::move(study)),
       peer_(std::move(peer)),
       queue_(std::move(queue)),
-      stopping_(stopping) {
+      stopping_(stopping),
+      admitted_(std::move(admitted)) {
   std::thread([this, on_exit = std::move(on_exit)] {
     Run();
     on_exit();
@@ -51,6 +52,8 @@ void WatchReactor::Run() {
     return;
   }
   while (!Cancelled() && !stopping_->load()) {
+    status = admitted_();
+    if (!status.ok()) break;
     std::optional<TrialEvent> event = queue_->Pop(std::chrono::milliseconds(200));
     if (!event) {
       if (queue_->closed()) break;

@@ -22,12 +22,14 @@ namespace parzen {
 // on a thread of the stream's own, never on a gRPC thread. The thread is
 // the only caller of StartWrite and Finish; it touches the reactor no more
 // after Finish, so OnDone may delete it. `on_exit` runs on that thread as
-// it ends.
+// it ends. `admitted` says whether the caller's token still lets it watch
+// (a SIGHUP may have revoked it); it is asked on that thread between
+// events and at least every 200 ms, and an error ends the stream with it.
 class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   WatchReactor(StudyManager* manager, std::string study, std::string peer,
                std::shared_ptr<WatchQueue> queue, const std::atomic<bool>* stopping,
-               std::function<void()> on_exit);
+               std::function<absl::Status()> admitted, std::function<void()> on_exit);
 
   void OnSendInitialMetadataDone(bool ok) override { OnWriteDone(ok); }
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_);
@@ -56,6 +58,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const std::string peer_;
   const std::shared_ptr<WatchQueue> queue_;
   const std::atomic<bool>* const stopping_;
+  const std::function<absl::Status()> admitted_;
   v1::WatchStudyResponse response_;
   grpc::ByteBuffer response_bytes_;  // response_ as written (the service is raw)
   mutable absl::Mutex mu_;

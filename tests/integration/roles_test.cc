@@ -270,6 +270,45 @@ TEST_F(RolesTest, WatchNeedsTheReadRole) {
   ctx.TryCancel();
 }
 
+TEST_F(RolesTest, AWatchWhoseTokenASighupRevokesEndsAndOthersGoOn) {
+  v1::WatchStudyRequest req;
+  req.set_study("s");
+  // Deadlines, so a stream that outlives its token fails the test rather
+  // than hanging it.
+  grpc::ClientContext revoked_ctx;
+  revoked_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  revoked_ctx.AddMetadata("authorization", std::string("Bearer ") + kRead);
+  auto revoked = stub_->WatchStudy(&revoked_ctx, req);
+  revoked->WaitForInitialMetadata();
+  grpc::ClientContext kept_ctx;
+  kept_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  kept_ctx.AddMetadata("authorization", std::string("Bearer ") + kAdmin);
+  auto kept = stub_->WatchStudy(&kept_ctx, req);
+  kept->WaitForInitialMetadata();
+
+  WriteTokens(std::string("admin ") + kAdmin + "\nworker " + kWorker + "\n");
+  server_->Signal(SIGHUP);
+  // The revoked stream ends with the refusal a new call would get, once
+  // its snapshot is read.
+  v1::WatchStudyResponse event;
+  while (revoked->Read(&event)) EXPECT_TRUE(event.snapshot());
+  const grpc::Status ended = revoked->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+
+  // The admin's stream goes on and sees the next change.
+  v1::TellRequest tell;
+  tell.set_trial_id(trial_);
+  tell.set_state(v1::COMPLETE);
+  tell.add_values(1);
+  ASSERT_TRUE(Call("Tell", kWorker, tell).ok());
+  do {
+    ASSERT_TRUE(kept->Read(&event));
+  } while (event.snapshot());
+  EXPECT_EQ(event.trial().trial_id(), trial_);
+  EXPECT_EQ(event.trial().state(), v1::COMPLETE);
+  kept_ctx.TryCancel();
+}
+
 TEST_F(RolesTest, SighupReadsTheTokensFileAgainAndKeepsItWhenBroken) {
   constexpr char kNewRead[] = "new-read-0123456789abcdef";
   WriteTokens(std::string("admin ") + kAdmin + "\nread " + kNewRead + "\n");

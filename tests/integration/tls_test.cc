@@ -4,6 +4,9 @@
 // SIGHUP puts a new certificate in service for new connections, keeps a
 // bad one out, and drops no study. Test certificates from
 // scripts/make-test-ca.sh.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 
 #include <gmock/gmock.h>
@@ -27,6 +30,61 @@ using ::testing::HasSubstr;
 
 constexpr char kAdmin[] = "admin-0123456789abcdef";
 constexpr char kWorker[] = "worker-0123456789abcdef";
+
+// A self-signed certificate for 127.0.0.1 valid only from tomorrow, and its
+// key, written as PEM files (openssl's command line of Debian 12 cannot set
+// the start date).
+bool WriteCertificateValidFromTomorrow(const std::string& cert_path,
+                                       const std::string& key_path) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  if (!key || !cert) return false;
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 24 * 3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30 * 24 * 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return false;
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_out(BIO_new_file(cert_path.c_str(), "w"),
+                                                      &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_out(BIO_new_file(key_path.c_str(), "w"),
+                                                     &BIO_free);
+  return cert_out && key_out && PEM_write_bio_X509(cert_out.get(), cert.get()) == 1 &&
+         PEM_write_bio_PrivateKey(key_out.get(), key.get(), nullptr, nullptr, 0, nullptr,
+                                  nullptr) == 1;
+}
+
+TEST(TlsStartTest, ACertificateNotValidYetOrAKeyWithAPassphraseIsRefusedAtStart) {
+  TempDir dir;
+  const std::string db = dir.File("never.db");
+  ASSERT_TRUE(WriteCertificateValidFromTomorrow(dir.File("future.pem"), dir.File("future.key")));
+  std::string out;
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--tls-cert", dir.File("future.pem"),
+                                      "--tls-key", dir.File("future.key")},
+                                     &out),
+            2)
+      << out;
+  EXPECT_THAT(out, HasSubstr("is not valid yet: CN=127.0.0.1 (valid from "));
+
+  // The right key, encrypted: refused at once, never asked for (OpenSSL's
+  // default would prompt on the terminal and hold the start up).
+  ASSERT_TRUE(MakeTestCa(dir.File("ca")));
+  ChildProcess encrypt({"openssl", "pkey", "-in", dir.File("ca/server.key"), "-aes256",
+                        "-passout", "pass:secret", "-out", dir.File("encrypted.key")},
+                       dir.File("openssl.log"));
+  ASSERT_EQ(encrypt.WaitFor(std::chrono::seconds(60)), 0) << encrypt.Log();
+  EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--tls-cert", dir.File("ca/server.pem"),
+                                      "--tls-key", dir.File("encrypted.key")},
+                                     &out),
+            2)
+      << out;
+  EXPECT_THAT(out, HasSubstr("holds no PEM private key (or one with a passphrase)"));
+  EXPECT_FALSE(std::filesystem::exists(db));
+}
 
 class TlsTest : public ::testing::Test {
  protected:
