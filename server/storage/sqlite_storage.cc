@@ -7,9 +7,9 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstdlib>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
