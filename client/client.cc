@@ -39,22 +39,6 @@ std::unique_ptr<Client> Client::Connect(ClientOptions options) {
   return std::make_unique<Client>(v1::StudyService::NewStub(channel), std::move(options));
 }
 
-std::string Client::TlsHint(const std::string& transport_error) const {
-  // A TLS server closes a plaintext connection, or one without the client
-  // certificate it requires, during the handshake; gRPC says only this.
-  if (transport_error.find("Socket closed") == std::string::npos) return "";
-  if (!options_.tls) {
-    return " (a server that serves TLS closes plaintext connections so: give --tls-ca, and "
-           "under mutual TLS --tls-cert and --tls-key)";
-  }
-  if (options_.tls->cert_pem.empty()) {
-    return " (a server that requires client certificates closes connections without one so: "
-           "give --tls-cert and --tls-key)";
-  }
-  return " (a server under mutual TLS closes connections so whose certificate its CA did not "
-         "sign)";
-}
-
 Client::Client(std::shared_ptr<v1::StudyService::StubInterface> stub, ClientOptions options)
     : stub_(std::move(stub)),
       options_(std::move(options)),

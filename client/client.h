@@ -123,9 +123,6 @@ class Client {
  private:
   std::chrono::milliseconds NextBackoff(int retry);
   grpc::Status SendHeartbeat(TrialId trial_id, std::chrono::milliseconds interval);
-  // What a connection the server closed at once may mean, given this
-  // client's TLS settings ("" when the message is about something else).
-  std::string TlsHint(const std::string& transport_error) const;
 
   const std::shared_ptr<v1::StudyService::StubInterface> stub_;
   ClientOptions options_;
@@ -151,6 +148,10 @@ absl::Status Client::Call(std::string_view method, Idempotency idempotency,
     PrepareContext(&context);
     status = ((*stub_).*rpc)(&context, request, response);
     if (status.ok()) return absl::OkStatus();
+    if (IsUntrustedServerCertificate(status.error_message())) {
+      return absl::UnavailableError(std::string(method) + ": " + status.error_message() +
+                                    TlsHint(status.error_message(), options_.tls));
+    }
     if (!IsRetryable(status.error_code(), idempotency) || attempt >= max_attempts) break;
     const auto pause = NextBackoff(attempt);
     // The first retry is worth a line: a worker gone quiet for a minute
@@ -169,7 +170,7 @@ absl::Status Client::Call(std::string_view method, Idempotency idempotency,
     return absl::Status(code, std::string(method) + ": no answer from the server after " +
                                   std::to_string(max_attempts) +
                                   " attempts: " + status.error_message() +
-                                  TlsHint(status.error_message()));
+                                  TlsHint(status.error_message(), options_.tls));
   }
   // The server's own errors say what is wrong; a transport error alone
   // ("Deadline Exceeded") needs the call it ended.

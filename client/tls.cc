@@ -22,6 +22,32 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
 
 }  // namespace
 
+std::string TlsHint(const std::string& transport_error, const std::optional<TlsOptions>& tls) {
+  if (IsUntrustedServerCertificate(transport_error)) {
+    return " (the server's certificate is not signed by the CA this client trusts: check "
+           "--tls-ca)";
+  }
+  // A TLS server closes a plaintext connection, or one without the client
+  // certificate it requires, during the handshake; gRPC says only this.
+  if (transport_error.find("Socket closed") == std::string::npos) return "";
+  if (!tls) {
+    return " (a server that serves TLS closes plaintext connections so: give --tls-ca, and "
+           "under mutual TLS --tls-cert and --tls-key)";
+  }
+  if (tls->cert_pem.empty()) {
+    return " (a server that requires client certificates closes connections without one so: "
+           "give --tls-cert and --tls-key)";
+  }
+  return " (a server under mutual TLS closes connections so whose certificate its CA did not "
+         "sign)";
+}
+
+bool IsUntrustedServerCertificate(const std::string& transport_error) {
+  // OpenSSL's reason, and BoringSSL's.
+  return transport_error.find("certificate verify failed") != std::string::npos ||
+         transport_error.find("CERTIFICATE_VERIFY_FAILED") != std::string::npos;
+}
+
 void AddTlsFlags(CLI::App* app, TlsFiles* files) {
   app->add_option("--tls-ca", files->ca,
                   "connect over TLS, trusting the server's certificate if this PEM CA signed it "

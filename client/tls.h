@@ -43,6 +43,16 @@ void AddTlsFlags(CLI::App* app, TlsFiles* files);
 // that cannot be read.
 absl::StatusOr<std::optional<TlsOptions>> ReadTlsFiles(const TlsFiles& files);
 
+// What a failed connection may mean, given the client's TLS settings
+// `tls`: a hint naming the flags to give, or "" when `transport_error`
+// (gRPC's message) is about something else.
+std::string TlsHint(const std::string& transport_error, const std::optional<TlsOptions>& tls);
+
+// Whether `transport_error` (gRPC's message) says the server's certificate
+// does not chain to a CA this client trusts: a setting to fix, which no
+// retry mends.
+bool IsUntrustedServerCertificate(const std::string& transport_error);
+
 // TLS credentials, or plaintext for nullopt; `args` gets the server name.
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const std::optional<TlsOptions>& tls,
                                                              grpc::ChannelArguments* args);

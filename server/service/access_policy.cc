@@ -70,7 +70,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::FromTokensFile(const std::string& pat
     return absl::InvalidArgumentError("tokens file " + path + " is larger than 1 MiB");
   }
   AccessPolicy policy;
-  std::set<std::string> seen;
+  std::set<Digest> seen;  // digests, so no second copy of the tokens lingers
   std::istringstream lines(text);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
@@ -89,10 +89,11 @@ absl::StatusOr<AccessPolicy> AccessPolicy::FromTokensFile(const std::string& pat
       return absl::InvalidArgumentError(where + ": expected `ROLE TOKEN`");
     }
     PARZEN_RETURN_IF_ERROR(CheckAccessToken(token, "the token on " + where));
-    if (!seen.insert(token).second) {
+    const Digest digest = DigestOf(kBearerPrefix + token);
+    if (!seen.insert(digest).second) {
       return absl::InvalidArgumentError(where + ": this token is already on an earlier line");
     }
-    policy.tokens_.push_back({DigestOf(kBearerPrefix + token), *role});
+    policy.tokens_.push_back({digest, *role});
   }
   if (policy.tokens_.empty()) {
     return absl::InvalidArgumentError("tokens file " + path +

@@ -153,12 +153,15 @@ TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
     const char* what;
     std::vector<std::string> flags;
     std::string error;
+    bool gives_up_at_once = false;  // no retry mends it
   };
   const std::vector<Case> cases = {
       {"plaintext", {}, "a server that serves TLS closes plaintext connections so"},
       {"the wrong CA",
        {"--tls-ca", other_ + "/ca.pem", "--tls-cert", cert, "--tls-key", key},
-       "certificate verify failed"},
+       "certificate verify failed (the server's certificate is not signed by the CA this client "
+       "trusts: check --tls-ca)",
+       true},
       {"no client certificate", {"--tls-ca", ca}, "give --tls-cert and --tls-key"},
       {"a client certificate of another CA",
        {"--tls-ca", ca, "--tls-cert", other_ + "/client.pem", "--tls-key", other_ + "/client.key"},
@@ -170,6 +173,9 @@ TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
     const auto [code, out] = CliAsk(c.flags);
     EXPECT_NE(code, 0) << c.what << "\n" << out;
     EXPECT_THAT(out, HasSubstr(c.error)) << c.what;
+    if (c.gives_up_at_once) {
+      EXPECT_THAT(out, Not(HasSubstr("retrying"))) << c.what;
+    }
   }
   EXPECT_EQ(Observe(), before);
 
@@ -186,6 +192,40 @@ TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
   EXPECT_THAT(log, HasSubstr("with mutual TLS as CN=parzen-server"));
   EXPECT_THAT(log, HasSubstr("warning grpc: Handshake failed"));
   EXPECT_THAT(log, Not(HasSubstr("E1")));  // no line in gRPC's own format
+}
+
+// `parzen health` waits for a connection until its deadline; when none
+// came up, it says why, as every other command does: the hint naming the
+// flags to give, or the handshake's reason.
+TEST_F(TlsTest, HealthWithoutTheRightFlagsSaysWhyNoConnectionCameUp) {
+  const std::string ca = ca_ + "/ca.pem";
+  const std::string cert = ca_ + "/client.pem";
+  const std::string key = ca_ + "/client.key";
+  struct Case {
+    const char* what;
+    std::vector<std::string> flags;
+    int exit_code;
+    std::string output;
+  };
+  const std::vector<Case> cases = {
+      {"plaintext", {}, 3, "a server that serves TLS closes plaintext connections so"},
+      {"no client certificate", {"--tls-ca", ca}, 3, "give --tls-cert and --tls-key"},
+      {"the wrong CA",
+       {"--tls-ca", other_ + "/ca.pem", "--tls-cert", cert, "--tls-key", key},
+       3,
+       "certificate verify failed (the server's certificate is not signed by the CA this client "
+       "trusts: check --tls-ca)"},
+      {"everything it needs", {"--tls-ca", ca, "--tls-cert", cert, "--tls-key", key}, 0,
+       ": serving"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {PARZEN_CLI_BINARY, "--server", server_->address()};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    for (const char* arg : {"health", "--timeout-s", "2"}) argv.push_back(arg);
+    ChildProcess cli(argv, dir_.File("health." + std::to_string(++cli_runs_)));
+    EXPECT_EQ(cli.WaitFor(std::chrono::seconds(30)), c.exit_code) << c.what << "\n" << cli.Log();
+    EXPECT_THAT(cli.Log(), HasSubstr(c.output)) << c.what;
+  }
 }
 
 TEST_F(TlsTest, RoleTokensStillApplyOverMutualTls) {

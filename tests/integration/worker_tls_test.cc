@@ -13,6 +13,7 @@ namespace parzen::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using std::chrono::seconds;
 
 constexpr char kAdmin[] = "admin-0123456789abcdef";
@@ -55,6 +56,8 @@ TEST(WorkerTlsTest, AStudyRunsToItsBudgetOverMutualTlsWithRoleTokens) {
   ASSERT_TRUE(code.has_value()) << cluster.Logs();
   EXPECT_NE(*code, 0);
   EXPECT_THAT(wrong_ca.Log(), HasSubstr("certificate verify failed"));
+  // No retry mends a CA that does not sign the server's certificate.
+  EXPECT_THAT(wrong_ca.Log(), Not(HasSubstr("retrying")));
 
   ChildProcess& reader = cluster.StartWorker("reader", flags(kReader, ca));
   code = reader.WaitFor(seconds(120));
