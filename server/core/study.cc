@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "common/distribution.h"
 
 namespace parzen {
@@ -315,6 +317,15 @@ Storage::Ticket Study::Publish(Mutation change, std::optional<int64_t> number) {
   std::vector<Mutation> changes;
   changes.push_back(std::move(change));
   return Publish(std::move(changes), number);
+}
+
+void Study::LogWhenDurable(Storage::Ticket ticket, spdlog::level::level_enum level,
+                           std::string line) const {
+  auto log = [level, line = std::move(line)](const absl::Status& durable) {
+    if (durable.ok()) spdlog::log(level, "{}", line);
+  };
+  if (ticket == 0) return log(absl::OkStatus());
+  storage_->OnDurable(ticket, std::move(log));
 }
 
 void Study::AddWatcher(const std::shared_ptr<WatchQueue>& queue) {

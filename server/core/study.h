@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <spdlog/common.h>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -175,6 +177,12 @@ class Study {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Storage::Ticket Publish(Mutation change, std::optional<int64_t> number)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Logs `line` at `level` once `ticket` is durable, so the log never tells
+  // of a change that a crash then loses; a commit that fails stops the
+  // server, which logs why, and the line is dropped.
+  void LogWhenDurable(Storage::Ticket ticket, spdlog::level::level_enum level,
+                      std::string line) const;
 
   // Registers a watcher; it first receives every existing trial. A
   // deleted study's watcher is closed at once.

@@ -35,6 +35,7 @@ namespace parzen::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using std::chrono::seconds;
 
 // A tmpfs mounted for one test, unmounted (lazily, so an open file cannot
@@ -320,6 +321,10 @@ TEST(FaultTest, AFileSystemTurnedReadOnlyWhileRunningStopsTheServerAndLosesNothi
   EXPECT_EQ(*code, 3) << (*server)->Log();
   EXPECT_THAT((*server)->Log(), HasSubstr("commit: disk I/O error: " + db + " is on a read-only file system"));
   EXPECT_THAT((*server)->Log(), HasSubstr("stopped because the database could not be written"));
+  // The log tells only of what was recorded: the acknowledged Tells, not
+  // the one that failed.
+  EXPECT_THAT((*server)->Log(), HasSubstr("trial 18 COMPLETE with value"));
+  EXPECT_THAT((*server)->Log(), Not(HasSubstr("trial 19 COMPLETE")));
   // A restart on the still read-only file system is refused clearly.
   std::string out;
   EXPECT_EQ(ServerProcess::RunToExit({"--db", db, "--listen", "127.0.0.1:0"}, &out), 2) << out;

@@ -241,9 +241,11 @@ absl::StatusOr<Written<FrozenTrial>> CommitAsk(Study& study, const AskPlan& plan
   }
   const int64_t number = StartPlanned(study, plan, *std::move(sampled));
   const FrozenTrial& trial = study.trial(number);
-  spdlog::info("study '{}': trial {} RUNNING{}{}", EscapeForLog(study.name()), number,
-               trial.worker_id.empty() ? "" : " on " + EscapeForLog(trial.worker_id),
-               plan.from_queue ? " (from the queue)" : "");
+  study.LogWhenDurable(
+      study.last_ticket(), spdlog::level::info,
+      fmt::format("study '{}': trial {} RUNNING{}{}", EscapeForLog(study.name()), number,
+                  trial.worker_id.empty() ? "" : " on " + EscapeForLog(trial.worker_id),
+                  plan.from_queue ? " (from the queue)" : ""));
   return Written<FrozenTrial>{trial, study.last_ticket()};
 }
 

@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include <spdlog/spdlog.h>
+#include <spdlog/fmt/fmt.h>
 
 #include "common/distribution.h"
-#include "server/core/limits.h"
 #include "common/client_text.h"
+#include "server/core/limits.h"
 
 namespace parzen::ops {
 namespace {
@@ -62,8 +62,9 @@ absl::StatusOr<Written<FrozenTrial>> Enqueue(Study& study,
   t.user_attrs = user_attrs;
   const int64_t number = study.Append(std::move(t));
   const Storage::Ticket ticket = study.Publish(mutation::InsertTrial{study.trial(number)}, number);
-  spdlog::info("study '{}': trial {} WAITING (enqueued)", EscapeForLog(study.name()),
-               number);
+  study.LogWhenDurable(ticket, spdlog::level::info,
+                       fmt::format("study '{}': trial {} WAITING (enqueued)",
+                                   EscapeForLog(study.name()), number));
   return Written<FrozenTrial>{study.trial(number), ticket};
 }
 

@@ -1,7 +1,9 @@
 #include "server/core/ops/reap.h"
-#include "common/client_text.h"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+
+#include "common/client_text.h"
 
 namespace parzen::ops {
 namespace {
@@ -31,15 +33,18 @@ Storage::Ticket ReapExpired(Study& study) {
     study.Finish(number, TrialState::kFail, {}, "heartbeat lost");
     const FrozenTrial& failed = study.trial(number);
     ticket = study.Publish(mutation::UpdateTrial{failed}, number);
-    spdlog::warn("study '{}': trial {} FAIL: heartbeat lost (no beat for {:.1f} s)",
-                 EscapeForLog(study.name()),
-                 number, study.config().heartbeat_grace_seconds);
+    study.LogWhenDurable(ticket, spdlog::level::warn,
+                         fmt::format("study '{}': trial {} FAIL: heartbeat lost (no beat for "
+                                     "{:.1f} s)",
+                                     EscapeForLog(study.name()), number,
+                                     study.config().heartbeat_grace_seconds));
     if (failed.retry_count >= study.config().max_retries) continue;
     const int64_t retry = study.Append(RetryOf(failed));
     ticket = study.Publish(mutation::InsertTrial{study.trial(retry)}, retry);
-    spdlog::info("study '{}': trial {} WAITING (retry {} of trial {})",
-                 EscapeForLog(study.name()), retry,
-                 study.trial(retry).retry_count, number);
+    study.LogWhenDurable(ticket, spdlog::level::info,
+                         fmt::format("study '{}': trial {} WAITING (retry {} of trial {})",
+                                     EscapeForLog(study.name()), retry,
+                                     study.trial(retry).retry_count, number));
   }
   return ticket;
 }

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include <spdlog/spdlog.h>
+#include <spdlog/fmt/fmt.h>
 
-#include "server/core/limits.h"
 #include "common/client_text.h"
+#include "server/core/limits.h"
 
 namespace parzen::ops {
 namespace {
@@ -99,8 +99,9 @@ absl::StatusOr<Written<TellOutcome>> Tell(Study& study, int64_t number, TrialSta
   study.Finish(number, outcome.state, std::move(outcome.values), std::move(outcome.fail_reason));
   const FrozenTrial& told = study.trial(number);
   const Storage::Ticket ticket = study.Publish(mutation::UpdateTrial{told}, number);
-  spdlog::info("study '{}': trial {} {}", EscapeForLog(study.name()), number,
-               EscapeForLog(DescribeOutcome(told), 1024));
+  study.LogWhenDurable(ticket, spdlog::level::info,
+                       fmt::format("study '{}': trial {} {}", EscapeForLog(study.name()), number,
+                                   EscapeForLog(DescribeOutcome(told), 1024)));
   return Written<TellOutcome>{{told, message}, ticket};
 }
 
