@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <map>
 #include <numeric>
 
@@ -182,18 +183,19 @@ void ObservationCache::Order(Observations& obs, const std::vector<int64_t>& numb
   }
 }
 
-std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& study) {
-  auto obs = std::make_shared<Observations>();
+void ObservationCache::Rescan(const StudyHistory& study, Scan& scan) {
   const std::vector<Direction>& directions = study.directions();
   const bool multi = directions.size() > 1;
   if (finished_.size() < static_cast<size_t>(study.num_trials())) {
     finished_.resize(static_cast<size_t>(study.num_trials()));
   }
-  bool first = true;
-  uint64_t differs = 0;
-  std::vector<int64_t> numbers;  // by row
-  std::vector<size_t> running;   // rows
-  for (int64_t n = 0; n < study.num_trials(); ++n) {
+  std::vector<int64_t> to_visit = std::move(scan.open);
+  for (int64_t n = scan.done ? scan.num_trials : 0; n < study.num_trials(); ++n) {
+    to_visit.push_back(n);
+  }
+  scan.open.clear();
+  std::vector<int64_t> newly_finished;
+  for (int64_t n : to_visit) {
     const FrozenTrial& t = study.trial(n);
     const bool complete = t.state == TrialState::kComplete && t.values.size() == directions.size();
     const bool pruned = t.state == TrialState::kPruned && !multi;
@@ -203,21 +205,69 @@ std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& s
         record = Record(t, directions);
         if (by_value_wanted_) AddToOrders(n, *record);
       }
-      numbers.push_back(n);
-      obs->rows.push_back(record);
-      ++obs->n_finished;
-      AddToGroups(obs->groups, record->held);
-      obs->intersection = first ? record->held : obs->intersection & record->held;
-      differs |= record->differs;
-      first = false;
-    } else if (t.state == TrialState::kRunning && constant_liar_ && !multi) {
+      // Optuna's groups and intersection do not depend on the order in
+      // which trials are added to them.
+      AddToGroups(scan.groups, record->held);
+      const bool first = scan.finished.empty() && newly_finished.empty();
+      scan.intersection = first ? record->held : scan.intersection & record->held;
+      scan.differs |= record->differs;
+      newly_finished.push_back(n);
+    } else if (!IsFinished(t.state)) {
+      scan.open.push_back(n);
+    }
+  }
+  const size_t before = scan.finished.size();
+  scan.finished.insert(scan.finished.end(), newly_finished.begin(), newly_finished.end());
+  std::inplace_merge(scan.finished.begin(),
+                     scan.finished.begin() + static_cast<std::ptrdiff_t>(before),
+                     scan.finished.end());
+  scan.done = true;
+  scan.version = study.version();
+  scan.num_trials = study.num_trials();
+}
+
+std::shared_ptr<const Observations> ObservationCache::Make(const StudyHistory& study) {
+  // A history older than the newest seen (a slower concurrent Ask's) is
+  // scanned on its own; the newest one continues from the last.
+  Scan older;
+  Scan* scan = &newest_;
+  if (newest_.done && study.version() < newest_.version) {
+    scan = &older;
+  }
+  Rescan(study, *scan);
+
+  auto obs = std::make_shared<Observations>();
+  const std::vector<Direction>& directions = study.directions();
+  const bool multi = directions.size() > 1;
+  std::vector<int64_t> numbers;  // by row
+  std::vector<size_t> running;   // rows
+  numbers.reserve(scan->finished.size());
+  obs->rows.reserve(scan->finished.size());
+  // Taken here: the lambda runs under this function's lock, which the
+  // analysis cannot see through it.
+  const std::shared_ptr<const TrialRecord>* records = finished_.data();
+  auto finished = scan->finished.begin();
+  auto add_finished_before = [&](int64_t limit) {
+    for (; finished != scan->finished.end() && *finished < limit; ++finished) {
+      numbers.push_back(*finished);
+      obs->rows.push_back(records[static_cast<size_t>(*finished)]);
+    }
+  };
+  if (constant_liar_ && !multi) {
+    for (int64_t n : scan->open) {
+      const FrozenTrial& t = study.trial(n);
+      if (t.state != TrialState::kRunning) continue;
+      add_finished_before(n);
       running.push_back(obs->rows.size());
       numbers.push_back(n);
       obs->rows.push_back(Record(t, directions));  // it will change: not kept
     }
   }
+  add_finished_before(std::numeric_limits<int64_t>::max());
+  obs->n_finished = scan->finished.size();
+  obs->groups = scan->groups;
+  obs->intersection = scan->intersection & ~scan->differs;
   if (by_value_wanted_) Order(*obs, numbers, running);
-  obs->intersection &= ~differs;
   if (multi) {
     // By front, the earlier trial first within one (Optuna breaks those
     // ties by hypervolume contribution).

@@ -99,6 +99,23 @@ class ObservationCache {
   void Order(Observations& obs, const std::vector<int64_t>& numbers,
              const std::vector<size_t>& running) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // What the newest history scanned so far holds, so that the next, newer
+  // one need only look at the trials that were not finished then and the
+  // ones added since: a finished trial never changes.
+  struct Scan {
+    bool done = false;
+    uint64_t version = 0;
+    int64_t num_trials = 0;
+    std::vector<int64_t> finished;  // COMPLETE and PRUNED (as TPE counts them), in order
+    std::vector<int64_t> open;      // WAITING and RUNNING, in order
+    std::vector<uint64_t> groups;
+    uint64_t intersection = 0;
+    uint64_t differs = 0;
+  };
+  // Brings `scan` up to `study` from `scan` (or from nothing when it is
+  // not done), visiting the trials it names open and those beyond it.
+  void Rescan(const StudyHistory& study, Scan& scan) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   struct Entry {
     uint64_t version;
     int64_t num_trials;
@@ -115,6 +132,7 @@ class ObservationCache {
   // kept up to date as trials finish, so no Ask sorts them again.
   std::vector<std::vector<int64_t>> by_value_ ABSL_GUARDED_BY(mu_);
   std::deque<Entry> recent_ ABSL_GUARDED_BY(mu_);
+  Scan newest_ ABSL_GUARDED_BY(mu_);
 };
 
 // The parts of `space` to sample jointly, each in name order: one, the

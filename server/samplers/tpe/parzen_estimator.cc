@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
+#include "server/samplers/tpe/fast_math.h"
 #include "server/samplers/tpe/truncnorm.h"
 
 namespace parzen::tpe {
@@ -18,32 +20,6 @@ constexpr double kSigma0Magnitude = 0.2;
 // e^-40 of it: they are left out.
 constexpr double kNegligible = 40;
 const double kLogSqrt2Pi = 0.5 * std::log(2 * M_PI);
-
-// e^x for -40 <= x <= 0, to about 1e-15 relative: x = k ln 2 + r with
-// |r| <= ln2/2, e^r by its Taylor series to r^12, 2^k put in the exponent
-// bits. A few multiplies where std::exp is a call.
-inline double ExpNearZero(double x) {
-  // Adding 1.5 * 2^52 rounds x log2(e) to an integer k and leaves k in the
-  // low bits of the sum's representation.
-  constexpr double kRound = 6755399441055744.0;
-  const double shifted = x * M_LOG2E + kRound;
-  const double k = shifted - kRound;
-  const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
-  const double p =
-      1 + r * (1 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 +
-      r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 +
-      r * (1.0 / 39916800 + r * (1.0 / 479001600))))))))))));
-  const int64_t ki = std::bit_cast<int64_t>(shifted) - std::bit_cast<int64_t>(kRound);
-  return p * std::bit_cast<double>(static_cast<uint64_t>(ki + 1023) << 52);
-}
-
-// The loops an Ask's densities spend their time in, each built twice: for
-// CPUs with AVX2 and FMA and for any x86-64, picked when the server starts.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PARZEN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define PARZEN_HOT
-#endif
 
 PARZEN_HOT void AddContinuous(double v, const double* mu, const double* inv_sigma,
                               const double* offset, size_t k, double* a) {
@@ -171,18 +147,13 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamSpace> space,
     std::sort(by_value.begin(), by_value.end());
     for (size_t i = 0; i < n_observations_; ++i) order[i] = by_value[i].second;
   }
-  std::vector<double> w(n_observations_);
-  for (size_t i = 0; i < n_observations_; ++i) w[i] = weights[order[i]];
-  if (with_prior_) w.push_back(options.prior_weight);
-  const double total = std::accumulate(w.begin(), w.end(), 0.0);
-  log_weights_.resize(w.size());
-  weights_cdf_.resize(w.size());
-  double cumulative = 0;
-  for (size_t k = 0; k < w.size(); ++k) {
-    log_weights_[k] = std::log(w[k] / total);
-    cumulative += w[k] / total;
-    weights_cdf_[k] = cumulative;
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0) +
+                       (with_prior_ ? options.prior_weight : 0.0);
+  log_weights_.resize(n_observations_ + (with_prior_ ? 1 : 0));
+  for (size_t i = 0; i < n_observations_; ++i) {
+    log_weights_[i] = std::log(weights[order[i]] / total);
   }
+  if (with_prior_) log_weights_.back() = std::log(options.prior_weight / total);
   numeric_.resize(space_.size());
   categorical_.resize(space_.size());
   std::vector<double> column(n_observations_);
@@ -284,11 +255,14 @@ void ParzenEstimator::BuildNumeric(size_t dim, const std::vector<double>& column
     // ones of a large estimator are clipped to the narrowest.
     n.log_sigma[i] = i > 0 && n.sigma[i] == n.sigma[i - 1] ? n.log_sigma[i - 1]
                                                             : std::log(n.sigma[i]);
-    const double a = (s.low - n.mu[i]) / n.sigma[i], b = (s.high - n.mu[i]) / n.sigma[i];
-    // A kernel 9 widths from both bounds loses less than 1e-18 of its mass.
-    const double log_z = a < -9 && b > 9 ? 0.0 : LogGaussMass(a, b);
-    n.offset[i] = s.kind == ParamSpace::Kind::kDiscrete ? -log_z
-                                                        : -n.log_sigma[i] - kLogSqrt2Pi - log_z;
+  }
+  n.largest_inv_sigma = *std::max_element(n.inv_sigma.begin(), n.inv_sigma.end());
+  // The offset starts as each kernel's log mass inside the domain.
+  LogKernelMasses(n.mu.data(), n.inv_sigma.data(), k, s.low, s.high, n.offset.data());
+  for (size_t i = 0; i < k; ++i) {
+    n.offset[i] = s.kind == ParamSpace::Kind::kDiscrete
+                      ? -n.offset[i]
+                      : -n.log_sigma[i] - kLogSqrt2Pi - n.offset[i];
   }
 }
 
@@ -300,24 +274,35 @@ void ParzenEstimator::BuildCategorical(size_t dim, const std::vector<double>& co
   // Every kernel puts prior_weight / k on each choice and one more on its
   // own observation; the prior kernel stays uniform.
   const double base = o.prior_weight / static_cast<double>(with_prior_ ? n_obs + 1 : n_obs);
+  // So an observation's row holds two values only, and the prior's one:
+  // three logarithms, however many kernels.
+  const double observed_row = static_cast<double>(choices) * base + 1;
   std::vector<double>& table = categorical_[dim];
-  table.assign(k * choices, base);
-  for (size_t i = 0; i < n_obs; ++i) table[i * choices + static_cast<size_t>(column[i])] += 1;
-  for (size_t i = 0; i < k; ++i) {
-    double row = 0;
-    for (size_t c = 0; c < choices; ++c) row += table[i * choices + c];
-    for (size_t c = 0; c < choices; ++c) table[i * choices + c] = std::log(table[i * choices + c] / row);
+  table.assign(k * choices, std::log(base / observed_row));
+  const double own = std::log((base + 1) / observed_row);
+  for (size_t i = 0; i < n_obs; ++i) table[i * choices + static_cast<size_t>(column[i])] = own;
+  if (with_prior_) {
+    std::fill(table.begin() + static_cast<std::ptrdiff_t>(n_obs * choices), table.end(),
+              -std::log(static_cast<double>(choices)));
   }
 }
 
 std::vector<double> ParzenEstimator::Sample(Rng& rng, int count) const {
   const size_t d = space_.size();
+  // Made here, not when built: of the two estimators of an Ask, only the
+  // good one's kernels are drawn.
+  std::vector<double> weights_cdf(log_weights_.size());
+  double cumulative = 0;
+  for (size_t k = 0; k < log_weights_.size(); ++k) {
+    cumulative += std::exp(log_weights_[k]);
+    weights_cdf[k] = cumulative;
+  }
   std::vector<double> out(static_cast<size_t>(count) * d);
   for (int c = 0; c < count; ++c) {
     const double u = rng.Uniform();
     const size_t k = std::min<size_t>(
-        std::upper_bound(weights_cdf_.begin(), weights_cdf_.end(), u) - weights_cdf_.begin(),
-        weights_cdf_.size() - 1);
+        std::upper_bound(weights_cdf.begin(), weights_cdf.end(), u) - weights_cdf.begin(),
+        weights_cdf.size() - 1);
     for (size_t j = 0; j < d; ++j) {
       const ParamSpace& s = space_[j];
       double& x = out[static_cast<size_t>(c) * d + j];
@@ -394,6 +379,9 @@ void ParzenEstimator::AddNumeric(size_t dim, double v, size_t begin, size_t end,
   const double mid = 0.5 * (lower + upper), width = upper - lower;
   const double log_width = std::log(width);
   AddDiscreteApproximately(mid, width, log_width, mu, inv_sigma, log_sigma, offset, k, a);
+  // With a prior, only cells wide against their kernel are redone, and when
+  // not even the narrowest kernel is that narrow, none is.
+  if (with_prior_ && width * n.largest_inv_sigma < 0.25) return;
   for (size_t i = 0; i < k; ++i) {
     const double t = width * inv_sigma[i];
     const double z = (mid - mu[i]) * inv_sigma[i];

@@ -73,6 +73,7 @@ class ParzenEstimator {
     // parameter -log(sigma) - log√(2π) - log Z, for a discrete one -log Z,
     // Z the kernel's mass inside [low, high].
     std::vector<double> offset;
+    double largest_inv_sigma = 0;  // of the narrowest kernel
   };
   // `sorted`: the column is in increasing order (ties by index).
   void BuildNumeric(size_t dim, const std::vector<double>& column, bool sorted,
@@ -103,7 +104,6 @@ class ParzenEstimator {
   // choice, so a point's density is a lookup.
   std::vector<double> choice_log_pmf_;
   std::vector<double> log_weights_;  // per kernel, normalised
-  std::vector<double> weights_cdf_;  // for drawing a kernel
   std::vector<Numeric> numeric_;     // per dimension (empty for categorical)
   // Per categorical dimension: kernels × choices, log probabilities.
   std::vector<std::vector<double>> categorical_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/samplers/random_sampler.h"
@@ -37,7 +38,7 @@ Fit Rows(const tpe::Observations& obs, const tpe::ObservationCache& ids,
     if (complete) kept.push_back(i);
   }
   Fit fit;
-  const std::vector<double> weights = tpe::DefaultWeights(kept.size());
+  std::vector<double> weights = tpe::DefaultWeights(kept.size());
   if (columns.size() == 1 && !std::holds_alternative<CategoricalDistribution>(group[0].distribution) &&
       columns[0] < obs.by_value.size()) {
     // One number: in order of value, as its estimator wants them, each
@@ -58,7 +59,7 @@ Fit Rows(const tpe::Observations& obs, const tpe::ObservationCache& ids,
   for (size_t i : kept) {
     for (size_t id : columns) fit.rows.push_back(obs.rows[i]->Value(id));
   }
-  fit.weights = weights;
+  fit.weights = std::move(weights);
   return fit;
 }
 
