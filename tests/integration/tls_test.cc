@@ -137,6 +137,11 @@ class TlsTest : public ::testing::Test {
     return {code.value_or(-2), cli.Log()};
   }
 
+  // The test CA's files a client that proves itself gives.
+  std::string CaPem() const { return ca_ + "/ca.pem"; }
+  std::string ClientPem() const { return ca_ + "/client.pem"; }
+  std::string ClientKey() const { return ca_ + "/client.key"; }
+
   TempDir dir_;
   std::string ca_, other_, cert_, key_, tokens_;
   std::unique_ptr<ServerProcess> server_;
@@ -146,9 +151,7 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
   const std::string before = Observe();
-  const std::string ca = ca_ + "/ca.pem";
-  const std::string cert = ca_ + "/client.pem";
-  const std::string key = ca_ + "/client.key";
+  const std::string ca = CaPem(), cert = ClientPem(), key = ClientKey();
   struct Case {
     const char* what;
     std::vector<std::string> flags;
@@ -198,9 +201,7 @@ TEST_F(TlsTest, ClientsThatCannotProveThemselvesFailClearlyAndChangeNothing) {
 // came up, it says why, as every other command does: the hint naming the
 // flags to give, or the handshake's reason.
 TEST_F(TlsTest, HealthWithoutTheRightFlagsSaysWhyNoConnectionCameUp) {
-  const std::string ca = ca_ + "/ca.pem";
-  const std::string cert = ca_ + "/client.pem";
-  const std::string key = ca_ + "/client.key";
+  const std::string ca = CaPem(), cert = ClientPem(), key = ClientKey();
   struct Case {
     const char* what;
     std::vector<std::string> flags;
