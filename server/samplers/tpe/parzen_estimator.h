@@ -2,7 +2,7 @@
 // one kernel per observed trial, plus a prior kernel, each the product of
 // one truncated normal per numeric parameter (in log space for log ones,
 // and discretised onto the grid for stepped and int ones) and a smoothed
-// one-hot distribution per categorical one. Optuna 3.1's _ParzenEstimator,
+// one-hot distribution per categorical one. Optuna's _ParzenEstimator,
 // rule for rule (bandwidths, magic clip, endpoints, prior), over arrays so
 // a density costs a few flops per kernel. Immutable once built:
 // thread-safe.
@@ -40,6 +40,12 @@ struct EstimatorOptions {
   // Joint bandwidths (Scott's rule, as Optuna 3.1's multivariate TPE)
   // instead of each kernel's distance to its neighbours.
   bool multivariate = false;
+  // LogPdf weighs each kernel by its widths (their product over the
+  // continuous dimensions) as well as by its weight. Optuna up to 3.4
+  // scored candidates this way, by leaving each continuous kernel's
+  // -log(sigma) out of its density (optuna/optuna#5109), and searches
+  // better for it on smooth functions (BENCHMARKS.md, sampler_quality).
+  bool bandwidth_weighting = false;
 };
 
 class ParzenEstimator {
@@ -57,7 +63,10 @@ class ParzenEstimator {
   std::vector<double> Sample(Rng& rng, int count) const;
 
   // The log density of the mixture at each point (row major, internal
-  // values); for stepped and int parameters, of the grid cell's mass. A
+  // values); for stepped and int parameters, of the grid cell's mass.
+  // With bandwidth_weighting the mixture's weights are the kernels'
+  // weights times their widths, renormalised: still a density that
+  // integrates to 1, but not the one Sample draws from. A
   // cell narrower than a quarter of a kernel's width gets its mass from
   // the midpoint rule with two correction terms (relative error below
   // 1e-4); kernels more than 40 nats below the largest are left out of
@@ -103,7 +112,9 @@ class ParzenEstimator {
   // One categorical dimension: the mixture's log probability of each
   // choice, so a point's density is a lookup.
   std::vector<double> choice_log_pmf_;
-  std::vector<double> log_weights_;  // per kernel, normalised
+  std::vector<double> log_weights_;  // per kernel, normalised: Sample's
+  // The mixture weights LogPdf uses (see bandwidth_weighting), normalised.
+  std::vector<double> density_log_weights_;
   std::vector<Numeric> numeric_;     // per dimension (empty for categorical)
   // Per categorical dimension: kernels × choices, log probabilities.
   std::vector<std::vector<double>> categorical_;

@@ -74,7 +74,8 @@ TpeSampler::TpeSampler(const v1::TpeSamplerConfig& options)
                  .prior_weight = options.prior_weight(),
                  .consider_magic_clip = options.consider_magic_clip(),
                  .consider_endpoints = options.consider_endpoints(),
-                 .multivariate = options.multivariate()} {}
+                 .multivariate = options.multivariate(),
+                 .bandwidth_weighting = options.bandwidth_weighting()} {}
 
 std::map<std::string, double> TpeSampler::SampleGroup(const StudyHistory& study,
                                                        const FrozenTrial& trial,

@@ -104,6 +104,30 @@ TEST(PluginRegistryTest, StoredSettingsReadBackAndOldOnesStillDo) {
             absl::StatusCode::kDataLoss);
 }
 
+// An argument added later (TPE's bandwidth_weighting): a study that sets
+// it keeps it through storage, and one stored before it existed reads back
+// with the default, which is what that release did.
+TEST(PluginRegistryTest, AnArgumentAddedLaterKeepsOldStudiesAsTheyWere) {
+  const SamplerRegistry samplers = BuiltinSamplers();
+  v1::SamplerConfig config;
+  config.mutable_tpe()->set_seed(3);
+  config.mutable_tpe()->set_bandwidth_weighting(true);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec chosen, samplers.Resolve(config, 0, 1));
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec back, samplers.FromJson(AlgorithmCatalog::ToJson(chosen)));
+  EXPECT_TRUE(dynamic_cast<const v1::TpeSamplerConfig&>(*back.options).bandwidth_weighting());
+  // As the previous release stored a TPE sampler: every argument but it.
+  ASSERT_OK_AND_ASSIGN(
+      AlgorithmSpec old,
+      samplers.FromJson(R"({"kind":"tpe","seed":"3","n_startup_trials":"10","n_ei_candidates":"24",)"
+                        R"("multivariate":true,"group":true,"constant_liar":true,"prior_weight":1,)"
+                        R"("consider_prior":true,"consider_magic_clip":true,)"
+                        R"("consider_endpoints":false})"));
+  const auto& old_tpe = dynamic_cast<const v1::TpeSamplerConfig&>(*old.options);
+  EXPECT_TRUE(old_tpe.has_bandwidth_weighting());
+  EXPECT_FALSE(old_tpe.bandwidth_weighting());
+  EXPECT_EQ(old_tpe.n_ei_candidates(), 24);
+}
+
 TEST(PluginRegistryTest, ANameIsTakenOnceAndTheWiresTypeIsKept) {
   PrunerRegistry pruners = BuiltinPruners();
   EXPECT_EQ(pruners.Add(NopPrunerPlugin()).code(), absl::StatusCode::kAlreadyExists);

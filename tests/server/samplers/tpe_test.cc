@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -95,10 +96,13 @@ TEST(TruncNormTest, MassesOfManyKernelsAtOnceAgreeWithOneAtATime) {
 // The estimator's density integrates to 1 over its domain: continuous by
 // the trapezoid rule, discrete as a sum over the grid.
 TEST(ParzenEstimatorTest, DensitiesIntegrateToOne) {
-  for (bool multivariate : {false, true}) {
-    SCOPED_TRACE(multivariate ? "multivariate" : "univariate");
+  for (int mode = 0; mode < 4; ++mode) {
+    const bool multivariate = (mode & 1) != 0, bandwidth_weighting = (mode & 2) != 0;
+    SCOPED_TRACE(std::string(multivariate ? "multivariate" : "univariate") +
+                 (bandwidth_weighting ? ", kernels weighted by their widths" : ""));
     tpe::EstimatorOptions o;
     o.multivariate = multivariate;
+    o.bandwidth_weighting = bandwidth_weighting;
     const Distribution cont = FloatDistribution{-2, 3, false, std::nullopt};
     tpe::ParzenEstimator c({tpe::SpaceOf(cont)}, {0.1, 2.5, -1.0, 2.9}, {1, 1, 1, 1}, o);
     double integral = 0;
