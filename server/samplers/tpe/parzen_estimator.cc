@@ -165,22 +165,23 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamSpace> space,
       BuildNumeric(j, column, by_centre_, options);
     }
   }
-  density_log_weights_ = log_weights_;
   if (options.bandwidth_weighting) {
+    // Samples still follow the weights alone; LogPdf's mixture takes the widths too.
+    sampling_log_weights_ = log_weights_;
     for (size_t j = 0; j < d; ++j) {
       if (space_[j].kind != ParamSpace::Kind::kContinuous) continue;
       const std::vector<double>& log_sigma = numeric_[j].log_sigma;
-      for (size_t i = 0; i < log_sigma.size(); ++i) density_log_weights_[i] += log_sigma[i];
+      for (size_t i = 0; i < log_sigma.size(); ++i) log_weights_[i] += log_sigma[i];
     }
-    std::vector<double> scratch = density_log_weights_;
+    std::vector<double> scratch = log_weights_;
     const double log_total = LogSumExp(scratch.data(), scratch.size());
-    for (double& w : density_log_weights_) w -= log_total;
+    for (double& w : log_weights_) w -= log_total;
   }
   if (d == 1 && space_[0].kind == ParamSpace::Kind::kCategorical) {
     const auto choices = static_cast<size_t>(space_[0].n_choices);
     std::vector<double> acc(log_weights_.size());
     for (size_t c = 0; c < choices; ++c) {
-      std::copy(density_log_weights_.begin(), density_log_weights_.end(), acc.begin());
+      std::copy(log_weights_.begin(), log_weights_.end(), acc.begin());
       AddLogPdf(0, static_cast<double>(c), acc);
       choice_log_pmf_.push_back(LogSumExp(acc.data(), acc.size()));
     }
@@ -193,7 +194,7 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamSpace> space,
       widest_ = std::max(widest_, n.sigma[i]);
       // A grid cell's mass is at most its width times the kernel's peak.
       const double peak = discrete ? n.offset[i] - n.log_sigma[i] - kLogSqrt2Pi : n.offset[i];
-      highest_ = std::max(highest_, density_log_weights_[i] + peak);
+      highest_ = std::max(highest_, log_weights_[i] + peak);
     }
   }
 }
@@ -407,7 +408,7 @@ double ParzenEstimator::LogPdfNear(double x, std::vector<double>& acc) const {
   const Numeric& n = numeric_[0];
   const size_t prior = n_observations_;
   const double v = s.log ? std::log(x) : x;
-  double prior_term = density_log_weights_[prior];
+  double prior_term = log_weights_[prior];
   AddNumeric(0, v, prior, prior + 1, &prior_term);
   // Kernel i's term is at most highest_ (+ log width) - z²/2, z its
   // distance to the point (the nearest end of its cell) in its own widths,
@@ -428,7 +429,7 @@ double ParzenEstimator::LogPdfNear(double x, std::vector<double>& acc) const {
   const auto begin = static_cast<size_t>(first - n.mu.begin());
   const auto end = static_cast<size_t>(last - n.mu.begin());
   acc.resize(end - begin + 1);
-  std::copy(density_log_weights_.begin() + begin, density_log_weights_.begin() + end, acc.begin());
+  std::copy(log_weights_.begin() + begin, log_weights_.begin() + end, acc.begin());
   AddNumeric(0, v, begin, end, acc.data());
   acc.back() = prior_term;
   return LogSumExp(acc.data(), acc.size());
@@ -449,7 +450,7 @@ std::vector<double> ParzenEstimator::LogPdf(const std::vector<double>& points) c
     return out;
   }
   for (size_t p = 0; p < m; ++p) {
-    std::copy(density_log_weights_.begin(), density_log_weights_.end(), acc.begin());
+    std::copy(log_weights_.begin(), log_weights_.end(), acc.begin());
     for (size_t j = 0; j < d; ++j) AddLogPdf(j, points[p * d + j], acc);
     out[p] = LogSumExp(acc.data(), k);
   }

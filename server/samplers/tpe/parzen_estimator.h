@@ -43,8 +43,9 @@ struct EstimatorOptions {
   // LogPdf weighs each kernel by its widths (their product over the
   // continuous dimensions) as well as by its weight. Optuna up to 3.4
   // scored candidates this way, by leaving each continuous kernel's
-  // -log(sigma) out of its density (optuna/optuna#5109), and searches
-  // better for it on smooth functions (BENCHMARKS.md, sampler_quality).
+  // -log(sigma) out of its density (optuna/optuna#5109). On our test
+  // functions it searches better univariate and worse multivariate
+  // (BENCHMARKS.md, sampler_quality), so it is off by default.
   bool bandwidth_weighting = false;
 };
 
@@ -112,9 +113,11 @@ class ParzenEstimator {
   // One categorical dimension: the mixture's log probability of each
   // choice, so a point's density is a lookup.
   std::vector<double> choice_log_pmf_;
-  std::vector<double> log_weights_;  // per kernel, normalised: Sample's
-  // The mixture weights LogPdf uses (see bandwidth_weighting), normalised.
-  std::vector<double> density_log_weights_;
+  // Per kernel, normalised: the weights of LogPdf's mixture.
+  std::vector<double> log_weights_;
+  // With bandwidth_weighting, the kernels' own weights, which Sample
+  // draws by (empty otherwise: log_weights_ are those).
+  std::vector<double> sampling_log_weights_;
   std::vector<Numeric> numeric_;     // per dimension (empty for categorical)
   // Per categorical dimension: kernels × choices, log probabilities.
   std::vector<std::vector<double>> categorical_;
