@@ -50,6 +50,9 @@ struct Flags {
   bool optuna = true;
   std::string python = "/usr/bin/python3";
   std::string optuna_script = PARZEN_OPTUNA_SCRIPT;
+  std::vector<std::string> functions;  // empty: all
+  bool bandwidth_weighting = false;    // Parzen's TPE arms score as Optuna <= 3.4
+  bool per_seed = false;               // also print every study's figures
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -154,21 +157,23 @@ struct Arm {
   bool continuous_only = false;
 };
 
-std::vector<Arm> ParzenArms() {
+std::vector<Arm> ParzenArms(bool bandwidth_weighting) {
   return {
       {"tpe_univariate",
-       [](uint64_t seed) {
+       [=](uint64_t seed) {
          parzen::v1::SamplerConfig c;
          c.mutable_tpe()->set_seed(seed);
          c.mutable_tpe()->set_multivariate(false);
          c.mutable_tpe()->set_group(false);
+         c.mutable_tpe()->set_bandwidth_weighting(bandwidth_weighting);
          return c;
        }},
       {"tpe_multivariate",
-       [](uint64_t seed) {
+       [=](uint64_t seed) {
          parzen::v1::SamplerConfig c;
          c.mutable_tpe()->set_seed(seed);
          c.mutable_tpe()->set_multivariate(true);
+         c.mutable_tpe()->set_bandwidth_weighting(bandwidth_weighting);
          return c;
        }},
       {"cmaes",
@@ -236,8 +241,9 @@ std::vector<double> RunParzen(parzen::client::Client& client, const Job& job, in
 // and checking that it evaluates each function as this side does.
 void RunOptuna(const Flags& f, const std::vector<TestFunction>& functions, Results& results,
                std::mutex& mu) {
-  const std::string cmd = f.python + " " + f.optuna_script + " --seeds " + std::to_string(f.seeds) +
-                          " --trials " + std::to_string(f.trials);
+  std::string cmd = f.python + " " + f.optuna_script + " --seeds " + std::to_string(f.seeds) +
+                    " --trials " + std::to_string(f.trials) + " --functions ";
+  for (size_t i = 0; i < functions.size(); ++i) cmd += (i ? "," : "") + functions[i].name;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) Die("cannot run " + cmd);
   char line[1024];
@@ -292,10 +298,21 @@ int main(int argc, char** argv) {
   app.add_option("--clients", f.clients, "studies driven at once")->capture_default_str()->check(CLI::Range(1, 64));
   app.add_flag("--optuna,!--no-optuna", f.optuna, "also run Optuna's samplers");
   app.add_option("--python", f.python, "the Python with Optuna")->capture_default_str();
+  app.add_option("--functions", f.functions, "only these test functions (default: all)")->delimiter(',');
+  app.add_flag("--bandwidth-weighting", f.bandwidth_weighting,
+               "Parzen's TPE arms with bandwidth_weighting=true (candidates scored as Optuna <= 3.4)");
+  app.add_flag("--per-seed", f.per_seed,
+               "first print each study's best values, a line per function, sampler and seed");
   CLI11_PARSE(app, argc, argv);
 
-  const std::vector<TestFunction> functions = Functions();
-  const std::vector<Arm> arms = ParzenArms();
+  std::vector<TestFunction> functions = Functions();
+  if (!f.functions.empty()) {
+    std::erase_if(functions, [&](const TestFunction& fn) {
+      return std::find(f.functions.begin(), f.functions.end(), fn.name) == f.functions.end();
+    });
+    if (functions.size() != f.functions.size()) Die("--functions names one this program lacks");
+  }
+  const std::vector<Arm> arms = ParzenArms(f.bandwidth_weighting);
   Results results;
   std::mutex mu;
   std::thread optuna;
@@ -335,6 +352,21 @@ int main(int argc, char** argv) {
   if (optuna.joinable()) optuna.join();
 
   const std::vector<int> checkpoints = Checkpoints(f.trials);
+  if (f.per_seed) {
+    for (const auto& [function, by_arm] : results) {
+      for (const auto& [arm, per_seed] : by_arm) {
+        const size_t space = arm.find(' ');
+        for (size_t seed = 0; seed < per_seed.size(); ++seed) {
+          std::printf("seed function=%s side=%s sampler=%s seed=%zu", function.c_str(),
+                      arm.substr(0, space).c_str(), arm.substr(space + 1).c_str(), seed);
+          for (size_t c = 0; c < checkpoints.size(); ++c) {
+            std::printf(" best%d=%.17g", checkpoints[c], per_seed[seed][c]);
+          }
+          std::printf("\n");
+        }
+      }
+    }
+  }
   std::printf("best value so far: median [lower quartile, upper quartile] over %d seeds; all minimised\n",
               f.seeds);
   int not_worse = 0, better = 0;

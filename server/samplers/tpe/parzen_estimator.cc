@@ -303,10 +303,12 @@ std::vector<double> ParzenEstimator::Sample(Rng& rng, int count) const {
   const size_t d = space_.size();
   // Made here, not when built: of the two estimators of an Ask, only the
   // good one's kernels are drawn.
-  std::vector<double> weights_cdf(log_weights_.size());
+  const std::vector<double>& log_weights =
+      sampling_log_weights_.empty() ? log_weights_ : sampling_log_weights_;
+  std::vector<double> weights_cdf(log_weights.size());
   double cumulative = 0;
-  for (size_t k = 0; k < log_weights_.size(); ++k) {
-    cumulative += std::exp(log_weights_[k]);
+  for (size_t k = 0; k < log_weights.size(); ++k) {
+    cumulative += std::exp(log_weights[k]);
     weights_cdf[k] = cumulative;
   }
   std::vector<double> out(static_cast<size_t>(count) * d);
