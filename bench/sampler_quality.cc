@@ -51,7 +51,7 @@ struct Flags {
   std::string python = "/usr/bin/python3";
   std::string optuna_script = PARZEN_OPTUNA_SCRIPT;
   std::vector<std::string> functions;  // empty: all
-  bool bandwidth_weighting = false;    // Parzen's TPE arms score as Optuna <= 3.4
+  std::optional<bool> bandwidth_weighting;  // unset: the server's default
   bool per_seed = false;               // also print every study's figures
 };
 
@@ -157,7 +157,7 @@ struct Arm {
   bool continuous_only = false;
 };
 
-std::vector<Arm> ParzenArms(bool bandwidth_weighting) {
+std::vector<Arm> ParzenArms(std::optional<bool> bandwidth_weighting) {
   return {
       {"tpe_univariate",
        [=](uint64_t seed) {
@@ -165,7 +165,7 @@ std::vector<Arm> ParzenArms(bool bandwidth_weighting) {
          c.mutable_tpe()->set_seed(seed);
          c.mutable_tpe()->set_multivariate(false);
          c.mutable_tpe()->set_group(false);
-         c.mutable_tpe()->set_bandwidth_weighting(bandwidth_weighting);
+         if (bandwidth_weighting) c.mutable_tpe()->set_bandwidth_weighting(*bandwidth_weighting);
          return c;
        }},
       {"tpe_multivariate",
@@ -173,7 +173,7 @@ std::vector<Arm> ParzenArms(bool bandwidth_weighting) {
          parzen::v1::SamplerConfig c;
          c.mutable_tpe()->set_seed(seed);
          c.mutable_tpe()->set_multivariate(true);
-         c.mutable_tpe()->set_bandwidth_weighting(bandwidth_weighting);
+         if (bandwidth_weighting) c.mutable_tpe()->set_bandwidth_weighting(*bandwidth_weighting);
          return c;
        }},
       {"cmaes",
@@ -299,8 +299,9 @@ int main(int argc, char** argv) {
   app.add_flag("--optuna,!--no-optuna", f.optuna, "also run Optuna's samplers");
   app.add_option("--python", f.python, "the Python with Optuna")->capture_default_str();
   app.add_option("--functions", f.functions, "only these test functions (default: all)")->delimiter(',');
-  app.add_flag("--bandwidth-weighting", f.bandwidth_weighting,
-               "Parzen's TPE arms with bandwidth_weighting=true (candidates scored as Optuna <= 3.4)");
+  app.add_option("--bandwidth-weighting", f.bandwidth_weighting,
+                 "true or false: Parzen's TPE arms with this bandwidth_weighting (default: the "
+                 "server's, true: candidates scored as Optuna <= 3.4)");
   app.add_flag("--per-seed", f.per_seed,
                "first print each study's best values, a line per function, sampler and seed");
   CLI11_PARSE(app, argc, argv);

@@ -264,15 +264,19 @@ const FieldDescriptor* MissingRequiredArg(const Message& options) {
   return nullptr;
 }
 
-absl::Status FillAlgorithmDefaults(Message& options) {
+absl::Status FillAlgorithmDefaults(Message& options, DefaultsFor whose) {
   const Descriptor& d = *options.GetDescriptor();
   const Reflection& r = *options.GetReflection();
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor* f = d.field(i);
-    const std::string& text = f->options().GetExtension(v1::arg_default);
+    const bool stored = whose == DefaultsFor::kStoredStudy &&
+                        !f->options().GetExtension(v1::arg_stored_default).empty();
+    const std::string& text = f->options().GetExtension(stored ? v1::arg_stored_default
+                                                                : v1::arg_default);
     if (text.empty() || !f->has_presence() || r.HasField(options, f)) continue;
     if (!SetFromText(*f, text, options)) {
-      return absl::InternalError(d.full_name() + "." + f->name() + ": arg_default \"" + text +
+      return absl::InternalError(d.full_name() + "." + f->name() + ": " +
+                                 (stored ? "arg_stored_default" : "arg_default") + " \"" + text +
                                  "\" is not " + Expected(*f));
     }
   }

@@ -45,9 +45,15 @@ absl::Status SetAlgorithmArgs(const std::map<std::string, std::string>& args,
 const google::protobuf::FieldDescriptor* MissingRequiredArg(
     const google::protobuf::Message& options);
 
-// Sets every unset argument that declares arg_default. Internal if a
+// Whose defaults: a study being created takes arg_default; a stored study
+// read back takes arg_stored_default where an argument declares one (it
+// was stored before the argument existed, or before its default changed).
+enum class DefaultsFor { kNewStudy, kStoredStudy };
+
+// Sets every unset argument that declares a default. Internal if a
 // declared default does not parse (a mistake in the .proto).
-absl::Status FillAlgorithmDefaults(google::protobuf::Message& options);
+absl::Status FillAlgorithmDefaults(google::protobuf::Message& options,
+                                   DefaultsFor whose = DefaultsFor::kNewStudy);
 
 // Every set argument as text, as a spec string writes it.
 std::map<std::string, std::string> AlgorithmArgs(const google::protobuf::Message& options);

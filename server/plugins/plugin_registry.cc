@@ -117,6 +117,8 @@ absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::FromJson(const std::string& text
     return absl::DataLossError(kind_ + " '" + name + "' settings are not valid: " +
                                std::string(s.message()));
   }
+  // What a release that did not store an argument used for it.
+  PARZEN_RETURN_IF_ERROR(FillAlgorithmDefaults(*options, DefaultsFor::kStoredStudy));
   absl::StatusOr<AlgorithmSpec> spec = Complete(name, **entry, std::move(options), 0);
   if (!spec.ok()) return absl::DataLossError(std::string(spec.status().message()));
   return spec;

@@ -104,9 +104,10 @@ TEST(PluginRegistryTest, StoredSettingsReadBackAndOldOnesStillDo) {
             absl::StatusCode::kDataLoss);
 }
 
-// An argument added later (TPE's bandwidth_weighting): a study that sets
-// it keeps it through storage, and one stored before it existed reads back
-// with the default, which is what that release did.
+// An argument added later, whose default changed since (TPE's
+// bandwidth_weighting): a study that sets it keeps it through storage; one
+// stored before it existed reads back as that release ran it (its
+// arg_stored_default, false), and one created now takes today's (true).
 TEST(PluginRegistryTest, AnArgumentAddedLaterKeepsOldStudiesAsTheyWere) {
   const SamplerRegistry samplers = BuiltinSamplers();
   v1::SamplerConfig config;
@@ -126,6 +127,13 @@ TEST(PluginRegistryTest, AnArgumentAddedLaterKeepsOldStudiesAsTheyWere) {
   EXPECT_TRUE(old_tpe.has_bandwidth_weighting());
   EXPECT_FALSE(old_tpe.bandwidth_weighting());
   EXPECT_EQ(old_tpe.n_ei_candidates(), 24);
+  // A study created now without it takes today's default, and keeps it.
+  v1::SamplerConfig unset;
+  unset.mutable_tpe()->set_seed(3);
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec fresh, samplers.Resolve(unset, 0, 1));
+  EXPECT_TRUE(dynamic_cast<const v1::TpeSamplerConfig&>(*fresh.options).bandwidth_weighting());
+  ASSERT_OK_AND_ASSIGN(AlgorithmSpec fresh_back, samplers.FromJson(AlgorithmCatalog::ToJson(fresh)));
+  EXPECT_TRUE(dynamic_cast<const v1::TpeSamplerConfig&>(*fresh_back.options).bandwidth_weighting());
 }
 
 TEST(PluginRegistryTest, ANameIsTakenOnceAndTheWiresTypeIsKept) {
