@@ -49,13 +49,13 @@ absl::StatusOr<const AlgorithmCatalog::Entry*> AlgorithmCatalog::Find(
 
 absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::Complete(
     const std::string& name, const Entry& entry,
-    std::unique_ptr<google::protobuf::Message> options, uint64_t seed) const {
+    std::unique_ptr<google::protobuf::Message> options, uint64_t seed, DefaultsFor whose) const {
   if (const auto* missing = MissingRequiredArg(*options)) {
     return absl::InvalidArgumentError(kind_ + ": " + name + " needs its " + missing->name() +
                                       " (" + missing->options().GetExtension(v1::arg_help) +
                                       ")");
   }
-  PARZEN_RETURN_IF_ERROR(FillAlgorithmDefaults(*options));
+  PARZEN_RETURN_IF_ERROR(FillAlgorithmDefaults(*options, whose));
   if (absl::Status s = entry.validate(*options, seed); !s.ok()) {
     return absl::Status(s.code(), kind_ + " " + name + ": " + std::string(s.message()));
   }
@@ -79,7 +79,7 @@ absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::Resolve(const google::protobuf::
       return absl::InvalidArgumentError(kind_ + ": " + std::string(s.message()));
     }
   }
-  return Complete(name, *entry, std::move(options), seed);
+  return Complete(name, *entry, std::move(options), seed, DefaultsFor::kNewStudy);
 }
 
 void AlgorithmCatalog::ToSelection(const AlgorithmSpec& spec,
@@ -117,9 +117,9 @@ absl::StatusOr<AlgorithmSpec> AlgorithmCatalog::FromJson(const std::string& text
     return absl::DataLossError(kind_ + " '" + name + "' settings are not valid: " +
                                std::string(s.message()));
   }
-  // What a release that did not store an argument used for it.
-  PARZEN_RETURN_IF_ERROR(FillAlgorithmDefaults(*options, DefaultsFor::kStoredStudy));
-  absl::StatusOr<AlgorithmSpec> spec = Complete(name, **entry, std::move(options), 0);
+  // An argument the storing release did not write takes what it used.
+  absl::StatusOr<AlgorithmSpec> spec =
+      Complete(name, **entry, std::move(options), 0, DefaultsFor::kStoredStudy);
   if (!spec.ok()) return absl::DataLossError(std::string(spec.status().message()));
   return spec;
 }

@@ -18,6 +18,7 @@
 
 #include <google/protobuf/message.h>
 
+#include "common/algorithm_args.h"
 #include "common/status.h"
 
 namespace parzen {
@@ -79,7 +80,7 @@ class AlgorithmCatalog {
   absl::StatusOr<const Entry*> Find(const std::string& name) const;
   absl::StatusOr<AlgorithmSpec> Complete(const std::string& name, const Entry& entry,
                                          std::unique_ptr<google::protobuf::Message> options,
-                                         uint64_t seed) const;
+                                         uint64_t seed, DefaultsFor whose) const;
 
   const std::string kind_;
   const google::protobuf::Descriptor* const selection_;
