@@ -28,6 +28,9 @@ TEST_PACKAGES=(
   clang
   libgtest-dev libgmock-dev
   python3 python3-optuna
+  # The optimizer test's table of torch.optim steps is checked against
+  # PyTorch itself.
+  python3-torch
   iproute2
   # scripts/make-test-ca.sh, for the TLS tests.
   openssl

@@ -57,7 +57,11 @@ void Optimizer::Step(const std::vector<ParameterSpan>& params, double lr) {
       }
     } else {
       std::vector<float>& v = state2_[k];
+      // 1 - beta in double, then rounded, as torch.optim.Adam passes it:
+      // 1 - 0.999f is 0.00100005, 4.7e-5 off the 0.001 PyTorch uses.
       const auto b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
+      const auto one_minus_b1 = static_cast<float>(1.0 - config_.beta1);
+      const auto one_minus_b2 = static_cast<float>(1.0 - config_.beta2);
       const double c1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_));
       const double c2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));
       const auto step = static_cast<float>(lr / c1);
@@ -65,8 +69,8 @@ void Optimizer::Step(const std::vector<ParameterSpan>& params, double lr) {
       const auto inv_sqrt_c2 = static_cast<float>(1.0 / std::sqrt(c2));
       for (size_t i = 0; i < n; ++i) {
         const float d = g[i] + wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * d;
-        v[i] = b2 * v[i] + (1 - b2) * d * d;
+        m[i] = b1 * m[i] + one_minus_b1 * d;
+        v[i] = b2 * v[i] + one_minus_b2 * d * d;
         w[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);
       }
     }

@@ -13,16 +13,17 @@
 namespace parzen::mnist {
 namespace {
 
-// Loss of the whole network on a fixed batch, in double for the sums.
-double Loss(Network& net, const std::vector<float>& images, const std::vector<uint8_t>& labels) {
-  const float* logits = net.Forward(images.data(), /*training=*/false, 0);
+// Loss of the whole network on a fixed batch, in double for the sums. In
+// training mode one dropout seed gives one mask, so the loss is a fixed
+// function of the parameters there too.
+double Loss(Network& net, const std::vector<float>& images, const std::vector<uint8_t>& labels,
+            uint64_t dropout_seed) {
+  const float* logits = net.Forward(images.data(), /*training=*/true, dropout_seed);
   return SoftmaxCrossEntropy(logits, labels.data(), net.batch_size(), net.batch_size(),
                              static_cast<double>(net.batch_size()), nullptr, nullptr) /
          static_cast<double>(net.batch_size());
 }
 
-// Every layer's backward, checked end to end against central finite
-// differences of the loss, for a sample of coordinates of every parameter.
 }  // namespace
 
 // Names a shape in test output instead of dumping its bytes.
@@ -37,14 +38,21 @@ class GradientCheck : public ::testing::TestWithParam<NetworkShape> {};
 // Odd channel counts run oneDNN's reference kernels, multiples of 16 its JIT
 // kernels with blocked layouts, and 8/24 channels JIT kernels that want
 // different layouts forward and backward (reorders between them): all
-// three wirings are checked.
+// three wirings are checked, without dropout and with both dropouts.
 INSTANTIATE_TEST_SUITE_P(Shapes, GradientCheck,
                          ::testing::Values(NetworkShape{3, 4, 6, 0.0, 0.0},
                                            NetworkShape{16, 32, 8, 0.0, 0.0},
-                                           NetworkShape{8, 24, 8, 0.0, 0.0}));
+                                           NetworkShape{8, 24, 8, 0.0, 0.0},
+                                           NetworkShape{3, 4, 6, 0.5, 0.5},
+                                           NetworkShape{16, 32, 8, 0.4, 0.3},
+                                           NetworkShape{8, 24, 8, 0.4, 0.3}));
 
+// Every layer's backward, dropout's included, checked end to end against
+// central finite differences of the loss (with the same dropout mask), for
+// a sample of coordinates of every parameter.
 TEST_P(GradientCheck, GradientsMatchFiniteDifferences) {
-  const NetworkShape shape = GetParam();  // no dropout: the loss must be deterministic
+  const NetworkShape shape = GetParam();
+  const uint64_t dropout_seed = 77;
   const int64_t batch = 3;
   ASSERT_OK_AND_ASSIGN(auto net, MakeNetwork(shape, batch, 11));
   std::mt19937 rng(5);
@@ -53,7 +61,7 @@ TEST_P(GradientCheck, GradientsMatchFiniteDifferences) {
   for (float& v : images) v = normal(rng);
   const std::vector<uint8_t> labels = {3, 7, 0};
 
-  const float* logits = net->Forward(images.data(), /*training=*/true, 0);
+  const float* logits = net->Forward(images.data(), /*training=*/true, dropout_seed);
   std::vector<float> grad(batch * 10);
   SoftmaxCrossEntropy(logits, labels.data(), batch, batch, batch, grad.data(), nullptr);
   net->Backward(grad.data());
@@ -69,9 +77,9 @@ TEST_P(GradientCheck, GradientsMatchFiniteDifferences) {
       const float saved = p.value[i];
       const float eps = 1e-3f * std::max(1.0f, std::abs(saved));
       p.value[i] = saved + eps;
-      const double up = Loss(*net, images, labels);
+      const double up = Loss(*net, images, labels, dropout_seed);
       p.value[i] = saved - eps;
-      const double down = Loss(*net, images, labels);
+      const double down = Loss(*net, images, labels, dropout_seed);
       p.value[i] = saved;
       const double numeric = (up - down) / (2.0 * eps);
       const double exact = analytic[k][i];
@@ -173,6 +181,82 @@ TEST(NetworkTest, UpdatesInThePrimitivesLayoutsEqualPlainUpdates) {
       }
     }
   }
+}
+
+// The share of zero columns in a fully connected layer's weight gradient
+// for one image: the inputs that were zero in the forward pass.
+double ZeroInputShare(const Parameter& weight) {
+  const int64_t rows = weight.dims[0];
+  const auto columns = static_cast<int64_t>(weight.grad.size()) / rows;
+  int64_t zero = 0;
+  for (int64_t i = 0; i < columns; ++i) {
+    bool all_zero = true;
+    for (int64_t j = 0; j < rows && all_zero; ++j) all_zero = weight.grad[j * columns + i] == 0.0f;
+    zero += all_zero;
+  }
+  return static_cast<double>(zero) / static_cast<double>(columns);
+}
+
+// torch.nn.Dropout's contract: each unit zeroed with probability p, the
+// others scaled by 1/(1-p), so a layer's expected input is unchanged. The
+// gradient check above cannot see a wrong rate or scale (any fixed mask is
+// a differentiable function); these two measurements can.
+TEST(NetworkTest, DropoutZeroesItsShareOfUnitsAndKeepsTheMean) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> image(784);
+  for (float& v : image) v = normal(rng);
+  const std::vector<uint8_t> label = {4};
+  std::vector<float> grad(10);
+
+  // Rate: the zero inputs of fc1 (the pooled map) and fc2 (fc1's units)
+  // beyond those ReLU already zeroes, measured on the same weights
+  // without dropout.
+  const double p1 = 0.4, p2 = 0.3;
+  auto zero_shares = [&](const NetworkShape& shape, uint64_t dropout_seed) {
+    auto net = MakeNetwork(shape, 1, 11).value();
+    const float* logits = net->Forward(image.data(), /*training=*/true, dropout_seed);
+    SoftmaxCrossEntropy(logits, label.data(), 1, 1, 1.0, grad.data(), nullptr);
+    net->Backward(grad.data());
+    return std::pair{ZeroInputShare(net->parameters()[4]), ZeroInputShare(net->parameters()[6])};
+  };
+  ASSERT_EQ(MakeNetwork(NetworkShape{16, 32, 512, 0, 0}, 1, 11).value()->parameters()[4].name,
+            "fc1.weight");
+  const auto [relu1, relu2] = zero_shares(NetworkShape{16, 32, 512, 0, 0}, 0);
+  ASSERT_LT(relu1, 0.9);  // enough live units to measure the rate on
+  ASSERT_LT(relu2, 0.9);
+  double rate1 = 0, rate2 = 0;
+  const int draws = 20;
+  for (int s = 1; s <= draws; ++s) {
+    const auto [z1, z2] = zero_shares(NetworkShape{16, 32, 512, p1, p2}, s);
+    rate1 += (z1 - relu1) / (1 - relu1) / draws;
+    rate2 += (z2 - relu2) / (1 - relu2) / draws;
+  }
+  EXPECT_NEAR(rate1, p1, 0.02);  // 4,608 pooled units a draw
+  EXPECT_NEAR(rate2, p2, 0.03);  // 512 fc1 units a draw
+
+  // Scale: fc2 is linear in fc1's dropped units, so the training logits
+  // averaged over masks converge on the evaluation logits.
+  auto net = MakeNetwork(NetworkShape{16, 32, 64, 0, p2}, 1, 11).value();
+  const float* eval = net->Forward(image.data(), /*training=*/false, 0);
+  const std::vector<double> expected(eval, eval + 10);
+  const int masks = 2000;
+  std::vector<double> sum(10), sum_sq(10);
+  for (int s = 1; s <= masks; ++s) {
+    const float* logits = net->Forward(image.data(), /*training=*/true, s);
+    for (int c = 0; c < 10; ++c) {
+      sum[c] += logits[c];
+      sum_sq[c] += double{logits[c]} * logits[c];
+    }
+  }
+  double spread = 0;
+  for (int c = 0; c < 10; ++c) {
+    const double mean = sum[c] / masks;
+    const double sd = std::sqrt(std::max(0.0, sum_sq[c] / masks - mean * mean));
+    spread = std::max(spread, sd);
+    EXPECT_NEAR(mean, expected[c], 5 * sd / std::sqrt(masks) + 1e-6) << "logit " << c;
+  }
+  EXPECT_GT(spread, 1e-3);  // the masks did vary the logits
 }
 
 // oneDNN falls back to reference kernels (10-30 times slower) for layouts
