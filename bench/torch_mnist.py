@@ -12,6 +12,10 @@ Prints one line per measurement:
 With --train-mnist DIR it instead trains on the real IDX files (the reference
 accuracy for BENCHMARKS.md) and prints
   torch_accuracy epochs=E lr=L momentum=M batch=B train_size=N test_accuracy=A
+With --split-file FILE (what parzen-train --split-out writes) it trains on
+the same images as Parzen's trainer and also validates on its validation
+images; --optimizer, --weight-decay and the shape flags then set the rest of
+the configuration, and the line ends with val_accuracy=V val_loss=L.
 """
 
 import argparse
@@ -107,12 +111,26 @@ def train_mnist(a):
         y = read_idx(f"{a.train_mnist}/{split}-labels-idx1-ubyte").astype(np.int64)
         x = (x - 0.1307) / 0.3081
         return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
-    x_train, y_train = load("train")
+    x_all, y_all = load("train")
     x_test, y_test = load("t10k")
-    order = np.random.RandomState(a.seed).permutation(len(y_train))[:a.train_size]
-    x_train, y_train = x_train[order], y_train[order]
-    model = Net(fc_as_conv=True)  # same function as the stock one, faster here
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    validation = None
+    if a.split_file:
+        split = np.loadtxt(a.split_file, dtype=np.int64)
+        if len(split) != a.train_size + a.val_size:
+            raise SystemExit(f"{a.split_file} holds {len(split)} indices, not "
+                             f"--train-size + --val-size = {a.train_size + a.val_size}")
+        order, validation = split[:a.train_size], split[a.train_size:]
+    else:
+        order = np.random.RandomState(a.seed).permutation(len(y_all))[:a.train_size]
+    x_train, y_train = x_all[order], y_all[order]
+    # The fully connected layers as convolutions: the same function as the
+    # stock nn.Linear, faster here.
+    model = Net(True, a.conv1, a.conv2, a.fc, a.dropout1, a.dropout2)
+    if a.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum,
+                              weight_decay=a.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=a.gamma)
     batch = int(a.batches.split(",")[0])
     for _ in range(a.epochs):
@@ -125,12 +143,22 @@ def train_mnist(a):
             opt.step()
         sched.step()
     model.eval()
-    with torch.no_grad():
-        correct = sum((model(x_test[i:i + 1000]).argmax(1) == y_test[i:i + 1000]).sum().item()
-                      for i in range(0, len(y_test), 1000))
-    print(f"torch_accuracy epochs={a.epochs} lr={a.lr} momentum={a.momentum} batch={batch} "
-          f"train_size={a.train_size} seed={a.seed} test_accuracy={correct / len(y_test):.4f}",
-          flush=True)
+
+    def evaluate(x, y):
+        loss, correct = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(y), 1000):
+                out = model(x[i:i + 1000])
+                loss += F.nll_loss(out, y[i:i + 1000], reduction="sum").item()
+                correct += (out.argmax(1) == y[i:i + 1000]).sum().item()
+        return loss / len(y), correct / len(y)
+
+    line = (f"torch_accuracy epochs={a.epochs} lr={a.lr} momentum={a.momentum} batch={batch} "
+            f"train_size={a.train_size} seed={a.seed} test_accuracy={evaluate(x_test, y_test)[1]:.4f}")
+    if validation is not None:
+        val_loss, val_accuracy = evaluate(x_all[validation], y_all[validation])
+        line += f" val_accuracy={val_accuracy:.4f} val_loss={val_loss:.4f}"
+    print(line, flush=True)
 
 
 def main():
@@ -141,6 +169,15 @@ def main():
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--gamma", type=float, default=1.0)
     p.add_argument("--train-size", type=int, default=60000)
+    p.add_argument("--val-size", type=int, default=0, help="with --split-file")
+    p.add_argument("--split-file", default="", help="parzen-train --split-out's indices")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--conv1", type=int, default=32)
+    p.add_argument("--conv2", type=int, default=64)
+    p.add_argument("--fc", type=int, default=128)
+    p.add_argument("--dropout1", type=float, default=0.25)
+    p.add_argument("--dropout2", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--batches", default="64,128,256")
     p.add_argument("--threads", default="1,2")

@@ -27,6 +27,22 @@ Dataset MakeDataset(const LabeledImages& source) {
   return MakeDataset(source, all);
 }
 
+absl::StatusOr<SplitIndices> SplitTrainValidationIndices(int64_t count, int64_t train_size,
+                                                         int64_t validation_size, uint64_t seed) {
+  if (train_size < 1 || validation_size < 0 || train_size + validation_size > count) {
+    return absl::InvalidArgumentError(
+        "train size " + std::to_string(train_size) + " + validation size " +
+        std::to_string(validation_size) + " must fit in the " + std::to_string(count) +
+        " training images (train size >= 1)");
+  }
+  std::vector<int64_t> order(count);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const auto train_end = order.begin() + train_size;
+  return SplitIndices{{order.begin(), train_end}, {train_end, train_end + validation_size}};
+}
+
 absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source,
                                                      int64_t train_size, int64_t validation_size,
                                                      uint64_t seed) {
@@ -34,21 +50,10 @@ absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source
     return absl::InvalidArgumentError("images are " + std::to_string(source.rows) + "x" +
                                       std::to_string(source.cols) + "; the network needs 28x28");
   }
-  if (train_size < 1 || validation_size < 0 || train_size + validation_size > source.count) {
-    return absl::InvalidArgumentError(
-        "train size " + std::to_string(train_size) + " + validation size " +
-        std::to_string(validation_size) + " must fit in the " + std::to_string(source.count) +
-        " training images (train size >= 1)");
-  }
-  std::vector<int64_t> order(source.count);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  TrainValidation out;
-  out.train = MakeDataset(source, {order.begin(), order.begin() + train_size});
-  out.validation =
-      MakeDataset(source, {order.begin() + train_size, order.begin() + train_size + validation_size});
-  return out;
+  PARZEN_ASSIGN_OR_RETURN(const SplitIndices indices,
+                          SplitTrainValidationIndices(source.count, train_size, validation_size,
+                                                      seed));
+  return TrainValidation{MakeDataset(source, indices.train), MakeDataset(source, indices.validation)};
 }
 
 }  // namespace parzen::mnist

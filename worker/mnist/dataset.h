@@ -31,9 +31,19 @@ struct TrainValidation {
   Dataset validation;
 };
 
-// A seeded random split: the first `train_size` of a permutation train, the
-// next `validation_size` validate. InvalidArgument when the sizes do not fit
-// or the images are not 28x28.
+struct SplitIndices {
+  std::vector<int64_t> train;
+  std::vector<int64_t> validation;
+};
+
+// A seeded random split of `count` images: the first `train_size` of a
+// permutation train, the next `validation_size` validate. InvalidArgument
+// when the sizes do not fit.
+absl::StatusOr<SplitIndices> SplitTrainValidationIndices(int64_t count, int64_t train_size,
+                                                         int64_t validation_size, uint64_t seed);
+
+// The images of SplitTrainValidationIndices(source.count, ...). Also
+// InvalidArgument when the images are not 28x28.
 absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source,
                                                      int64_t train_size, int64_t validation_size,
                                                      uint64_t seed);

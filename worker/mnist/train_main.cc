@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,7 @@ struct Flags {
   int64_t train_size = 50000;
   int64_t val_size = 10000;
   std::string precision = "fp32";
+  std::string split_out;
   parzen::mnist::NetworkShape shape;
 };
 
@@ -67,6 +69,10 @@ int main(int argc, char** argv) {
                  "auto: bf16 where this CPU runs it faster than fp32 (measured at start)")
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
+  app.add_option("--split-out", f.split_out,
+                 "write the training, then the validation image indices (of the 60,000), one per "
+                 "line: a reference trainer can then use the same images (bench/torch_mnist.py "
+                 "--split-file)");
   app.add_option("--conv1-channels", f.shape.conv1_channels)->capture_default_str();
   app.add_option("--conv2-channels", f.shape.conv2_channels)->capture_default_str();
   app.add_option("--fc-units", f.shape.fc_units)->capture_default_str();
@@ -81,6 +87,15 @@ int main(int argc, char** argv) {
   if (!test_images.ok()) return Fail(test_images.status());
   auto split = SplitTrainValidation(*train_images, f.train_size, f.val_size, f.seed);
   if (!split.ok()) return Fail(split.status());
+  if (!f.split_out.empty()) {
+    auto indices = SplitTrainValidationIndices(train_images->count, f.train_size, f.val_size, f.seed);
+    if (!indices.ok()) return Fail(indices.status());
+    std::ofstream out(f.split_out);
+    for (const auto* part : {&indices->train, &indices->validation}) {
+      for (int64_t i : *part) out << i << '\n';
+    }
+    if (!out.flush()) return Fail(absl::UnavailableError("cannot write " + f.split_out));
+  }
   const Dataset test = MakeDataset(*test_images);
 
   TrainConfig config;
