@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_mnist import Net, read_idx  # noqa: E402
+from torch_mnist import Net, evaluate, read_idx  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -48,19 +48,6 @@ def load(a):
     train = order[: a.train_size]
     val = order[a.train_size : a.train_size + a.val_size]
     return (x[train], y[train]), (x[val], y[val]), images("t10k")
-
-
-def evaluate(model, data):
-    """(mean negative log-likelihood, accuracy), as Parzen's trainer measures them."""
-    x, y = data
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for i in range(0, len(y), 1000):
-            out = model(x[i : i + 1000])
-            loss += F.nll_loss(out, y[i : i + 1000], reduction="sum").item()
-            correct += (out.argmax(1) == y[i : i + 1000]).sum().item()
-    return loss / len(y), correct / len(y)
 
 
 def objective(trial, a, data, deadline):

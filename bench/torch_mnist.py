@@ -102,6 +102,19 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def evaluate(model, data):
+    """(mean negative log-likelihood, accuracy), as Parzen's trainer measures them."""
+    x, y = data
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(y), 1000):
+            out = model(x[i:i + 1000])
+            loss += F.nll_loss(out, y[i:i + 1000], reduction="sum").item()
+            correct += (out.argmax(1) == y[i:i + 1000]).sum().item()
+    return loss / len(y), correct / len(y)
+
+
 def train_mnist(a):
     import numpy as np
     torch.set_num_threads(int(a.threads.split(",")[-1]))
@@ -142,21 +155,11 @@ def train_mnist(a):
             F.nll_loss(model(x_train[idx]), y_train[idx]).backward()
             opt.step()
         sched.step()
-    model.eval()
-
-    def evaluate(x, y):
-        loss, correct = 0.0, 0
-        with torch.no_grad():
-            for i in range(0, len(y), 1000):
-                out = model(x[i:i + 1000])
-                loss += F.nll_loss(out, y[i:i + 1000], reduction="sum").item()
-                correct += (out.argmax(1) == y[i:i + 1000]).sum().item()
-        return loss / len(y), correct / len(y)
-
     line = (f"torch_accuracy epochs={a.epochs} lr={a.lr} momentum={a.momentum} batch={batch} "
-            f"train_size={a.train_size} seed={a.seed} test_accuracy={evaluate(x_test, y_test)[1]:.4f}")
+            f"train_size={a.train_size} seed={a.seed} "
+            f"test_accuracy={evaluate(model, (x_test, y_test))[1]:.4f}")
     if validation is not None:
-        val_loss, val_accuracy = evaluate(x_all[validation], y_all[validation])
+        val_loss, val_accuracy = evaluate(model, (x_all[validation], y_all[validation]))
         line += f" val_accuracy={val_accuracy:.4f} val_loss={val_loss:.4f}"
     print(line, flush=True)
 
