@@ -4,9 +4,11 @@ fastest variant, fully connected layers as convolutions) over Parzen's
 built-in search space, as an Optuna user runs it: several worker processes
 sharing one SQLite study, one thread each.
 
-Same data sizes as the Parzen arms: a seeded split of the 60,000 training
-images into training and validation (disjoint), the 10,000 test images only
-measured for the finished trials. The objective (--objective) is the
+The same images as the Parzen arms: bench/study_outcome passes --split-file,
+the training and validation indices (of the 60,000, disjoint) that Parzen's
+workers use, so every arm's best validation accuracy is measured on the same
+10,000 images. The 10,000 test images are only measured for the finished
+trials. The objective (--objective) is the
 validation loss (the default; minimised) or accuracy (maximised), reported
 after every epoch (step = epoch - 1, as Parzen's worker does); the validation
 accuracy is kept as a user attribute either way.
@@ -44,7 +46,13 @@ def load(a):
         return torch.from_numpy((x - 0.1307) / 0.3081).unsqueeze(1), torch.from_numpy(y)
 
     x, y = images("train")
-    order = np.random.RandomState(a.seed).permutation(len(y))
+    if a.split_file:
+        order = np.loadtxt(a.split_file, dtype=np.int64)
+        if len(order) != a.train_size + a.val_size:
+            raise SystemExit(f"{a.split_file} holds {len(order)} indices, not "
+                             f"--train-size + --val-size = {a.train_size + a.val_size}")
+    else:
+        order = np.random.RandomState(a.seed).permutation(len(y))
     train = order[: a.train_size]
     val = order[a.train_size : a.train_size + a.val_size]
     return (x[train], y[train]), (x[val], y[val]), images("t10k")
@@ -111,6 +119,9 @@ def main():
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--data-dir", default="data/mnist")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--split-file", default="",
+                   help="the training, then the validation indices (parzen-train --split-out): "
+                        "the images Parzen's arms use; without it, a split of this script's own")
     p.add_argument("--objective", choices=["val_loss", "val_accuracy"], default="val_loss")
     p.add_argument("--db", required=True, help="SQLite file for the study (created)")
     a = p.parse_args()

@@ -1,6 +1,7 @@
 #include "worker/mnist/dataset.h"
 
 #include <algorithm>
+#include <fstream>
 #include <numeric>
 #include <random>
 
@@ -43,17 +44,31 @@ absl::StatusOr<SplitIndices> SplitTrainValidationIndices(int64_t count, int64_t 
   return SplitIndices{{order.begin(), train_end}, {train_end, train_end + validation_size}};
 }
 
-absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source,
-                                                     int64_t train_size, int64_t validation_size,
-                                                     uint64_t seed) {
+absl::Status WriteSplitIndices(const SplitIndices& indices, const std::string& path) {
+  std::ofstream out(path);
+  for (const auto* part : {&indices.train, &indices.validation}) {
+    for (int64_t i : *part) out << i << '\n';
+  }
+  if (!out.flush()) return absl::UnavailableError("cannot write " + path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainValidation> MakeTrainValidation(const LabeledImages& source,
+                                                    const SplitIndices& indices) {
   if (source.rows != 28 || source.cols != 28) {
     return absl::InvalidArgumentError("images are " + std::to_string(source.rows) + "x" +
                                       std::to_string(source.cols) + "; the network needs 28x28");
   }
+  return TrainValidation{MakeDataset(source, indices.train), MakeDataset(source, indices.validation)};
+}
+
+absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source,
+                                                     int64_t train_size, int64_t validation_size,
+                                                     uint64_t seed) {
   PARZEN_ASSIGN_OR_RETURN(const SplitIndices indices,
                           SplitTrainValidationIndices(source.count, train_size, validation_size,
                                                       seed));
-  return TrainValidation{MakeDataset(source, indices.train), MakeDataset(source, indices.validation)};
+  return MakeTrainValidation(source, indices);
 }
 
 }  // namespace parzen::mnist

@@ -4,6 +4,7 @@
 #define PARZEN_WORKER_MNIST_DATASET_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -42,8 +43,18 @@ struct SplitIndices {
 absl::StatusOr<SplitIndices> SplitTrainValidationIndices(int64_t count, int64_t train_size,
                                                          int64_t validation_size, uint64_t seed);
 
-// The images of SplitTrainValidationIndices(source.count, ...). Also
-// InvalidArgument when the images are not 28x28.
+// Writes the training, then the validation indices, one per line, for a
+// reference trainer to use the same images (bench/torch_mnist.py
+// --split-file). Unavailable when the file cannot be written.
+absl::Status WriteSplitIndices(const SplitIndices& indices, const std::string& path);
+
+// The images `indices` name, for a caller that keeps the indices too (to
+// write them out). InvalidArgument when the images are not 28x28.
+// REQUIRES: indices below source.count.
+absl::StatusOr<TrainValidation> MakeTrainValidation(const LabeledImages& source,
+                                                    const SplitIndices& indices);
+
+// MakeTrainValidation of SplitTrainValidationIndices(source.count, ...).
 absl::StatusOr<TrainValidation> SplitTrainValidation(const LabeledImages& source,
                                                      int64_t train_size, int64_t validation_size,
                                                      uint64_t seed);

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -85,16 +84,14 @@ int main(int argc, char** argv) {
   if (!train_images.ok()) return Fail(train_images.status());
   auto test_images = ReadMnistSplit(f.data_dir, "t10k");
   if (!test_images.ok()) return Fail(test_images.status());
-  auto split = SplitTrainValidation(*train_images, f.train_size, f.val_size, f.seed);
+  auto indices = SplitTrainValidationIndices(train_images->count, f.train_size, f.val_size, f.seed);
+  if (!indices.ok()) return Fail(indices.status());
+  auto split = MakeTrainValidation(*train_images, *indices);
   if (!split.ok()) return Fail(split.status());
   if (!f.split_out.empty()) {
-    auto indices = SplitTrainValidationIndices(train_images->count, f.train_size, f.val_size, f.seed);
-    if (!indices.ok()) return Fail(indices.status());
-    std::ofstream out(f.split_out);
-    for (const auto* part : {&indices->train, &indices->validation}) {
-      for (int64_t i : *part) out << i << '\n';
+    if (absl::Status written = WriteSplitIndices(*indices, f.split_out); !written.ok()) {
+      return Fail(written);
     }
-    if (!out.flush()) return Fail(absl::UnavailableError("cannot write " + f.split_out));
   }
   const Dataset test = MakeDataset(*test_images);
 

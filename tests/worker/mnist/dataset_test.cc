@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "tests/testing/status_matchers.h"
 
@@ -49,6 +53,19 @@ TEST(DatasetTest, SplitIsSeededDisjointAndWhatTheIndicesSay) {
     EXPECT_FLOAT_EQ(split.train.images[k * kImagePixels + 1], first_pixel_of_zero);
   }
   EXPECT_EQ(split.validation.labels[49], indices.validation[49] % 10);
+}
+
+TEST(DatasetTest, WrittenSplitIsTheTrainingThenTheValidationIndices) {
+  ASSERT_OK_AND_ASSIGN(const SplitIndices indices, SplitTrainValidationIndices(300, 200, 60, 4));
+  const std::string path = ::testing::TempDir() + "/split.txt";
+  ASSERT_OK(WriteSplitIndices(indices, path));
+  std::ifstream in(path);
+  std::vector<int64_t> read{std::istream_iterator<int64_t>(in), std::istream_iterator<int64_t>()};
+  ASSERT_EQ(read.size(), 260u);
+  EXPECT_EQ(std::vector<int64_t>(read.begin(), read.begin() + 200), indices.train);
+  EXPECT_EQ(std::vector<int64_t>(read.begin() + 200, read.end()), indices.validation);
+  EXPECT_EQ(WriteSplitIndices(indices, ::testing::TempDir() + "/no/such/dir/split.txt").code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST(DatasetTest, SplitsThatDoNotFitAreRefused) {
