@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +69,11 @@ std::string LocalServer::Launch(const std::string& binary,
   pid_ = fork();
   if (pid_ < 0) return "fork failed";
   if (pid_ == 0) {
+    // The server goes when the benchmark does, however it ends (exit from
+    // a failure, a kill by timeout), so no server outlives its run. The
+    // signal follows the thread that forked: every bench starts its
+    // server from main.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (freopen(log_path_.c_str(), "a", stderr) == nullptr) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);

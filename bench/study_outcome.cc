@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -155,7 +156,20 @@ std::vector<TrialOutcome> RunParzen(const Flags& f, const std::string& arm, cons
                              std::to_string(f.seed)},
                             dir + "/" + arm + "-worker-" + std::to_string(w) + ".log"));
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(60 * f.minutes));  // the budget itself
+  // The budget itself. A worker that exits before it (a bad flag, missing
+  // data) would leave the arm short of its workers: stop at once instead.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(60 * f.minutes);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (pid_t pid : workers) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) != pid) continue;
+      for (pid_t other : workers) kill(other, SIGTERM);
+      Die(arm + ": a worker exited before the deadline (status " + std::to_string(status) +
+          "); worker logs in " + dir);
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::seconds(1), deadline - std::chrono::steady_clock::now()));
+  }
   for (pid_t pid : workers) kill(pid, SIGTERM);
   for (pid_t pid : workers) {
     int status = 0;

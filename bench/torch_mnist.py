@@ -155,7 +155,8 @@ def train_mnist(a):
             F.nll_loss(model(x_train[idx]), y_train[idx]).backward()
             opt.step()
         sched.step()
-    line = (f"torch_accuracy epochs={a.epochs} lr={a.lr} momentum={a.momentum} batch={batch} "
+    momentum = f" momentum={a.momentum}" if a.optimizer == "sgd" else ""
+    line = (f"torch_accuracy epochs={a.epochs} optimizer={a.optimizer} lr={a.lr}{momentum} batch={batch} "
             f"train_size={a.train_size} seed={a.seed} "
             f"test_accuracy={evaluate(model, (x_test, y_test))[1]:.4f}")
     if validation is not None:
