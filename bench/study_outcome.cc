@@ -158,7 +158,10 @@ std::vector<TrialOutcome> RunParzen(const Flags& f, const std::string& arm, cons
   }
   // The budget itself. A worker that exits before it (a bad flag, missing
   // data) would leave the arm short of its workers: stop at once instead.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(60 * f.minutes);
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(60 * f.minutes));
   while (std::chrono::steady_clock::now() < deadline) {
     for (pid_t pid : workers) {
       int status = 0;
