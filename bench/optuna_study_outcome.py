@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_mnist import Net, evaluate, read_idx  # noqa: E402
+from torch_mnist import Net, evaluate, read_idx, read_split  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -47,14 +47,10 @@ def load(a):
 
     x, y = images("train")
     if a.split_file:
-        order = np.loadtxt(a.split_file, dtype=np.int64)
-        if len(order) != a.train_size + a.val_size:
-            raise SystemExit(f"{a.split_file} holds {len(order)} indices, not "
-                             f"--train-size + --val-size = {a.train_size + a.val_size}")
+        train, val = read_split(a.split_file, a.train_size, a.val_size)
     else:
         order = np.random.RandomState(a.seed).permutation(len(y))
-    train = order[: a.train_size]
-    val = order[a.train_size : a.train_size + a.val_size]
+        train, val = order[: a.train_size], order[a.train_size : a.train_size + a.val_size]
     return (x[train], y[train]), (x[val], y[val]), images("t10k")
 
 

@@ -102,6 +102,16 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def read_split(path, train_size, val_size):
+    """The (training, validation) indices of parzen-train --split-out's file."""
+    import numpy as np
+    split = np.loadtxt(path, dtype=np.int64)
+    if len(split) != train_size + val_size:
+        raise SystemExit(f"{path} holds {len(split)} indices, not "
+                         f"--train-size + --val-size = {train_size + val_size}")
+    return split[:train_size], split[train_size:]
+
+
 def evaluate(model, data):
     """(mean negative log-likelihood, accuracy), as Parzen's trainer measures them."""
     x, y = data
@@ -128,11 +138,7 @@ def train_mnist(a):
     x_test, y_test = load("t10k")
     validation = None
     if a.split_file:
-        split = np.loadtxt(a.split_file, dtype=np.int64)
-        if len(split) != a.train_size + a.val_size:
-            raise SystemExit(f"{a.split_file} holds {len(split)} indices, not "
-                             f"--train-size + --val-size = {a.train_size + a.val_size}")
-        order, validation = split[:a.train_size], split[a.train_size:]
+        order, validation = read_split(a.split_file, a.train_size, a.val_size)
     else:
         order = np.random.RandomState(a.seed).permutation(len(y_all))[:a.train_size]
     x_train, y_train = x_all[order], y_all[order]
