@@ -27,6 +27,7 @@
 
 #include "client/client.h"
 #include "client/study.h"
+#include "common/distribution.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/server_process.h"
 
@@ -65,7 +66,7 @@ struct HistoryTrial {
 
 struct OptunaRun {
   std::vector<HistoryTrial> history;
-  std::map<std::string, std::vector<Params>> proposals;  // by mode
+  std::vector<Params> proposals;
 };
 
 Params ParamsOf(const nlohmann::json& j) {
@@ -85,21 +86,12 @@ Params ParamsOf(const nlohmann::json& j) {
 // The sample a comparison works on: the category's index, or the value
 // on the scale the distribution samples on.
 double Scaled(const Distribution& d, const ParamValue& v) {
-  if (const auto* c = std::get_if<CategoricalDistribution>(&d)) {
-    return static_cast<double>(std::find(c->choices.begin(), c->choices.end(), v) - c->choices.begin());
-  }
-  const double x = std::holds_alternative<int64_t>(v) ? static_cast<double>(std::get<int64_t>(v))
-                                                      : std::get<double>(v);
-  const bool log = std::visit(
-      [](const auto& dist) {
-        if constexpr (requires { dist.log; }) {
-          return dist.log;
-        } else {
-          return false;
-        }
-      },
-      d);
-  return log ? std::log(x) : x;
+  const absl::StatusOr<double> internal = ToInternal(d, v);  // a category's index
+  EXPECT_TRUE(internal.ok()) << internal.status();
+  const auto* f = std::get_if<FloatDistribution>(&d);
+  const auto* i = std::get_if<IntDistribution>(&d);
+  const bool log = (f != nullptr && f->log) || (i != nullptr && i->log);
+  return log ? std::log(*internal) : *internal;
 }
 
 // Few values: compared as categories. Otherwise as a continuum.
@@ -201,8 +193,8 @@ OptunaRun RunOptuna(const TempDir& dir, const std::string& mode) {
       const nlohmann::json& h = j["history"];
       out.history.push_back({h["state"].get<std::string>(), ParamsOf(h["params"]),
                              h["intermediate"].get<std::vector<double>>()});
-    } else if (j.contains("mode")) {
-      out.proposals[j["mode"].get<std::string>()].push_back(ParamsOf(j["params"]));
+    } else if (j.contains("params")) {
+      out.proposals.push_back(ParamsOf(j["params"]));
     }
   }
   return out;
@@ -314,7 +306,7 @@ TEST_F(TpeProposalsTest, UnivariateProposalsAreOptunas) {
   const OptunaRun optuna = RunOptuna(dir_, "univariate");
   ASSERT_EQ(optuna.history.size(), 152u);
   const std::vector<Params> ours = Propose("univariate", Univariate(), optuna.history);
-  const std::map<std::string, double> p = Compare(ours, optuna.proposals.at("univariate"));
+  const std::map<std::string, double> p = Compare(ours, optuna.proposals);
   std::printf("p-values:%s\n", Describe(p).c_str());
   ExpectEveryUnconditionalParameter(p);
   EXPECT_GT(Smallest(p), kAlpha) << Describe(p);
@@ -322,7 +314,7 @@ TEST_F(TpeProposalsTest, UnivariateProposalsAreOptunas) {
   v1::SamplerConfig one_candidate = Univariate();
   one_candidate.mutable_tpe()->set_n_ei_candidates(1);
   const std::map<std::string, double> control = Compare(
-      Propose("one-candidate", one_candidate, optuna.history), optuna.proposals.at("univariate"));
+      Propose("one-candidate", one_candidate, optuna.history), optuna.proposals);
   std::printf("p-values with one candidate:%s\n", Describe(control).c_str());
   EXPECT_LT(Smallest(control), kAlpha / 100) << Describe(control);
 }
@@ -334,7 +326,7 @@ TEST_F(TpeProposalsTest, UnivariateProposalsAreOptunas) {
 TEST_F(TpeProposalsTest, MultivariateGroupedLiarProposalsAreOptunas) {
   const OptunaRun optuna = RunOptuna(dir_, "multivariate");
   ASSERT_EQ(optuna.history.size(), 152u);
-  const std::vector<Params>& theirs = optuna.proposals.at("multivariate");
+  const std::vector<Params>& theirs = optuna.proposals;
   const std::map<std::string, double> p =
       Compare(Propose("multivariate", Multivariate(), optuna.history), theirs);
   std::printf("p-values:%s\n", Describe(p).c_str());
