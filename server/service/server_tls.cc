@@ -1,6 +1,9 @@
 #include "server/service/server_tls.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -135,19 +138,64 @@ absl::Status Install(const std::string& dir, const Pems& pems) {
   return absl::OkStatus();
 }
 
+constexpr char kCopyPrefix[] = "parzen-tls-";
+constexpr char kOwnerLock[] = "owner.lock";
+
+// Removes the copies under `parent` whose owner lock can be taken. A copy
+// without a lock file (made by an older server, or by another user) is not
+// provably dead and stays.
+void RemoveCopiesOfDeadServers(const std::string& parent) {
+  std::error_code error;
+  std::filesystem::directory_iterator entry(parent, error);
+  for (; !error && entry != std::filesystem::directory_iterator(); entry.increment(error)) {
+    const std::filesystem::path& copy = entry->path();
+    if (!copy.filename().string().starts_with(kCopyPrefix) || entry->is_symlink(error) ||
+        !entry->is_directory(error)) {
+      continue;
+    }
+    const int lock = open((copy / kOwnerLock).c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (lock < 0) continue;
+    if (flock(lock, LOCK_EX | LOCK_NB) == 0) {
+      std::error_code ignored;
+      std::filesystem::remove_all(copy, ignored);
+    }
+    close(lock);
+  }
+}
+
+// Creates `dir`'s owner lock already locked: it is locked under another
+// name and renamed, so no server sweeping at the same time ever finds it
+// unlocked. The descriptor, or -1.
+int TakeOwnerLock(const std::string& dir) {
+  const std::string unnamed = dir + "/" + kOwnerLock + ".new";
+  const int lock = open(unnamed.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  if (lock < 0) return -1;
+  if (flock(lock, LOCK_EX) != 0 ||
+      std::rename(unnamed.c_str(), (dir + "/" + kOwnerLock).c_str()) != 0) {
+    close(lock);
+    return -1;
+  }
+  return lock;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerTls>> ServerTls::Open(Files files) {
   PARZEN_ASSIGN_OR_RETURN(Pems pems, ReadAndCheck(files));
   const char* tmpdir = getenv("TMPDIR");
-  std::string pattern = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") +
-                        "/parzen-tls-XXXXXX";
+  const std::string parent = tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp";
+  RemoveCopiesOfDeadServers(parent);
+  std::string pattern = parent + "/" + kCopyPrefix + "XXXXXX";
   // mkdtemp makes it 0700: the key's copy is the server's alone.
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::FailedPreconditionError("cannot make a directory for the TLS files (" + pattern +
                                          "); set TMPDIR to a writable directory");
   }
   auto tls = std::make_unique<ServerTls>(std::move(files), pattern);
+  tls->owner_lock_ = TakeOwnerLock(tls->dir_);
+  if (tls->owner_lock_ < 0) {
+    return absl::FailedPreconditionError("cannot lock the TLS files' directory " + tls->dir_);
+  }
   PARZEN_RETURN_IF_ERROR(Install(tls->dir_, pems));
   tls->description_ = pems.description;
   return tls;
@@ -156,6 +204,7 @@ absl::StatusOr<std::unique_ptr<ServerTls>> ServerTls::Open(Files files) {
 ServerTls::~ServerTls() {
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+  if (owner_lock_ >= 0) close(owner_lock_);
 }
 
 std::shared_ptr<grpc::ServerCredentials> ServerTls::Credentials() const {

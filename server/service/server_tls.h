@@ -2,7 +2,9 @@
 // clients' certificates must chain to. gRPC serves a private copy of the
 // files, which only Reload() replaces, and only with files that check out:
 // editing them takes effect on SIGHUP, never half-way, and a bad file
-// leaves the server serving the certificate it had.
+// leaves the server serving the certificate it had. The copy holds the
+// private key: a server removes its own when it goes, and the copies that
+// servers killed before that (kill -9, the OOM killer) left when it starts.
 #ifndef PARZEN_SERVER_SERVICE_SERVER_TLS_H_
 #define PARZEN_SERVER_SERVICE_SERVER_TLS_H_
 
@@ -22,7 +24,8 @@ class ServerTls {
     std::string key;        // PEM private key of that certificate
     std::string client_ca;  // PEM; when set, clients must present a certificate it signed
   };
-  // Checks the files and makes the copy gRPC serves.
+  // Checks the files, removes the copies dead servers left under $TMPDIR,
+  // and makes the copy gRPC serves.
   static absl::StatusOr<std::unique_ptr<ServerTls>> Open(Files files);
   // (Open's: `copy_dir` is where the copy lives, removed with this.)
   ServerTls(Files files, std::string copy_dir)
@@ -47,6 +50,10 @@ class ServerTls {
  private:
   const Files files_;
   const std::string dir_;
+  // Locked (flock) while this server runs: a copy whose lock another server
+  // can take is a dead server's. flock, unlike a PID, holds across PID
+  // namespaces sharing one $TMPDIR, and the kernel drops it at any death.
+  int owner_lock_ = -1;
   std::string description_;
 };
 

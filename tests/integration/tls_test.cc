@@ -2,8 +2,9 @@
 // themselves (plaintext, the wrong CA, no client certificate, a client
 // certificate of another CA) fail with a clear error and change nothing;
 // SIGHUP puts a new certificate in service for new connections, keeps a
-// bad one out, and drops no study. Test certificates from
-// scripts/make-test-ca.sh.
+// bad one out, and drops no study. The copy of the key the server serves
+// goes with it, and a copy a killed server left goes at the next start.
+// Test certificates from scripts/make-test-ca.sh.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,8 +13,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "client/client.h"
 #include "client/tls.h"
@@ -296,6 +299,81 @@ TEST(TlsWarningTest, ListeningBeyondLoopbackWithoutTlsIsWarnedAbout) {
   ASSERT_TRUE(local.ok()) << local.status();
   ASSERT_EQ((*local)->Terminate(), 0);
   EXPECT_THAT((*local)->Log(), Not(HasSubstr("reachable from other machines")));
+}
+
+// The names under `tmpdir` of the servers' copies of their TLS files.
+std::set<std::string> TlsCopies(const std::string& tmpdir) {
+  std::set<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(tmpdir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("parzen-tls-")) out.insert(name);
+  }
+  return out;
+}
+
+// The one name in `after` that is not in `before`, or "" when there is not
+// exactly one.
+std::string TheNewOne(const std::set<std::string>& before, const std::set<std::string>& after) {
+  std::vector<std::string> added;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(added));
+  return added.size() == 1 ? added[0] : "";
+}
+
+TEST(TlsCopyTest, AKilledServersCopyOfTheKeyGoesAtTheNextStartAndARunningServersStays) {
+  TempDir dir;
+  ASSERT_TRUE(MakeTestCa(dir.File("ca")));
+  const std::string tmpdir = dir.File("tmp");
+  std::filesystem::create_directory(tmpdir);
+  // Nothing proves this one's owner dead (it has no owner lock): it stays.
+  const std::string foreign = "parzen-tls-foreign";
+  std::filesystem::create_directory(tmpdir + "/" + foreign);
+  ServerLaunch launch;
+  launch.prefix = {"env", "TMPDIR=" + tmpdir};
+  launch.credentials = TestCaCredentials(dir.File("ca"), "", "");
+  auto start = [&](const std::string& name) {
+    return ServerProcess::Start(
+        dir.File(name + ".db"),
+        {"--tls-cert", dir.File("ca/server.pem"), "--tls-key", dir.File("ca/server.key")}, launch);
+  };
+
+  auto killed = start("killed");
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  const std::string killed_copy = TheNewOne({foreign}, TlsCopies(tmpdir));
+  ASSERT_NE(killed_copy, "");
+  EXPECT_TRUE(std::filesystem::exists(tmpdir + "/" + killed_copy + "/key.pem"));
+
+  auto running = start("running");
+  ASSERT_TRUE(running.ok()) << running.status();
+  const std::string running_copy = TheNewOne({foreign, killed_copy}, TlsCopies(tmpdir));
+  ASSERT_NE(running_copy, "");
+  EXPECT_TRUE(std::filesystem::exists(tmpdir + "/" + killed_copy + "/key.pem"))
+      << "a running server's copy was taken for a dead one's";
+
+  (*killed)->Kill();
+  ASSERT_EQ(TlsCopies(tmpdir), (std::set<std::string>{foreign, killed_copy, running_copy}));
+
+  auto next = start("next");
+  ASSERT_TRUE(next.ok()) << next.status();
+  const std::set<std::string> after = TlsCopies(tmpdir);
+  EXPECT_FALSE(after.contains(killed_copy)) << "the killed server's copy of the key is still there";
+  EXPECT_TRUE(after.contains(foreign));
+  ASSERT_TRUE(after.contains(running_copy));
+  EXPECT_EQ(after.size(), 3u);  // and the next server's
+  // The running server's copy is whole: a connection made now is served.
+  for (const char* file : {"key.pem", "cert.pem", "owner.lock"}) {
+    EXPECT_TRUE(std::filesystem::exists(tmpdir + "/" + running_copy + "/" + file)) << file;
+  }
+  auto fresh = v1::StudyService::NewStub(grpc::CreateChannel(
+      (*running)->address(), TestCaCredentials(dir.File("ca"), "", "")));
+  v1::CreateStudyRequest create;
+  create.set_name("after-the-sweep");
+  EXPECT_TRUE(CreateStudy(*fresh, create).ok());
+
+  // A server that stops removes its own.
+  ASSERT_EQ((*running)->Terminate(), 0);
+  ASSERT_EQ((*next)->Terminate(), 0);
+  EXPECT_EQ(TlsCopies(tmpdir), std::set<std::string>{foreign});
 }
 
 }  // namespace
