@@ -1,8 +1,8 @@
 """Optuna 3.1's TPE proposals after one fixed history, for TpeProposalsTest.
 
-Makes a seeded history of trials in the worker's MNIST search space
-(momentum only for SGD; a median pruner's PRUNED trials at several steps;
-two RUNNING ones), then asks Optuna's TPESampler in `--mode` for
+Makes a seeded history of trials in the worker's MNIST search space as
+`parzen-worker --print-space` prints it (`--space`; momentum only for
+SGD; a median pruner's PRUNED trials at several steps; two RUNNING ones), then asks Optuna's TPESampler in `--mode` for
 `--proposals` trials, each told FAIL at once so that it teaches the sampler
 nothing. Prints one JSON object per line: {"history": ...} per trial,
 then {"mode": ..., "params": ...} per proposal. The test replays the
@@ -15,22 +15,19 @@ import warnings
 
 import numpy as np
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import CategoricalDistribution, IntDistribution, json_to_distribution
 from optuna.trial import TrialState, create_trial
 
-# As worker/mnist/hyperparameters.cc's DefaultSearchSpace, in its order.
-SPACE = [
-    ("lr", FloatDistribution(1e-4, 1e-1, log=True)),
-    ("optimizer", CategoricalDistribution(["sgd", "adam"])),
-    ("momentum", FloatDistribution(0.0, 0.99)),  # only when optimizer is sgd
-    ("batch_size", CategoricalDistribution([32, 64, 128, 256])),
-    ("dropout1", FloatDistribution(0.0, 0.5)),
-    ("dropout2", FloatDistribution(0.0, 0.7)),
-    ("fc_units", IntDistribution(32, 256, log=True)),
-    ("conv1_channels", IntDistribution(8, 32, step=8)),
-    ("conv2_channels", IntDistribution(16, 64, step=16)),
-    ("weight_decay", FloatDistribution(1e-6, 1e-2, log=True)),
-]
+
+def read_space(path):
+    """`parzen-worker --print-space`'s JSON, in its order: (name, Optuna
+    distribution, {parent: values it exists for}) per parameter."""
+    with open(path) as f:
+        entries = json.load(f)
+    return [(name,
+             json_to_distribution(json.dumps({"name": e["name"], "attributes": e["attributes"]})),
+             e.get("condition", {}))
+            for name, e in entries.items()]
 
 # Optuna's side of each mode; the test configures Parzen's to match.
 MODES = {
@@ -39,14 +36,14 @@ MODES = {
 }
 
 
-def applies(name, params):
-    return name != "momentum" or params["optimizer"] == "sgd"
+def applies(condition, params):
+    return all(params.get(parent) in values for parent, values in condition.items())
 
 
-def random_params(rng):
+def random_params(space, rng):
     params = {}
-    for name, d in SPACE:
-        if not applies(name, params):
+    for name, d, condition in space:
+        if not applies(condition, params):
             continue
         if isinstance(d, CategoricalDistribution):
             params[name] = d.choices[rng.integers(len(d.choices))]
@@ -74,14 +71,14 @@ def loss_curve(params, rng, epochs=4):
     return [final * (1 + 1.5 / e) + rng.normal(0, 0.003) for e in range(1, epochs + 1)]
 
 
-def make_history(seed, trials, running):
+def make_history(space, seed, trials, running):
     """Trials as a median pruner leaves them: pruned at the first epoch whose
     loss is worse than the completed trials' median there."""
     rng = np.random.default_rng(seed)
     out = []
     completed = []
     for number in range(trials + running):
-        params = random_params(rng)
+        params = random_params(space, rng)
         curve = loss_curve(params, rng)
         if number >= trials:
             out.append({"state": "RUNNING", "params": params, "intermediate": curve[:1]})
@@ -100,8 +97,8 @@ def make_history(seed, trials, running):
     return out
 
 
-def as_optuna_trial(h):
-    distributions = {name: d for name, d in SPACE if name in h["params"]}
+def as_optuna_trial(space, h):
+    distributions = {name: d for name, d, _ in space if name in h["params"]}
     intermediate = {step + 1: v for step, v in enumerate(h["intermediate"])}
     state = TrialState[h["state"]]
     value = h["intermediate"][-1] if state != TrialState.RUNNING else None
@@ -109,10 +106,10 @@ def as_optuna_trial(h):
                         distributions=distributions, intermediate_values=intermediate)
 
 
-def suggest(trial):
+def suggest(space, trial):
     params = {}
-    for name, d in SPACE:
-        if not applies(name, params):
+    for name, d, condition in space:
+        if not applies(condition, params):
             continue
         if isinstance(d, CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, d.choices)
@@ -126,6 +123,7 @@ def suggest(trial):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=sorted(MODES), required=True)
+    parser.add_argument("--space", required=True, help="parzen-worker --print-space's output")
     parser.add_argument("--history-seed", type=int, default=3)
     parser.add_argument("--trials", type=int, default=150)
     parser.add_argument("--running", type=int, default=2)
@@ -135,16 +133,17 @@ def main():
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
-    history = make_history(args.history_seed, args.trials, args.running)
+    space = read_space(args.space)
+    history = make_history(space, args.history_seed, args.trials, args.running)
     for h in history:
         print(json.dumps({"history": h}))
     sampler = optuna.samplers.TPESampler(seed=args.sampler_seed, **MODES[args.mode])
     study = optuna.create_study(sampler=sampler)
     for h in history:
-        study.add_trial(as_optuna_trial(h))
+        study.add_trial(as_optuna_trial(space, h))
     for _ in range(args.proposals):
         trial = study.ask()
-        params = suggest(trial)
+        params = suggest(space, trial)
         study.tell(trial, state=TrialState.FAIL)
         print(json.dumps({"mode": args.mode, "params": params}))
 

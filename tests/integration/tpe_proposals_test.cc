@@ -1,9 +1,10 @@
 // Parzen's TPE against Optuna 3.1's as a whole sampler, through the real
 // parzen-server. After the same history, made by
-// optuna_tpe_proposals.py in the worker's MNIST search space (momentum
-// only for SGD, a median pruner's PRUNED trials at several steps, two
-// RUNNING trials), both sides propose 400 trials per mode, and every
-// parameter's proposals must look drawn from one distribution.
+// optuna_tpe_proposals.py in the worker's MNIST search space (the worker's
+// own DefaultSearchSpace, which the script reads as JSON: momentum only for
+// SGD; a median pruner's PRUNED trials at several steps; two RUNNING
+// trials), both sides propose 1,000 trials per mode, and every parameter's
+// proposals must look drawn from one distribution.
 // TpeCrosscheckTest matches the estimator number for number; this covers
 // what lies around it: how PRUNED and RUNNING trials rank, the split into
 // good and bad, the groups of a conditional space, the constant liar,
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -28,30 +30,15 @@
 #include "client/client.h"
 #include "client/study.h"
 #include "common/distribution.h"
+#include "common/search_space.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/server_process.h"
+#include "worker/mnist/hyperparameters.h"
 
 namespace parzen::testing {
 namespace {
 
 using Params = std::map<std::string, ParamValue>;
-
-// As worker/mnist/hyperparameters.cc's DefaultSearchSpace, and as the
-// script's SPACE.
-const SearchSpace kSpace = {
-    {"lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt}},
-    {"optimizer", CategoricalDistribution{{std::string("sgd"), std::string("adam")}}},
-    {"momentum", FloatDistribution{0.0, 0.99, false, std::nullopt},
-     Condition{"optimizer", {std::string("sgd")}}},
-    {"batch_size",
-     CategoricalDistribution{{int64_t{32}, int64_t{64}, int64_t{128}, int64_t{256}}}},
-    {"dropout1", FloatDistribution{0.0, 0.5, false, std::nullopt}},
-    {"dropout2", FloatDistribution{0.0, 0.7, false, std::nullopt}},
-    {"fc_units", IntDistribution{32, 256, true, 1}},
-    {"conv1_channels", IntDistribution{8, 32, false, 8}},
-    {"conv2_channels", IntDistribution{16, 64, false, 16}},
-    {"weight_decay", FloatDistribution{1e-6, 1e-2, true, std::nullopt}},
-};
 
 constexpr int kProposals = 1000;
 // Per parameter and mode: two samplers alike pass all 20 comparisons
@@ -159,10 +146,10 @@ double KolmogorovSmirnovP(std::vector<double> a, std::vector<double> b) {
 
 // Each parameter's p-value for "both sides draw it from one distribution",
 // for those that at least 20 proposals of each side hold.
-std::map<std::string, double> Compare(const std::vector<Params>& ours,
+std::map<std::string, double> Compare(const SearchSpace& space, const std::vector<Params>& ours,
                                       const std::vector<Params>& theirs) {
   std::map<std::string, double> out;
-  for (const SearchSpaceEntry& e : kSpace) {
+  for (const SearchSpaceEntry& e : space) {
     std::vector<double> a, b;
     for (const Params& p : ours) {
       if (auto it = p.find(e.name); it != p.end()) a.push_back(Scaled(e.distribution, it->second));
@@ -177,11 +164,12 @@ std::map<std::string, double> Compare(const std::vector<Params>& ours,
   return out;
 }
 
-// Optuna's side in `mode`: the history it made and its proposals.
-OptunaRun RunOptuna(const TempDir& dir, const std::string& mode) {
+// Optuna's side in `mode`, in the space of the JSON file `space_file`: the
+// history it made and its proposals.
+OptunaRun RunOptuna(const TempDir& dir, const std::string& space_file, const std::string& mode) {
   OptunaRun out;
-  ChildProcess python({PARZEN_PYTHON3, PARZEN_TPE_PROPOSALS_SCRIPT, "--mode", mode, "--proposals",
-                       std::to_string(kProposals)},
+  ChildProcess python({PARZEN_PYTHON3, PARZEN_TPE_PROPOSALS_SCRIPT, "--mode", mode, "--space",
+                       space_file, "--proposals", std::to_string(kProposals)},
                       dir.File("python-" + mode + ".out"));
   const std::optional<int> rc = python.WaitFor(std::chrono::minutes(5));
   EXPECT_EQ(rc, 0) << python.Log();
@@ -207,6 +195,7 @@ class TpeProposalsTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     client_ = client::Client::Connect({.address = server_->address()});
+    std::ofstream(space_file_) << SearchSpaceToJson(space_);
   }
   void TearDown() override {
     if (HasFailure()) std::cerr << server_->Log();
@@ -224,7 +213,7 @@ class TpeProposalsTest : public ::testing::Test {
     if (!study.ok()) return {};
     for (const HistoryTrial& h : history) {
       EXPECT_TRUE(study->Enqueue(h.params).ok());
-      auto trial = study->Ask(kSpace);
+      auto trial = study->Ask(space_);
       EXPECT_TRUE(trial.ok()) << trial.status();
       if (!trial.ok()) return {};
       EXPECT_EQ(trial->params(), h.params) << "trial " << trial->number();
@@ -241,7 +230,7 @@ class TpeProposalsTest : public ::testing::Test {
     }
     std::vector<Params> out;
     for (int k = 0; k < kProposals; ++k) {
-      auto trial = study->Ask(kSpace);
+      auto trial = study->Ask(space_);
       EXPECT_TRUE(trial.ok()) << trial.status();
       if (!trial.ok()) break;
       out.push_back(trial->params());
@@ -250,7 +239,10 @@ class TpeProposalsTest : public ::testing::Test {
     return out;
   }
 
+  // The space parzen-worker asks in: a change to it changes this test.
+  const SearchSpace space_ = mnist::DefaultSearchSpace();
   TempDir dir_;
+  const std::string space_file_ = dir_.File("space.json");  // space_, for the script
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<client::Client> client_;
   std::vector<client::Trial> running_;
@@ -275,8 +267,9 @@ v1::SamplerConfig Multivariate() {
 }
 
 // Every parameter without a condition, which each proposal holds.
-void ExpectEveryUnconditionalParameter(const std::map<std::string, double>& p) {
-  for (const SearchSpaceEntry& e : kSpace) {
+void ExpectEveryUnconditionalParameter(const SearchSpace& space,
+                                       const std::map<std::string, double>& p) {
+  for (const SearchSpaceEntry& e : space) {
     if (!e.condition) {
       EXPECT_TRUE(p.contains(e.name)) << e.name;
     }
@@ -303,18 +296,18 @@ double Smallest(const std::map<std::string, double>& p) {
 // Optuna's defaults (3.1): each parameter on its own. With one candidate
 // (below) the same comparisons must fail.
 TEST_F(TpeProposalsTest, UnivariateProposalsAreOptunas) {
-  const OptunaRun optuna = RunOptuna(dir_, "univariate");
+  const OptunaRun optuna = RunOptuna(dir_, space_file_, "univariate");
   ASSERT_EQ(optuna.history.size(), 152u);
   const std::vector<Params> ours = Propose("univariate", Univariate(), optuna.history);
-  const std::map<std::string, double> p = Compare(ours, optuna.proposals);
+  const std::map<std::string, double> p = Compare(space_, ours, optuna.proposals);
   std::printf("p-values:%s\n", Describe(p).c_str());
-  ExpectEveryUnconditionalParameter(p);
+  ExpectEveryUnconditionalParameter(space_, p);
   EXPECT_GT(Smallest(p), kAlpha) << Describe(p);
 
   v1::SamplerConfig one_candidate = Univariate();
   one_candidate.mutable_tpe()->set_n_ei_candidates(1);
   const std::map<std::string, double> control = Compare(
-      Propose("one-candidate", one_candidate, optuna.history), optuna.proposals);
+      space_, Propose("one-candidate", one_candidate, optuna.history), optuna.proposals);
   std::printf("p-values with one candidate:%s\n", Describe(control).c_str());
   EXPECT_LT(Smallest(control), kAlpha / 100) << Describe(control);
 }
@@ -324,19 +317,19 @@ TEST_F(TpeProposalsTest, UnivariateProposalsAreOptunas) {
 // of the good trials but without the ratio that picks among candidates,
 // the proposals must be told apart.
 TEST_F(TpeProposalsTest, MultivariateGroupedLiarProposalsAreOptunas) {
-  const OptunaRun optuna = RunOptuna(dir_, "multivariate");
+  const OptunaRun optuna = RunOptuna(dir_, space_file_, "multivariate");
   ASSERT_EQ(optuna.history.size(), 152u);
   const std::vector<Params>& theirs = optuna.proposals;
   const std::map<std::string, double> p =
-      Compare(Propose("multivariate", Multivariate(), optuna.history), theirs);
+      Compare(space_, Propose("multivariate", Multivariate(), optuna.history), theirs);
   std::printf("p-values:%s\n", Describe(p).c_str());
-  EXPECT_EQ(p.size(), kSpace.size());  // SGD proposals too, with a momentum
+  EXPECT_EQ(p.size(), space_.size());  // SGD proposals too, with a momentum
   EXPECT_GT(Smallest(p), kAlpha) << Describe(p);
 
   v1::SamplerConfig one_candidate = Multivariate();
   one_candidate.mutable_tpe()->set_n_ei_candidates(1);
   const std::map<std::string, double> control =
-      Compare(Propose("one-candidate", one_candidate, optuna.history), theirs);
+      Compare(space_, Propose("one-candidate", one_candidate, optuna.history), theirs);
   std::printf("p-values with one candidate:%s\n", Describe(control).c_str());
   EXPECT_LT(Smallest(control), kAlpha / 100) << Describe(control);
 }
